@@ -1,0 +1,245 @@
+//! Group files: one group's organizations, people and conventions, validated as a whole.
+
+use super::addresses::{is_email_address, is_matrix_user_id};
+use super::position::{ConfigProblem, SourceText};
+use super::raw::RawGroupFile;
+use crate::core::directory::{Group, Organization, Person, Role};
+use std::collections::HashMap;
+use std::path::Path;
+
+pub fn load_group_file(
+    path: &Path,
+    id: &str,
+    default_time_zone: &str,
+) -> Result<Group, Vec<ConfigProblem>> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        vec![ConfigProblem {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the group file: {}", error.kind()),
+        }]
+    })?;
+    let source = SourceText { path, text: &text };
+    let raw: RawGroupFile =
+        toml::from_str(&text).map_err(|error| vec![source.toml_problem(&error)])?;
+    validate_group(&source, raw, id, default_time_zone)
+}
+
+fn validate_group(
+    source: &SourceText,
+    raw: RawGroupFile,
+    id: &str,
+    default_time_zone: &str,
+) -> Result<Group, Vec<ConfigProblem>> {
+    let mut problems = Vec::new();
+    let line_of = |span: std::ops::Range<usize>| source.line_and_column(span.start).0;
+
+    let time_zone_name = raw
+        .group
+        .time_zone
+        .as_ref()
+        .map(|zone| zone.get_ref().clone())
+        .unwrap_or_else(|| default_time_zone.to_string());
+    let time_zone = match jiff::tz::TimeZone::get(&time_zone_name) {
+        Ok(zone) => Some(zone),
+        Err(_) => {
+            let message = format!(
+                "unknown time zone {time_zone_name:?}; use an IANA name such as \"America/Los_Angeles\""
+            );
+            problems.push(match &raw.group.time_zone {
+                Some(spanned) => source.problem_at(spanned.span(), message),
+                None => source.whole_file_problem(message),
+            });
+            None
+        }
+    };
+    if raw.group.consensus_designations.is_empty() {
+        problems.push(source.whole_file_problem(
+            "consensus_designations is empty: list the levels the chair may designate, \
+             such as [\"Full Consensus\", \"Consensus\"]",
+        ));
+    }
+
+    let mut organizations = Vec::new();
+    let mut organization_lines: HashMap<String, usize> = HashMap::new();
+    for organization in &raw.organizations {
+        let organization_ref = organization.get_ref();
+        let short_name = organization_ref.short_name.get_ref();
+        let key = short_name.to_ascii_lowercase();
+        if let Some(line) = organization_lines.get(&key) {
+            problems.push(source.problem_at(
+                organization_ref.short_name.span(),
+                format!("organization {short_name} is already defined at line {line}"),
+            ));
+            continue;
+        }
+        organization_lines.insert(key, line_of(organization_ref.short_name.span()));
+        if let Some(contact) = &organization_ref.contact {
+            if !is_email_address(contact.get_ref()) {
+                problems.push(source.problem_at(
+                    contact.span(),
+                    format!("contact {:?} is not an email address", contact.get_ref()),
+                ));
+            }
+        }
+        organizations.push(Organization {
+            short_name: short_name.clone(),
+            name: organization_ref.name.clone(),
+            seats: *organization_ref.seats.get_ref(),
+            contact: organization_ref
+                .contact
+                .as_ref()
+                .map(|c| c.get_ref().clone()),
+        });
+    }
+
+    let mut people = Vec::new();
+    let mut address_lines: HashMap<String, (usize, String)> = HashMap::new();
+    let mut seated: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+    for person in &raw.people {
+        let person_ref = person.get_ref();
+        let name = person_ref.name.get_ref();
+        let mut roles = Vec::new();
+        for role in &person_ref.roles {
+            match Role::from_name(role.get_ref()) {
+                Some(parsed) => roles.push(parsed),
+                None => problems.push(source.problem_at(
+                    role.span(),
+                    format!(
+                        "unknown role {:?}; roles are chair, co-chair, rapporteur, staff, member, participant, observer",
+                        role.get_ref()
+                    ),
+                )),
+            }
+        }
+        for matrix_id in &person_ref.matrix_ids {
+            if !is_matrix_user_id(matrix_id.get_ref()) {
+                problems.push(source.problem_at(
+                    matrix_id.span(),
+                    format!(
+                        "{:?} is not a Matrix user ID such as @name:example.org",
+                        matrix_id.get_ref()
+                    ),
+                ));
+            }
+        }
+        for email in &person_ref.emails {
+            if !is_email_address(email.get_ref()) {
+                problems.push(source.problem_at(
+                    email.span(),
+                    format!("{:?} is not an email address", email.get_ref()),
+                ));
+            }
+        }
+        let addresses = person_ref
+            .matrix_ids
+            .iter()
+            .map(|id| (id.get_ref().clone(), id.span()))
+            .chain(
+                person_ref
+                    .emails
+                    .iter()
+                    .map(|e| (e.get_ref().to_ascii_lowercase(), e.span())),
+            );
+        for (address, span) in addresses {
+            match address_lines.get(&address) {
+                Some((line, owner)) => problems.push(source.problem_at(
+                    span,
+                    format!("{address} is already given to {owner} at line {line}; an address belongs to one person"),
+                )),
+                None => {
+                    address_lines.insert(address, (line_of(span), name.clone()));
+                }
+            }
+        }
+        let organization = person_ref.organization.as_ref().map(|spanned| {
+            let wanted = spanned.get_ref();
+            match raw
+                .organizations
+                .iter()
+                .find(|o| o.get_ref().short_name.get_ref().eq_ignore_ascii_case(wanted))
+            {
+                Some(found) => found.get_ref().short_name.get_ref().clone(),
+                None => {
+                    problems.push(source.problem_at(
+                        spanned.span(),
+                        format!("unknown organization {wanted:?}; it is not among the [[organizations]] of this file"),
+                    ));
+                    wanted.clone()
+                }
+            }
+        });
+        if roles.contains(&Role::Member) {
+            match &organization {
+                Some(organization) => seated
+                    .entry(organization.to_ascii_lowercase())
+                    .or_default()
+                    .push((name.clone(), line_of(person_ref.name.span()))),
+                None => problems.push(source.problem_at(
+                    person_ref.name.span(),
+                    format!(
+                        "{name} is a member but has no organization; members are appointed by one"
+                    ),
+                )),
+            }
+        }
+        people.push(Person {
+            name: name.clone(),
+            matrix_ids: person_ref
+                .matrix_ids
+                .iter()
+                .map(|id| id.get_ref().clone())
+                .collect(),
+            emails: person_ref
+                .emails
+                .iter()
+                .map(|e| e.get_ref().clone())
+                .collect(),
+            organization,
+            roles,
+        });
+    }
+    for organization in &raw.organizations {
+        let organization_ref = organization.get_ref();
+        let seats = *organization_ref.seats.get_ref();
+        let key = organization_ref.short_name.get_ref().to_ascii_lowercase();
+        if let Some(members) = seated.get(&key) {
+            if members.len() as u32 > seats {
+                let listed: Vec<String> = members
+                    .iter()
+                    .map(|(name, line)| format!("{name} (line {line})"))
+                    .collect();
+                problems.push(source.problem_at(
+                    organization_ref.seats.span(),
+                    format!(
+                        "{} has {seats} seat(s) but {} members: {}",
+                        organization_ref.short_name.get_ref(),
+                        members.len(),
+                        listed.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+
+    match (problems.is_empty(), time_zone) {
+        (true, Some(time_zone)) => Ok(Group {
+            id: id.to_string(),
+            short_name: raw.group.short_name.get_ref().clone(),
+            name: raw.group.name,
+            time_zone,
+            time_zone_name,
+            meeting_cadence: raw.group.meeting_cadence,
+            consensus_designations: raw
+                .group
+                .consensus_designations
+                .into_iter()
+                .map(|d| d.into_inner())
+                .collect(),
+            organizations,
+            people,
+        }),
+        _ => Err(problems),
+    }
+}

@@ -1,0 +1,376 @@
+use super::addresses::{is_matrix_room, is_matrix_user_id};
+use super::groups::load_group_file;
+use super::position::{ConfigProblem, SourceText};
+use super::raw::RawMainConfig;
+use super::secret::{SecretSource, resolve_secret};
+use super::{DatabaseSettings, GroupSettings, MatrixSettings, Settings};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Reads environment variables; tests pass a fixed map instead of the process environment.
+pub type Environment<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment, for the binary.
+pub fn process_environment(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// A problem in a value that came from an environment variable rather than a file.
+fn environment_problem(variable: &str, message: impl Into<String>) -> ConfigProblem {
+    ConfigProblem {
+        file: PathBuf::from(format!("${variable}")),
+        line: 0,
+        column: 0,
+        message: message.into(),
+    }
+}
+
+/// A value from the config file, replaced by an environment variable when that is set.
+enum Origin<'a> {
+    File(&'a Spanned<String>),
+    Environment(&'static str),
+}
+
+struct Overridable<'a> {
+    value: Option<String>,
+    origin: Option<Origin<'a>>,
+}
+
+fn overridable<'a>(
+    from_file: Option<&'a Spanned<String>>,
+    variable: &'static str,
+    environment: Environment,
+) -> Overridable<'a> {
+    if let Some(value) = environment(variable) {
+        return Overridable {
+            value: Some(value),
+            origin: Some(Origin::Environment(variable)),
+        };
+    }
+    Overridable {
+        value: from_file.map(|spanned| spanned.get_ref().clone()),
+        origin: from_file.map(Origin::File),
+    }
+}
+
+fn problem_for(source: &SourceText, origin: &Option<Origin>, message: String) -> ConfigProblem {
+    match origin {
+        Some(Origin::File(spanned)) => source.problem_at(spanned.span(), message),
+        Some(Origin::Environment(variable)) => environment_problem(variable, message),
+        None => source.whole_file_problem(message),
+    }
+}
+
+/// Loads and validates the main config file and every group file it names. Returns every problem
+/// found, not only the first.
+pub fn load_settings(
+    config_path: &Path,
+    environment: Environment,
+) -> Result<Settings, Vec<ConfigProblem>> {
+    let text = std::fs::read_to_string(config_path).map_err(|error| {
+        vec![ConfigProblem {
+            file: config_path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the config file: {}", error.kind()),
+        }]
+    })?;
+    let source = SourceText {
+        path: config_path,
+        text: &text,
+    };
+    let raw: RawMainConfig =
+        toml::from_str(&text).map_err(|error| vec![source.toml_problem(&error)])?;
+    let base = config_path.parent().unwrap_or(Path::new("."));
+    let resolve = |path: &str| -> PathBuf {
+        let path = Path::new(path);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            base.join(path)
+        }
+    };
+    let mut problems = Vec::new();
+
+    let data_dir = overridable(
+        raw.bot.data_dir.as_ref(),
+        "RAPPORTEUR_DATA_DIR",
+        environment,
+    );
+    let data_dir = match (&data_dir.value, &data_dir.origin) {
+        (Some(value), Some(Origin::Environment(_))) => PathBuf::from(value),
+        (Some(value), _) => resolve(value),
+        (None, _) => resolve("../var/data"),
+    };
+
+    let zone = overridable(
+        raw.bot.default_time_zone.as_ref(),
+        "RAPPORTEUR_DEFAULT_TIME_ZONE",
+        environment,
+    );
+    let default_time_zone = zone.value.clone().unwrap_or_else(|| "UTC".to_string());
+    if jiff::tz::TimeZone::get(&default_time_zone).is_err() {
+        problems.push(problem_for(
+            &source,
+            &zone.origin,
+            format!("unknown time zone {default_time_zone:?}; use an IANA name such as \"Europe/Brussels\""),
+        ));
+    }
+
+    let prefix = overridable(
+        raw.bot.command_prefix.as_ref(),
+        "RAPPORTEUR_COMMAND_PREFIX",
+        environment,
+    );
+    let command_prefix = prefix.value.clone().unwrap_or_else(|| "!".to_string());
+    if command_prefix.is_empty()
+        || command_prefix.chars().count() > 3
+        || command_prefix
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_alphanumeric())
+    {
+        problems.push(problem_for(
+            &source,
+            &prefix.origin,
+            format!(
+                "command prefix {command_prefix:?} must be 1 to 3 characters that are neither \
+                 letters, digits nor spaces, such as \"!\""
+            ),
+        ));
+    }
+
+    let database_url = overridable(
+        raw.database.url.as_ref(),
+        "RAPPORTEUR_DATABASE_URL",
+        environment,
+    );
+    let url = match database_url.value.clone() {
+        Some(url) => url,
+        None => format!("sqlite://{}", data_dir.join("rapporteur.db").display()),
+    };
+    if !(url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://"))
+    {
+        problems.push(problem_for(
+            &source,
+            &database_url.origin,
+            "the database URL must start with sqlite: or postgres://".to_string(),
+        ));
+    }
+    let max_connections = raw
+        .database
+        .max_connections
+        .as_ref()
+        .map(|m| *m.get_ref())
+        .unwrap_or(5);
+    if max_connections == 0 {
+        if let Some(spanned) = &raw.database.max_connections {
+            problems.push(source.problem_at(spanned.span(), "max_connections must be at least 1"));
+        }
+    }
+
+    let matrix = load_matrix_section(&raw, &source, &resolve, environment, &mut problems);
+
+    let mut groups = Vec::new();
+    for (index, entry) in raw.groups.iter().enumerate() {
+        let entry_ref = entry.get_ref();
+        let id = entry_ref.id.get_ref();
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            problems.push(source.problem_at(
+                entry_ref.id.span(),
+                format!("group id {id:?} must be letters, digits, - or _"),
+            ));
+        }
+        if let Some(earlier) = raw.groups[..index]
+            .iter()
+            .find(|g| g.get_ref().id.get_ref() == id)
+        {
+            let (line, _) = source.line_and_column(earlier.get_ref().id.span().start);
+            problems.push(source.problem_at(
+                entry_ref.id.span(),
+                format!("group id {id:?} is already used at line {line}"),
+            ));
+        }
+        let room = entry_ref.room.get_ref();
+        if !is_matrix_room(room) {
+            problems.push(source.problem_at(
+                entry_ref.room.span(),
+                format!(
+                    "room {room:?} is neither a room ID (!id:server) nor an alias (#name:server)"
+                ),
+            ));
+        }
+        if let Some(earlier) = raw.groups[..index]
+            .iter()
+            .find(|g| g.get_ref().room.get_ref() == room)
+        {
+            let (line, _) = source.line_and_column(earlier.get_ref().room.span().start);
+            problems.push(source.problem_at(
+                entry_ref.room.span(),
+                format!("room {room} is already the room of the group at line {line}; each group needs its own room"),
+            ));
+        }
+        if let Some(list) = &entry_ref.mailing_list {
+            if !super::is_email_address(list.get_ref()) {
+                problems.push(source.problem_at(
+                    list.span(),
+                    format!("mailing list {:?} is not an email address", list.get_ref()),
+                ));
+            }
+        }
+        let group_file = resolve(entry_ref.group_file.get_ref());
+        match load_group_file(&group_file, id, &default_time_zone) {
+            Ok(group) => groups.push(GroupSettings {
+                id: id.clone(),
+                room: room.clone(),
+                mailing_list: entry_ref.mailing_list.as_ref().map(|l| l.get_ref().clone()),
+                group_file,
+                group,
+            }),
+            Err(mut group_problems) => {
+                if group_problems
+                    .iter()
+                    .all(|p| p.line == 0 && p.message.starts_with("cannot read"))
+                {
+                    // Point at the line that names the missing file, which is where to fix it.
+                    problems.push(source.problem_at(
+                        entry_ref.group_file.span(),
+                        format!(
+                            "cannot read the group file {}: {}",
+                            group_file.display(),
+                            group_problems.first().map(|p| p.message.as_str()).unwrap_or("")
+                        ),
+                    ));
+                } else {
+                    problems.append(&mut group_problems);
+                }
+            }
+        }
+    }
+    if raw.groups.is_empty() {
+        problems.push(
+            source.whole_file_problem(
+                "no [[groups]] entry: the bot needs at least one group to serve",
+            ),
+        );
+    }
+
+    match (problems.is_empty(), matrix) {
+        (true, Some(matrix)) => Ok(Settings {
+            config_path: config_path.to_path_buf(),
+            data_dir,
+            default_time_zone,
+            command_prefix,
+            database: DatabaseSettings {
+                url,
+                max_connections,
+            },
+            matrix,
+            groups,
+        }),
+        _ => Err(problems),
+    }
+}
+
+fn load_matrix_section(
+    raw: &RawMainConfig,
+    source: &SourceText,
+    resolve: &dyn Fn(&str) -> PathBuf,
+    environment: Environment,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<MatrixSettings> {
+    let Some(section) = &raw.matrix else {
+        problems.push(source.whole_file_problem(
+            "no [matrix] section: the bot needs a homeserver_url and a user_id",
+        ));
+        return None;
+    };
+    let section_span = section.span();
+    let section = section.get_ref();
+    let before = problems.len();
+
+    let homeserver = overridable(
+        Some(&section.homeserver_url),
+        "RAPPORTEUR_HOMESERVER_URL",
+        environment,
+    );
+    let homeserver_text = homeserver.value.clone().unwrap_or_default();
+    let homeserver_url = match url::Url::parse(&homeserver_text) {
+        Ok(url) if url.scheme() == "http" || url.scheme() == "https" => Some(url),
+        _ => {
+            problems.push(problem_for(
+                source,
+                &homeserver.origin,
+                format!("homeserver_url {homeserver_text:?} is not an http:// or https:// URL"),
+            ));
+            None
+        }
+    };
+    let user = overridable(
+        Some(&section.user_id),
+        "RAPPORTEUR_MATRIX_USER_ID",
+        environment,
+    );
+    let user_id = user.value.clone().unwrap_or_default();
+    if !is_matrix_user_id(&user_id) {
+        problems.push(problem_for(
+            source,
+            &user.origin,
+            format!("user_id {user_id:?} is not a Matrix user ID such as @rapporteur:example.org"),
+        ));
+    }
+
+    let mut secret = |variable: &'static str, file_key: &Option<Spanned<String>>| {
+        let file = file_key.as_ref().map(|spanned| resolve(spanned.get_ref()));
+        let lookup = SecretSource {
+            value_variable: variable,
+            file_from_config: file.as_deref(),
+        };
+        match resolve_secret(&lookup, environment) {
+            Ok(found) => found,
+            Err(error) => {
+                let problem = match file_key {
+                    Some(spanned) if environment(&format!("{variable}_FILE")).is_none() => {
+                        source.problem_at(spanned.span(), error.to_string())
+                    }
+                    _ => environment_problem(variable, error.to_string()),
+                };
+                problems.push(problem);
+                None
+            }
+        }
+    };
+    let password = secret("RAPPORTEUR_MATRIX_PASSWORD", &section.password_file);
+    let access_token = secret("RAPPORTEUR_MATRIX_ACCESS_TOKEN", &section.access_token_file);
+    let store_passphrase = secret(
+        "RAPPORTEUR_MATRIX_STORE_PASSPHRASE",
+        &section.store_passphrase_file,
+    );
+    if password.is_none() && access_token.is_none() && problems.len() == before {
+        problems.push(source.problem_at(
+            section_span,
+            "no Matrix password or access token: set RAPPORTEUR_MATRIX_PASSWORD or \
+             RAPPORTEUR_MATRIX_PASSWORD_FILE (or RAPPORTEUR_MATRIX_ACCESS_TOKEN[_FILE]), or name a \
+             password_file in [matrix]",
+        ));
+    }
+    if problems.len() != before {
+        return None;
+    }
+    Some(MatrixSettings {
+        homeserver_url: homeserver_url?,
+        user_id,
+        device_display_name: section
+            .device_display_name
+            .clone()
+            .unwrap_or_else(|| "rapporteur".to_string()),
+        password,
+        access_token,
+        store_passphrase,
+    })
+}

@@ -1,0 +1,68 @@
+//! Configuration: the main TOML file, the group files it names, environment overrides and
+//! secrets. Loading either yields complete, validated [`Settings`] or every problem found, each at
+//! a file:line:column, so `rapporteur check-config` and `rapporteur run` report the same list.
+
+mod addresses;
+mod groups;
+mod load;
+mod position;
+mod raw;
+mod secret;
+
+pub use addresses::{is_email_address, is_matrix_room, is_matrix_user_id};
+pub use groups::load_group_file;
+pub use load::{Environment, load_settings, process_environment};
+pub use position::ConfigProblem;
+pub use secret::{Secret, SecretError, SecretSource, resolve_secret};
+
+use crate::core::directory::Group;
+use std::path::PathBuf;
+use url::Url;
+
+/// The configuration file used when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/rapporteur.toml";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config_path: PathBuf,
+    pub data_dir: PathBuf,
+    pub default_time_zone: String,
+    pub command_prefix: String,
+    pub database: DatabaseSettings,
+    pub matrix: MatrixSettings,
+    pub groups: Vec<GroupSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// `sqlite://...` or `postgres://...`; may contain a password, so log it only through
+    /// [`crate::storage::redact_database_url`].
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct MatrixSettings {
+    pub homeserver_url: Url,
+    pub user_id: String,
+    pub device_display_name: String,
+    pub password: Option<Secret>,
+    pub access_token: Option<Secret>,
+    pub store_passphrase: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupSettings {
+    pub id: String,
+    /// A room ID (`!...`) or alias (`#...`).
+    pub room: String,
+    pub mailing_list: Option<String>,
+    pub group_file: PathBuf,
+    pub group: Group,
+}
+
+impl Settings {
+    pub fn group(&self, id: &str) -> Option<&GroupSettings> {
+        self.groups.iter().find(|group| group.id == id)
+    }
+}

@@ -1,0 +1,95 @@
+//! The configuration files as written, with the position of every value kept so that problems
+//! can be reported at file:line:column.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawMainConfig {
+    #[serde(default)]
+    pub bot: RawBotSection,
+    #[serde(default)]
+    pub database: RawDatabaseSection,
+    pub matrix: Option<Spanned<RawMatrixSection>>,
+    #[serde(default)]
+    pub groups: Vec<Spanned<RawGroupEntry>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawBotSection {
+    pub data_dir: Option<Spanned<String>>,
+    pub default_time_zone: Option<Spanned<String>>,
+    pub command_prefix: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabaseSection {
+    pub url: Option<Spanned<String>>,
+    pub max_connections: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMatrixSection {
+    pub homeserver_url: Spanned<String>,
+    pub user_id: Spanned<String>,
+    pub device_display_name: Option<String>,
+    pub password_file: Option<Spanned<String>>,
+    pub access_token_file: Option<Spanned<String>>,
+    pub store_passphrase_file: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroupEntry {
+    pub id: Spanned<String>,
+    pub room: Spanned<String>,
+    pub mailing_list: Option<Spanned<String>>,
+    pub group_file: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroupFile {
+    pub group: RawGroupSection,
+    #[serde(default)]
+    pub organizations: Vec<Spanned<RawOrganization>>,
+    #[serde(default)]
+    pub people: Vec<Spanned<RawPerson>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroupSection {
+    pub short_name: Spanned<String>,
+    pub name: String,
+    pub time_zone: Option<Spanned<String>>,
+    pub meeting_cadence: Option<String>,
+    #[serde(default)]
+    pub consensus_designations: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrganization {
+    pub short_name: Spanned<String>,
+    pub name: String,
+    pub seats: Spanned<u32>,
+    pub contact: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPerson {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub matrix_ids: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub emails: Vec<Spanned<String>>,
+    pub organization: Option<Spanned<String>>,
+    #[serde(default)]
+    pub roles: Vec<Spanned<String>>,
+}

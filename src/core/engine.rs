@@ -1,0 +1,441 @@
+//! The decision function: a message, the group it arrived in, who sent it and the current time go
+//! in; what to do comes out as effects. Nothing here performs I/O, so every rule is testable with
+//! plain tables of cases.
+
+use super::catalog::{Catalog, CommandSpec};
+use super::commands::{self, ArgumentProblem};
+use super::directory::{Group, Person, SenderAddress};
+use super::effects::Effect;
+use super::reply::{LineBuilder, ReplyDocument};
+use super::tokenize::{Token, tokenize};
+use jiff::Timestamp;
+
+/// What became of a message, for logs and storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    NotACommand,
+    Executed,
+    UnknownCommand,
+    BadArguments,
+    NotPermitted,
+}
+
+impl Disposition {
+    pub fn name(self) -> &'static str {
+        match self {
+            Disposition::NotACommand => "not_a_command",
+            Disposition::Executed => "executed",
+            Disposition::UnknownCommand => "unknown_command",
+            Disposition::BadArguments => "bad_arguments",
+            Disposition::NotPermitted => "not_permitted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub command: Option<String>,
+    pub disposition: Disposition,
+    pub effects: Vec<Effect>,
+}
+
+impl Decision {
+    fn not_a_command() -> Decision {
+        Decision {
+            command: None,
+            disposition: Disposition::NotACommand,
+            effects: Vec::new(),
+        }
+    }
+
+    /// The reply document, if the decision answers the message.
+    pub fn reply(&self) -> Option<&ReplyDocument> {
+        self.effects
+            .iter()
+            .map(|Effect::Reply { document }| document)
+            .next()
+    }
+}
+
+/// Everything a command handler may look at.
+pub struct CommandContext<'a> {
+    pub group: &'a Group,
+    pub sender: &'a SenderAddress,
+    pub person: Option<&'a Person>,
+    pub now: Timestamp,
+    pub catalog: &'a Catalog,
+    pub prefix: &'a str,
+}
+
+impl CommandContext<'_> {
+    /// A syntax line from a command file, written with `!`, shown with the configured prefix.
+    pub fn with_prefix(&self, syntax: &str) -> String {
+        match syntax.strip_prefix('!') {
+            Some(rest) => format!("{}{rest}", self.prefix),
+            None => syntax.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    catalog: Catalog,
+    prefix: String,
+}
+
+impl Engine {
+    pub fn new(catalog: Catalog, prefix: impl Into<String>) -> Engine {
+        Engine {
+            catalog,
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn decide(
+        &self,
+        group: &Group,
+        sender: &SenderAddress,
+        body: &str,
+        now: Timestamp,
+    ) -> Decision {
+        let Some(command_line) = command_line(body, &self.prefix) else {
+            return Decision::not_a_command();
+        };
+        let tokenized = tokenize(command_line);
+        let Some((name_token, arguments)) = tokenized.tokens.split_first() else {
+            return Decision::not_a_command();
+        };
+        let typed_name = name_token
+            .text
+            .strip_prefix(self.prefix.as_str())
+            .unwrap_or(&name_token.text)
+            .to_ascii_lowercase();
+        let person = group.identify(sender);
+        let context = CommandContext {
+            group,
+            sender,
+            person,
+            now,
+            catalog: &self.catalog,
+            prefix: &self.prefix,
+        };
+        let Some(spec) = self.catalog.find(&typed_name) else {
+            return reply_decision(
+                None,
+                Disposition::UnknownCommand,
+                self.unknown_command_reply(&context, &typed_name),
+            );
+        };
+        if let Some(problem) = tokenized.problems.first() {
+            let problem = ArgumentProblem::new(problem.message.clone());
+            return reply_decision(
+                Some(spec),
+                Disposition::BadArguments,
+                usage_reply(&context, spec, &problem),
+            );
+        }
+        let Some(handler) = commands::handler_for(&spec.name) else {
+            // A command file without a handler is caught by a test; answering keeps the promise
+            // that every command gets a reply even if that test were skipped.
+            return reply_decision(
+                Some(spec),
+                Disposition::UnknownCommand,
+                ReplyDocument::from_text(format!(
+                    "{}{} is documented but not available in this version.",
+                    self.prefix, spec.name
+                )),
+            );
+        };
+        let form_index = match (handler.choose_form)(arguments) {
+            Ok(index) => index,
+            Err(problem) => {
+                return reply_decision(
+                    Some(spec),
+                    Disposition::BadArguments,
+                    usage_reply(&context, spec, &problem),
+                );
+            }
+        };
+        let Some(form) = spec.forms.get(form_index) else {
+            return reply_decision(
+                Some(spec),
+                Disposition::BadArguments,
+                usage_reply(
+                    &context,
+                    spec,
+                    &ArgumentProblem::new("this form is not documented"),
+                ),
+            );
+        };
+        if !form.admits(person) {
+            return reply_decision(
+                Some(spec),
+                Disposition::NotPermitted,
+                refusal_reply(
+                    &context,
+                    &context.with_prefix(&form.syntax),
+                    &form.who_may_use_text(),
+                ),
+            );
+        }
+        let document = (handler.execute)(&context, form_index, arguments);
+        reply_decision(Some(spec), Disposition::Executed, document)
+    }
+
+    fn unknown_command_reply(&self, context: &CommandContext, typed_name: &str) -> ReplyDocument {
+        let mut line = LineBuilder::new()
+            .text("There is no command ")
+            .code(format!("{}{typed_name}", self.prefix))
+            .text(".");
+        if let Some(closest) = self.catalog.closest(typed_name) {
+            line = line
+                .text(" Did you mean ")
+                .code(format!("{}{}", self.prefix, closest.name))
+                .text("?");
+        }
+        let mut document = ReplyDocument::new();
+        document.push_line(line);
+        document.push_line(
+            LineBuilder::new()
+                .text("Type ")
+                .code(context.with_prefix("!help"))
+                .text(" for the list of commands."),
+        );
+        document
+    }
+}
+
+fn reply_decision(
+    spec: Option<&CommandSpec>,
+    disposition: Disposition,
+    document: ReplyDocument,
+) -> Decision {
+    Decision {
+        command: spec.map(|spec| spec.name.clone()),
+        disposition,
+        effects: vec![Effect::Reply { document }],
+    }
+}
+
+fn usage_reply(
+    context: &CommandContext,
+    spec: &CommandSpec,
+    problem: &ArgumentProblem,
+) -> ReplyDocument {
+    let mut document = ReplyDocument::new();
+    document.push_line(
+        LineBuilder::new()
+            .text("I could not read that ")
+            .code(context.with_prefix(&format!("!{}", spec.name)))
+            .text(format!(" command: {}.", problem.message)),
+    );
+    document.push_line(LineBuilder::new().text("Write it as:"));
+    document.push_list(
+        spec.forms
+            .iter()
+            .map(|form| LineBuilder::new().code(context.with_prefix(&form.syntax)))
+            .collect(),
+    );
+    document.push_line(
+        LineBuilder::new()
+            .text("See ")
+            .code(context.with_prefix(&format!("!help {}", spec.name)))
+            .text(" for examples."),
+    );
+    document
+}
+
+fn refusal_reply(context: &CommandContext, syntax: &str, who_may: &str) -> ReplyDocument {
+    let mut document = ReplyDocument::new();
+    document.push_line(
+        LineBuilder::new()
+            .text("Only ")
+            .text(who_may)
+            .text(format!(" of {} may use ", context.group.short_name))
+            .code(syntax)
+            .text("."),
+    );
+    let you_are = match context.person {
+        Some(person) => format!(
+            "You are {}, {}.",
+            person.name,
+            if person.roles.is_empty() {
+                "with no role".to_string()
+            } else {
+                person.roles_text()
+            }
+        ),
+        None => format!(
+            "The {} group file does not list {}.",
+            context.group.short_name, context.sender
+        ),
+    };
+    document.push_line(LineBuilder::new().text(you_are));
+    document
+}
+
+/// The command line of a message: its first line that is not a reply quote, if that line starts
+/// with the prefix followed directly by a command name. Matrix clients that still send reply
+/// fallbacks put the quoted message first as `> ` lines, which must not hide the command.
+pub fn command_line<'a>(body: &'a str, prefix: &str) -> Option<&'a str> {
+    let line = body
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('>'))?;
+    let rest = line.strip_prefix(prefix)?;
+    let first = rest.chars().next()?;
+    if !first.is_alphabetic() {
+        return None;
+    }
+    let name_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let name_is_plain = rest[..name_end]
+        .chars()
+        .all(|character| character.is_alphanumeric() || character == '-' || character == '_');
+    name_is_plain.then_some(line)
+}
+
+/// The name the user typed, for handlers that mention their own arguments.
+pub fn describe_arguments(arguments: &[Token]) -> String {
+    arguments
+        .iter()
+        .map(|token| format!("\"{}\"", token.text))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::directory::test_support::small_group;
+
+    fn engine() -> Engine {
+        Engine::new(Catalog::builtin().expect("valid catalog"), "!")
+    }
+
+    fn now() -> Timestamp {
+        "2026-11-25T16:00:00Z".parse().expect("valid")
+    }
+
+    fn decide(sender: &str, body: &str) -> Decision {
+        engine().decide(
+            &small_group(),
+            &SenderAddress::Matrix(sender.into()),
+            body,
+            now(),
+        )
+    }
+
+    #[test]
+    fn command_lines_are_recognised_only_at_the_start() {
+        let cases = [
+            ("!help", Some("!help")),
+            ("  !help roster  ", Some("!help roster")),
+            ("> <@a:b> earlier\n> text\n\n!ping", Some("!ping")),
+            ("hello !help", None),
+            ("!", None),
+            ("!!!", None),
+            ("! help", None),
+            ("!123", None),
+            ("!he/lp", None),
+            ("", None),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(command_line(body, "!"), expected, "{body:?}");
+        }
+        assert_eq!(command_line("?help", "?"), Some("?help"));
+    }
+
+    #[test]
+    fn dispositions_for_a_table_of_messages() {
+        let chair = "@ana:example.org";
+        let stranger = "@who:example.org";
+        let cases = [
+            (chair, "just chatting", Disposition::NotACommand),
+            (chair, "!help", Disposition::Executed),
+            (chair, "!HELP Roster", Disposition::Executed),
+            (stranger, "!ping", Disposition::Executed),
+            (chair, "!rooster", Disposition::UnknownCommand),
+            (chair, "!roster a b c", Disposition::BadArguments),
+            (chair, "!whoami \"Ana", Disposition::BadArguments),
+            (
+                stranger,
+                "!whoami @ana:example.org",
+                Disposition::NotPermitted,
+            ),
+            (chair, "!whoami @sam:example.org", Disposition::Executed),
+        ];
+        for (sender, body, expected) in cases {
+            let decision = decide(sender, body);
+            assert_eq!(decision.disposition, expected, "{sender} {body:?}");
+            assert_eq!(
+                decision.effects.is_empty(),
+                expected == Disposition::NotACommand,
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusal_names_who_may() {
+        let decision = decide("@who:example.org", "!whoami \"Ana Lima\"");
+        let text = decision.reply().expect("a reply").plain_text();
+        assert!(
+            text.contains("Only chairs, co-chairs or staff of TG may use"),
+            "{text}"
+        );
+        assert!(text.contains("does not list @who:example.org"), "{text}");
+    }
+
+    #[test]
+    fn bad_arguments_show_the_syntax() {
+        let text = decide("@ana:example.org", "!roster a b")
+            .reply()
+            .expect("reply")
+            .plain_text();
+        assert!(text.contains("- `!roster`"), "{text}");
+        assert!(text.contains("- `!roster <organization>`"), "{text}");
+        assert!(text.contains("`!help roster`"), "{text}");
+    }
+
+    #[test]
+    fn another_prefix_is_used_in_replies() {
+        let engine = Engine::new(Catalog::builtin().expect("valid"), "?");
+        let decision = engine.decide(
+            &small_group(),
+            &SenderAddress::Matrix("@ana:example.org".into()),
+            "?rooster",
+            now(),
+        );
+        let text = decision.reply().expect("reply").plain_text();
+        assert!(
+            text.contains("`?roster`") && text.contains("`?help`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn hostile_input_never_panics() {
+        let inputs = [
+            "!\u{0}",
+            "!a\u{FFFF}",
+            "!whoami \"",
+            "!whoami '",
+            "!roster \u{201C}",
+            "!é",
+            "!help \"\"",
+            "!roster \"\"",
+            "!whoami \"\"",
+        ];
+        for input in inputs {
+            let _ = decide("@ana:example.org", input);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The pure core: parsing, identity, permissions and every rule. Inputs and the current time go
+//! in, effects come out as data. Nothing in this module performs I/O or imports an async runtime,
+//! a database driver, a Matrix client or a mail library.
+
+pub mod catalog;
+pub mod commands;
+pub mod directory;
+pub mod effects;
+pub mod engine;
+pub mod reply;
+pub mod time_display;
+pub mod tokenize;

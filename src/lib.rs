@@ -1,0 +1,3 @@
+//! rapporteur: record-keeping for cross-community coordination groups.
+pub mod config;
+pub mod core;
