@@ -1,0 +1,143 @@
+//! Turns recorded messages into decisions and decisions into outbox items: the bridge between
+//! the pure core and storage. One inbox item is handled in one transaction with the effects it
+//! produces, so a crash either leaves it pending (and it is handled again on restart, producing
+//! the same idempotency keys) or handled with all its effects stored.
+
+use crate::core::directory::{Group, SenderAddress};
+use crate::core::effects::Effect;
+use crate::core::engine::Engine;
+use crate::storage::{InboxItem, NewOutboxItem, StorageError, Store};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// What the Matrix adapter needs to send a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyPayload {
+    /// The event (or Message-ID) being answered.
+    pub in_reply_to: String,
+    /// The author of that message, who is the only person the reply mentions.
+    pub mention: String,
+    pub plain: String,
+    pub html: String,
+}
+
+/// A stable key for the n-th effect of a message: the same message handled again after a crash
+/// yields the same key, which the outbox and the homeserver both deduplicate on.
+pub fn idempotency_key(channel: &str, external_id: &str, effect_index: usize) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(channel.as_bytes());
+    hasher.update([0]);
+    hasher.update(external_id.as_bytes());
+    hasher.update([0]);
+    hasher.update(effect_index.to_le_bytes());
+    format!("rapporteur-{}", &hex::encode(hasher.finalize())[..32])
+}
+
+fn sender_address(item: &InboxItem) -> SenderAddress {
+    match item.channel.as_str() {
+        "mail" => SenderAddress::Email(item.sender.clone()),
+        _ => SenderAddress::Matrix(item.sender.clone()),
+    }
+}
+
+/// The outbox items for a decision's effects.
+pub fn outbox_items_for(item: &InboxItem, effects: &[Effect]) -> Vec<NewOutboxItem> {
+    effects
+        .iter()
+        .enumerate()
+        .map(|(index, effect)| match effect {
+            Effect::Reply { document } => {
+                let payload = ReplyPayload {
+                    in_reply_to: item.external_id.clone(),
+                    mention: item.sender.clone(),
+                    plain: document.plain_text(),
+                    html: document.html(),
+                };
+                NewOutboxItem {
+                    idempotency_key: idempotency_key(&item.channel, &item.external_id, index),
+                    channel: item.channel.clone(),
+                    destination: item.conversation.clone(),
+                    payload: serde_json::to_string(&payload).unwrap_or_default(),
+                }
+            }
+        })
+        .collect()
+}
+
+/// Handles one recorded message. Returns whether it produced effects.
+pub async fn handle_item(
+    store: &Store,
+    engine: &Engine,
+    groups: &HashMap<String, Group>,
+    item: &InboxItem,
+    now: Timestamp,
+) -> Result<bool, StorageError> {
+    let now_ms = now.as_millisecond();
+    let Some(group) = groups.get(&item.group_id) else {
+        // The group was removed from the configuration since the message arrived; keep the
+        // message as handled-without-reply so it does not block the queue.
+        tracing::warn!(inbox_id = item.id, group = %item.group_id, "message for a group no longer configured");
+        store
+            .complete_inbox_item(item.id, "unknown_group", None, &[], now_ms)
+            .await?;
+        return Ok(false);
+    };
+    let decision = engine.decide(group, &sender_address(item), &item.body, now);
+    let outbox = outbox_items_for(item, &decision.effects);
+    let produced = !outbox.is_empty();
+    let stored = store
+        .complete_inbox_item(
+            item.id,
+            decision.disposition.name(),
+            decision.command.as_deref(),
+            &outbox,
+            now_ms,
+        )
+        .await?;
+    if stored {
+        tracing::info!(
+            inbox_id = item.id,
+            group = %item.group_id,
+            command = decision.command.as_deref().unwrap_or("-"),
+            disposition = decision.disposition.name(),
+            "handled"
+        );
+    }
+    Ok(produced && stored)
+}
+
+/// Handles every pending message, oldest first. Returns how many produced effects.
+pub async fn handle_pending(
+    store: &Store,
+    engine: &Engine,
+    groups: &HashMap<String, Group>,
+) -> Result<usize, StorageError> {
+    let mut produced = 0;
+    loop {
+        let batch = store.pending_inbox(100).await?;
+        if batch.is_empty() {
+            return Ok(produced);
+        }
+        for item in &batch {
+            if handle_item(store, engine, groups, item, Timestamp::now()).await? {
+                produced += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_stable_and_distinct() {
+        let first = idempotency_key("matrix", "$event:localhost", 0);
+        assert_eq!(first, idempotency_key("matrix", "$event:localhost", 0));
+        assert_ne!(first, idempotency_key("matrix", "$event:localhost", 1));
+        assert_ne!(first, idempotency_key("mail", "$event:localhost", 0));
+        assert!(first.len() < 64, "transaction IDs stay short");
+    }
+}

@@ -1,0 +1,141 @@
+use super::{StorageError, Store, set_adapter_state_in};
+use sqlx::Row;
+
+/// A message as received, before it is handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInboxItem {
+    /// `matrix` or `mail`.
+    pub channel: String,
+    /// The Matrix event ID or the mail's Message-ID: the key that makes redelivery harmless.
+    pub external_id: String,
+    pub group_id: String,
+    /// Where a reply goes: the Matrix room ID, or the mail thread.
+    pub conversation: String,
+    pub sender: String,
+    pub body: String,
+    pub origin_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxItem {
+    pub id: i64,
+    pub channel: String,
+    pub external_id: String,
+    pub group_id: String,
+    pub conversation: String,
+    pub sender: String,
+    pub body: String,
+    pub origin_ms: i64,
+    pub received_ms: i64,
+}
+
+impl Store {
+    /// Records received messages and, in the same transaction, the adapter's position (such as
+    /// the Matrix sync token) that follows them. Messages already recorded are left as they are.
+    /// Returns how many were new.
+    pub async fn record_inbound(
+        &self,
+        items: &[NewInboxItem],
+        position: Option<(&str, &str)>,
+        now_ms: i64,
+    ) -> Result<usize, StorageError> {
+        let mut transaction = self.pool.begin().await?;
+        let mut new_items = 0;
+        for item in items {
+            let result = sqlx::query(
+                "INSERT INTO inbox (channel, external_id, group_id, conversation, sender, body, origin_ms, received_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel, external_id) DO NOTHING",
+            )
+            .bind(&item.channel)
+            .bind(&item.external_id)
+            .bind(&item.group_id)
+            .bind(&item.conversation)
+            .bind(&item.sender)
+            .bind(&item.body)
+            .bind(item.origin_ms)
+            .bind(now_ms)
+            .execute(&mut *transaction)
+            .await?;
+            new_items += result.rows_affected() as usize;
+        }
+        if let Some((key, value)) = position {
+            set_adapter_state_in(&mut transaction, key, value, now_ms).await?;
+        }
+        transaction.commit().await?;
+        Ok(new_items)
+    }
+
+    /// Whether a message with this external ID was ever recorded.
+    pub async fn inbox_contains(
+        &self,
+        channel: &str,
+        external_id: &str,
+    ) -> Result<bool, StorageError> {
+        let row = sqlx::query("SELECT 1 FROM inbox WHERE channel = $1 AND external_id = $2")
+            .bind(channel)
+            .bind(external_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// The oldest messages not yet handled, in the order they were recorded.
+    pub async fn pending_inbox(&self, limit: i64) -> Result<Vec<InboxItem>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT id, channel, external_id, group_id, conversation, sender, body, origin_ms, received_ms \
+             FROM inbox WHERE state = 'pending' ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(InboxItem {
+                    id: row.try_get("id")?,
+                    channel: row.try_get("channel")?,
+                    external_id: row.try_get("external_id")?,
+                    group_id: row.try_get("group_id")?,
+                    conversation: row.try_get("conversation")?,
+                    sender: row.try_get("sender")?,
+                    body: row.try_get("body")?,
+                    origin_ms: row.try_get("origin_ms")?,
+                    received_ms: row.try_get("received_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Marks a message handled and stores the effects it produced, in one transaction. Returns
+    /// `false`, storing nothing, if the message was already handled: that is what keeps a reply
+    /// from being produced twice.
+    pub async fn complete_inbox_item(
+        &self,
+        inbox_id: i64,
+        disposition: &str,
+        command: Option<&str>,
+        effects: &[super::NewOutboxItem],
+        now_ms: i64,
+    ) -> Result<bool, StorageError> {
+        let mut transaction = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE inbox SET state = 'handled', disposition = $1, command = $2, handled_ms = $3 \
+             WHERE id = $4 AND state = 'pending'",
+        )
+        .bind(disposition)
+        .bind(command)
+        .bind(now_ms)
+        .bind(inbox_id)
+        .execute(&mut *transaction)
+        .await?;
+        if updated.rows_affected() == 0 {
+            transaction.rollback().await?;
+            return Ok(false);
+        }
+        for effect in effects {
+            super::outbox::insert_outbox_item(&mut transaction, Some(inbox_id), effect, now_ms)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(true)
+    }
+}

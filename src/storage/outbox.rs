@@ -1,0 +1,139 @@
+use super::{StorageError, Store};
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutboxItem {
+    /// Unique per effect; for Matrix it is the transaction ID of the send.
+    pub idempotency_key: String,
+    pub channel: String,
+    /// The Matrix room ID or the mail recipients.
+    pub destination: String,
+    /// The effect as JSON, as the channel adapter reads it.
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub inbox_id: Option<i64>,
+    pub idempotency_key: String,
+    pub channel: String,
+    pub destination: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+pub(super) async fn insert_outbox_item(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    inbox_id: Option<i64>,
+    item: &NewOutboxItem,
+    now_ms: i64,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO outbox (inbox_id, idempotency_key, channel, destination, payload, next_attempt_ms, created_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(inbox_id)
+    .bind(&item.idempotency_key)
+    .bind(&item.channel)
+    .bind(&item.destination)
+    .bind(&item.payload)
+    .bind(now_ms)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Pending effects whose next attempt is due, oldest first.
+    pub async fn due_outbox(
+        &self,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT id, inbox_id, idempotency_key, channel, destination, payload, attempts FROM outbox \
+             WHERE state = 'pending' AND next_attempt_ms <= $1 ORDER BY id LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(OutboxItem {
+                    id: row.try_get("id")?,
+                    inbox_id: row.try_get("inbox_id")?,
+                    idempotency_key: row.try_get("idempotency_key")?,
+                    channel: row.try_get("channel")?,
+                    destination: row.try_get("destination")?,
+                    payload: row.try_get("payload")?,
+                    attempts: row.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The earliest time a pending effect is due, so the dispatcher can sleep until then.
+    pub async fn next_outbox_due(&self) -> Result<Option<i64>, StorageError> {
+        let row =
+            sqlx::query("SELECT MIN(next_attempt_ms) AS due FROM outbox WHERE state = 'pending'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.try_get::<Option<i64>, _>("due")?)
+    }
+
+    pub async fn mark_outbox_sent(
+        &self,
+        id: i64,
+        remote_id: &str,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_ms = $1, remote_id = $2, attempts = attempts + 1 WHERE id = $3",
+        )
+        .bind(now_ms)
+        .bind(remote_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt; the item stays pending until `next_attempt_ms`.
+    pub async fn mark_outbox_retry(
+        &self,
+        id: i64,
+        next_attempt_ms: i64,
+        error: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = $1, last_error = $2 WHERE id = $3",
+        )
+        .bind(next_attempt_ms)
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up on an item that can never be delivered (kept, with the reason, for operators).
+    pub async fn mark_outbox_failed(&self, id: i64, error: &str) -> Result<(), StorageError> {
+        sqlx::query("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $1 WHERE id = $2")
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// How many effects are in each state, for `rapporteur status` and tests.
+    pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>, StorageError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,186 @@
+//! The storage contract, run on SQLite and on PostgreSQL alike.
+
+mod support;
+
+use rapporteur::storage::{NewInboxItem, NewOutboxItem, Store};
+
+fn message(external_id: &str, body: &str) -> NewInboxItem {
+    NewInboxItem {
+        channel: "matrix".into(),
+        external_id: external_id.into(),
+        group_id: "cip-ccg".into(),
+        conversation: "!room:localhost".into(),
+        sender: "@ana.lima:localhost".into(),
+        body: body.into(),
+        origin_ms: 1_000,
+    }
+}
+
+fn reply_for(key: &str) -> NewOutboxItem {
+    NewOutboxItem {
+        idempotency_key: key.into(),
+        channel: "matrix".into(),
+        destination: "!room:localhost".into(),
+        payload: "{}".into(),
+    }
+}
+
+on_both_backends!(
+    a_redelivered_message_is_recorded_once,
+    |store: Store| async move {
+        let first = store
+            .record_inbound(
+                &[message("$a", "!ping"), message("$b", "!help")],
+                Some(("sync", "t1")),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(first, 2);
+        let again = store
+            .record_inbound(
+                &[message("$b", "!help"), message("$c", "!roster")],
+                Some(("sync", "t2")),
+                20,
+            )
+            .await
+            .unwrap();
+        assert_eq!(again, 1);
+        let pending = store.pending_inbox(10).await.unwrap();
+        let ids: Vec<&str> = pending
+            .iter()
+            .map(|item| item.external_id.as_str())
+            .collect();
+        assert_eq!(ids, ["$a", "$b", "$c"]);
+        assert_eq!(
+            store.adapter_state("sync").await.unwrap().as_deref(),
+            Some("t2")
+        );
+        assert!(store.inbox_contains("matrix", "$c").await.unwrap());
+        assert!(!store.inbox_contains("mail", "$c").await.unwrap());
+    }
+);
+
+on_both_backends!(
+    a_message_is_completed_once_with_its_effects,
+    |store: Store| async move {
+        store
+            .record_inbound(&[message("$a", "!ping")], None, 10)
+            .await
+            .unwrap();
+        let item = store.pending_inbox(10).await.unwrap().remove(0);
+        let completed = store
+            .complete_inbox_item(item.id, "executed", Some("ping"), &[reply_for("k1")], 20)
+            .await
+            .unwrap();
+        assert!(completed);
+        // A second completion (say, from a handler racing after a restart) stores nothing.
+        let again = store
+            .complete_inbox_item(item.id, "executed", Some("ping"), &[reply_for("k2")], 30)
+            .await
+            .unwrap();
+        assert!(!again);
+        assert!(store.pending_inbox(10).await.unwrap().is_empty());
+        let due = store.due_outbox(100, 10).await.unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].idempotency_key, "k1");
+        assert_eq!(due[0].inbox_id, Some(item.id));
+    }
+);
+
+on_both_backends!(
+    outbox_retries_wait_and_sent_items_leave_the_queue,
+    |store: Store| async move {
+        store
+            .record_inbound(&[message("$a", "!ping")], None, 10)
+            .await
+            .unwrap();
+        let item = store.pending_inbox(10).await.unwrap().remove(0);
+        store
+            .complete_inbox_item(
+                item.id,
+                "executed",
+                None,
+                &[reply_for("k1"), reply_for("k2")],
+                20,
+            )
+            .await
+            .unwrap();
+        let due = store.due_outbox(20, 10).await.unwrap();
+        assert_eq!(due.len(), 2);
+        store
+            .mark_outbox_retry(due[0].id, 1_000, "homeserver down")
+            .await
+            .unwrap();
+        store
+            .mark_outbox_sent(due[1].id, "$reply", 25)
+            .await
+            .unwrap();
+        assert!(store.due_outbox(999, 10).await.unwrap().is_empty());
+        assert_eq!(store.next_outbox_due().await.unwrap(), Some(1_000));
+        let retried = store.due_outbox(1_000, 10).await.unwrap();
+        assert_eq!(retried.len(), 1);
+        assert_eq!(retried[0].attempts, 1);
+        store
+            .mark_outbox_failed(retried[0].id, "forbidden")
+            .await
+            .unwrap();
+        assert_eq!(store.next_outbox_due().await.unwrap(), None);
+        let counts = store.outbox_counts().await.unwrap();
+        assert_eq!(
+            counts,
+            vec![("failed".to_string(), 1), ("sent".to_string(), 1)]
+        );
+    }
+);
+
+on_both_backends!(
+    first_join_time_is_kept_from_the_first_call,
+    |store: Store| async move {
+        assert_eq!(
+            store
+                .first_joined("!r:localhost", "cip-ccg", 100)
+                .await
+                .unwrap(),
+            100
+        );
+        assert_eq!(
+            store
+                .first_joined("!r:localhost", "cip-ccg", 200)
+                .await
+                .unwrap(),
+            100
+        );
+        assert_eq!(
+            store
+                .first_joined("!s:localhost", "cip-ccg", 300)
+                .await
+                .unwrap(),
+            300
+        );
+    }
+);
+
+on_both_backends!(
+    migrations_are_idempotent_and_text_round_trips,
+    |store: Store| async move {
+        store.migrate().await.unwrap();
+        let hostile = "Robert'); DROP TABLE inbox;-- \u{1F600} \0 é";
+        let hostile = hostile.replace('\0', "");
+        store
+            .record_inbound(&[message("$x", &hostile)], None, 1)
+            .await
+            .unwrap();
+        assert_eq!(store.pending_inbox(1).await.unwrap()[0].body, hostile);
+    }
+);
+
+#[tokio::test]
+async fn an_unreachable_database_is_named_without_its_password() {
+    let error = Store::connect("postgres://bot:s3cret@127.0.0.1:1/none", 1)
+        .await
+        .expect_err("nothing listens on port 1");
+    let text = error.to_string();
+    assert!(text.contains("127.0.0.1:1"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+}

@@ -1,0 +1,105 @@
+//! Helpers shared by the integration tests: fresh databases on both backends, and the rule for
+//! tests that need real servers (they skip with a clear message in a plain `cargo test`, and fail
+//! when `RAPPORTEUR_REQUIRE_SERVERS=1`, as the project's test command sets).
+#![allow(dead_code)]
+
+use rapporteur::storage::Store;
+use sqlx::Connection;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub fn servers_required() -> bool {
+    std::env::var("RAPPORTEUR_REQUIRE_SERVERS").is_ok_and(|value| value == "1")
+}
+
+/// Skips (returns `None`) or fails, depending on [`servers_required`].
+pub fn unavailable<T>(what: &str, why: &str) -> Option<T> {
+    if servers_required() {
+        panic!("{what} is required (RAPPORTEUR_REQUIRE_SERVERS=1) but unavailable: {why}");
+    }
+    eprintln!("SKIPPED: {what} is unavailable ({why}); run scripts/test.sh to start the servers");
+    None
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn postgres_admin_url() -> String {
+    std::env::var("RAPPORTEUR_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A fresh, empty PostgreSQL database for one test, or `None` when PostgreSQL is not running.
+pub async fn fresh_postgres_url() -> Option<String> {
+    sqlx::any::install_default_drivers();
+    let admin_url = postgres_admin_url();
+    let mut admin = match sqlx::AnyConnection::connect(&admin_url).await {
+        Ok(connection) => connection,
+        Err(error) => return unavailable("PostgreSQL", &error.to_string()),
+    };
+    let name = format!(
+        "rapporteur_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        jiff::Timestamp::now().as_millisecond()
+    );
+    // The name is made here from digits and a fixed prefix, never from outside input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    let mut url = url::Url::parse(&admin_url).expect("valid admin URL");
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
+/// A fresh SQLite database in a temporary folder (kept alive by the returned guard).
+pub fn fresh_sqlite_url() -> (String, tempfile::TempDir) {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", folder.path().join("test.db").display());
+    (url, folder)
+}
+
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A migrated store on the given backend, or `None` if that backend is unavailable.
+pub async fn fresh_store(backend: Backend) -> Option<(Store, Option<tempfile::TempDir>)> {
+    let (url, guard) = match backend {
+        Backend::Sqlite => {
+            let (url, guard) = fresh_sqlite_url();
+            (url, Some(guard))
+        }
+        Backend::Postgres => (fresh_postgres_url().await?, None),
+    };
+    let store = Store::connect(&url, 5)
+        .await
+        .expect("connect to the test database");
+    store.migrate().await.expect("migrate");
+    Some((store, guard))
+}
+
+/// Declares a storage test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                let (store, _guard) = support::fresh_store(support::Backend::Sqlite)
+                    .await
+                    .expect("SQLite is always available");
+                ($body)(store).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let Some((store, _guard)) = support::fresh_store(support::Backend::Postgres).await
+                else {
+                    return;
+                };
+                ($body)(store).await;
+            }
+        }
+    };
+}
