@@ -1,7 +1,7 @@
 //! Group files: one group's organizations, people and conventions, validated as a whole.
 
 use super::addresses::{is_email_address, is_matrix_user_id};
-use super::position::{ConfigProblem, SourceText};
+use super::position::{ConfigProblem, SourceText, read_failure};
 use super::raw::RawGroupFile;
 use crate::core::directory::{Group, Organization, Person, Role};
 use std::collections::HashMap;
@@ -17,12 +17,22 @@ pub fn load_group_file(
             file: path.to_path_buf(),
             line: 0,
             column: 0,
-            message: format!("cannot read the group file: {}", error.kind()),
+            message: format!("cannot read the group file: {}", read_failure(&error)),
         }]
     })?;
-    let source = SourceText { path, text: &text };
+    group_from_text(path, &text, id, default_time_zone)
+}
+
+/// Parses and validates a group file already read from `path`.
+pub(super) fn group_from_text(
+    path: &Path,
+    text: &str,
+    id: &str,
+    default_time_zone: &str,
+) -> Result<Group, Vec<ConfigProblem>> {
+    let source = SourceText { path, text };
     let raw: RawGroupFile =
-        toml::from_str(&text).map_err(|error| vec![source.toml_problem(&error)])?;
+        toml::from_str(text).map_err(|error| vec![source.toml_problem(&error)])?;
     validate_group(&source, raw, id, default_time_zone)
 }
 
@@ -54,11 +64,19 @@ fn validate_group(
             None
         }
     };
-    if raw.group.consensus_designations.is_empty() {
-        problems.push(source.whole_file_problem(
-            "consensus_designations is empty: list the levels the chair may designate, \
-             such as [\"Full Consensus\", \"Consensus\"]",
-        ));
+    const DESIGNATIONS_HINT: &str =
+        "list the levels the chair may designate, such as [\"Full Consensus\", \"Consensus\"]";
+    match &raw.group.consensus_designations {
+        None => problems.push(source.whole_file_problem(format!(
+            "no consensus_designations in [group]: {DESIGNATIONS_HINT}"
+        ))),
+        Some(designations) if designations.get_ref().is_empty() => {
+            problems.push(source.problem_at(
+                designations.span(),
+                format!("consensus_designations is empty: {DESIGNATIONS_HINT}"),
+            ))
+        }
+        Some(_) => {}
     }
 
     let mut organizations = Vec::new();
@@ -75,13 +93,13 @@ fn validate_group(
             continue;
         }
         organization_lines.insert(key, line_of(organization_ref.short_name.span()));
-        if let Some(contact) = &organization_ref.contact {
-            if !is_email_address(contact.get_ref()) {
-                problems.push(source.problem_at(
-                    contact.span(),
-                    format!("contact {:?} is not an email address", contact.get_ref()),
-                ));
-            }
+        if let Some(contact) = &organization_ref.contact
+            && !is_email_address(contact.get_ref())
+        {
+            problems.push(source.problem_at(
+                contact.span(),
+                format!("contact {:?} is not an email address", contact.get_ref()),
+            ));
         }
         organizations.push(Organization {
             short_name: short_name.clone(),
@@ -95,7 +113,8 @@ fn validate_group(
     }
 
     let mut people = Vec::new();
-    let mut address_lines: HashMap<String, (usize, String)> = HashMap::new();
+    // Compared form of an address -> (line, person, address as first written).
+    let mut address_lines: HashMap<String, (usize, String, String)> = HashMap::new();
     let mut seated: HashMap<String, Vec<(String, usize)>> = HashMap::new();
     for person in &raw.people {
         let person_ref = person.get_ref();
@@ -132,24 +151,44 @@ fn validate_group(
                 ));
             }
         }
+        // Matrix IDs compare exactly, email addresses without regard to case (as
+        // `Group::identify` matches senders); the key is the compared form.
         let addresses = person_ref
             .matrix_ids
             .iter()
-            .map(|id| (id.get_ref().clone(), id.span()))
+            .map(|id| (id.get_ref().clone(), id))
             .chain(
                 person_ref
                     .emails
                     .iter()
-                    .map(|e| (e.get_ref().to_ascii_lowercase(), e.span())),
+                    .map(|e| (e.get_ref().to_ascii_lowercase(), e)),
             );
-        for (address, span) in addresses {
-            match address_lines.get(&address) {
-                Some((line, owner)) => problems.push(source.problem_at(
-                    span,
-                    format!("{address} is already given to {owner} at line {line}; an address belongs to one person"),
-                )),
+        for (key, written) in addresses {
+            match address_lines.get(&key) {
+                Some((line, owner, first)) => {
+                    let written_text = written.get_ref();
+                    let same = if first == written_text {
+                        String::new()
+                    } else {
+                        format!(" (as {first}; email addresses compare without regard to case)")
+                    };
+                    problems.push(source.problem_at(
+                        written.span(),
+                        format!(
+                            "{written_text} is already given to {owner} at line {line}{same}; \
+                             an address belongs to one person"
+                        ),
+                    ));
+                }
                 None => {
-                    address_lines.insert(address, (line_of(span), name.clone()));
+                    address_lines.insert(
+                        key,
+                        (
+                            line_of(written.span()),
+                            name.clone(),
+                            written.get_ref().clone(),
+                        ),
+                    );
                 }
             }
         }
@@ -204,25 +243,27 @@ fn validate_group(
         let organization_ref = organization.get_ref();
         let seats = *organization_ref.seats.get_ref();
         let key = organization_ref.short_name.get_ref().to_ascii_lowercase();
-        if let Some(members) = seated.get(&key) {
-            if members.len() as u32 > seats {
-                let listed: Vec<String> = members
-                    .iter()
-                    .map(|(name, line)| format!("{name} (line {line})"))
-                    .collect();
-                problems.push(source.problem_at(
-                    organization_ref.seats.span(),
-                    format!(
-                        "{} has {seats} seat(s) but {} members: {}",
-                        organization_ref.short_name.get_ref(),
-                        members.len(),
-                        listed.join(", ")
-                    ),
-                ));
-            }
+        if let Some(members) = seated.get(&key)
+            && members.len() as u32 > seats
+        {
+            let listed: Vec<String> = members
+                .iter()
+                .map(|(name, line)| format!("{name} (line {line})"))
+                .collect();
+            problems.push(source.problem_at(
+                organization_ref.seats.span(),
+                format!(
+                    "{} has {seats} seat(s) but {} members: {}",
+                    organization_ref.short_name.get_ref(),
+                    members.len(),
+                    listed.join(", ")
+                ),
+            ));
         }
     }
 
+    // In the order of the file (problems about the file as a whole first), not of the checks.
+    problems.sort_by_key(|problem| (problem.line, problem.column));
     match (problems.is_empty(), time_zone) {
         (true, Some(time_zone)) => Ok(Group {
             id: id.to_string(),
@@ -234,9 +275,8 @@ fn validate_group(
             consensus_designations: raw
                 .group
                 .consensus_designations
-                .into_iter()
-                .map(|d| d.into_inner())
-                .collect(),
+                .map(|designations| designations.into_inner())
+                .unwrap_or_default(),
             organizations,
             people,
         }),

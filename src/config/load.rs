@@ -1,6 +1,6 @@
 use super::addresses::{is_matrix_room, is_matrix_user_id};
-use super::groups::load_group_file;
-use super::position::{ConfigProblem, SourceText};
+use super::groups::group_from_text;
+use super::position::{ConfigProblem, SourceText, read_failure};
 use super::raw::RawMainConfig;
 use super::secret::{SecretSource, resolve_secret};
 use super::{DatabaseSettings, GroupSettings, MatrixSettings, Settings};
@@ -61,6 +61,23 @@ fn problem_for(source: &SourceText, origin: &Option<Origin>, message: String) ->
     }
 }
 
+/// The path made absolute and free of `.` and `..`, without touching the file system. Database
+/// URLs need this: `sqlite://config/../var/x.db` would be read as host `config`, path `/var/x.db`.
+pub fn absolute_path(path: &Path) -> PathBuf {
+    let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut normal = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
 /// Loads and validates the main config file and every group file it names. Returns every problem
 /// found, not only the first.
 pub fn load_settings(
@@ -72,22 +89,38 @@ pub fn load_settings(
             file: config_path.to_path_buf(),
             line: 0,
             column: 0,
-            message: format!("cannot read the config file: {}", error.kind()),
+            message: format!("cannot read the config file: {}", read_failure(&error)),
         }]
     })?;
     let source = SourceText {
         path: config_path,
         text: &text,
     };
-    let raw: RawMainConfig =
-        toml::from_str(&text).map_err(|error| vec![source.toml_problem(&error)])?;
+    let raw: RawMainConfig = toml::from_str(&text).map_err(|error| {
+        let mut problem = source.toml_problem(&error);
+        if ["password", "access_token", "store_passphrase"]
+            .iter()
+            .any(|key| {
+                problem
+                    .message
+                    .starts_with(&format!("unknown field `{key}`"))
+            })
+        {
+            problem.message.push_str(
+                "; secrets are never written in the config file: set the environment variable \
+                 (such as RAPPORTEUR_MATRIX_PASSWORD) or name a file with password_file, \
+                 access_token_file or store_passphrase_file",
+            );
+        }
+        vec![problem]
+    })?;
     let base = config_path.parent().unwrap_or(Path::new("."));
     let resolve = |path: &str| -> PathBuf {
         let path = Path::new(path);
         if path.is_absolute() {
             path.to_path_buf()
         } else {
-            base.join(path)
+            absolute_path(&base.join(path))
         }
     };
     let mut problems = Vec::new();
@@ -98,7 +131,7 @@ pub fn load_settings(
         environment,
     );
     let data_dir = match (&data_dir.value, &data_dir.origin) {
-        (Some(value), Some(Origin::Environment(_))) => PathBuf::from(value),
+        (Some(value), Some(Origin::Environment(_))) => absolute_path(Path::new(value)),
         (Some(value), _) => resolve(value),
         (None, _) => resolve("../var/data"),
     };
@@ -109,7 +142,11 @@ pub fn load_settings(
         environment,
     );
     let default_time_zone = zone.value.clone().unwrap_or_else(|| "UTC".to_string());
+    // The time zone given to group files that name none. An unknown default is reported once,
+    // here, not again for each such group file.
+    let mut zone_for_groups = default_time_zone.as_str();
     if jiff::tz::TimeZone::get(&default_time_zone).is_err() {
+        zone_for_groups = "UTC";
         problems.push(problem_for(
             &source,
             &zone.origin,
@@ -164,10 +201,10 @@ pub fn load_settings(
         .as_ref()
         .map(|m| *m.get_ref())
         .unwrap_or(5);
-    if max_connections == 0 {
-        if let Some(spanned) = &raw.database.max_connections {
-            problems.push(source.problem_at(spanned.span(), "max_connections must be at least 1"));
-        }
+    if max_connections == 0
+        && let Some(spanned) = &raw.database.max_connections
+    {
+        problems.push(source.problem_at(spanned.span(), "max_connections must be at least 1"));
     }
 
     let matrix = load_matrix_section(&raw, &source, &resolve, environment, &mut problems);
@@ -215,16 +252,31 @@ pub fn load_settings(
                 format!("room {room} is already the room of the group at line {line}; each group needs its own room"),
             ));
         }
-        if let Some(list) = &entry_ref.mailing_list {
-            if !super::is_email_address(list.get_ref()) {
-                problems.push(source.problem_at(
-                    list.span(),
-                    format!("mailing list {:?} is not an email address", list.get_ref()),
-                ));
-            }
+        if let Some(list) = &entry_ref.mailing_list
+            && !super::is_email_address(list.get_ref())
+        {
+            problems.push(source.problem_at(
+                list.span(),
+                format!("mailing list {:?} is not an email address", list.get_ref()),
+            ));
         }
         let group_file = resolve(entry_ref.group_file.get_ref());
-        match load_group_file(&group_file, id, &default_time_zone) {
+        let text = match std::fs::read_to_string(&group_file) {
+            Ok(text) => text,
+            Err(error) => {
+                // Point at the line that names the file, which is where to fix it.
+                problems.push(source.problem_at(
+                    entry_ref.group_file.span(),
+                    format!(
+                        "cannot read the group file {}: {}",
+                        group_file.display(),
+                        read_failure(&error)
+                    ),
+                ));
+                continue;
+            }
+        };
+        match group_from_text(&group_file, &text, id, zone_for_groups) {
             Ok(group) => groups.push(GroupSettings {
                 id: id.clone(),
                 room: room.clone(),
@@ -232,24 +284,7 @@ pub fn load_settings(
                 group_file,
                 group,
             }),
-            Err(mut group_problems) => {
-                if group_problems
-                    .iter()
-                    .all(|p| p.line == 0 && p.message.starts_with("cannot read"))
-                {
-                    // Point at the line that names the missing file, which is where to fix it.
-                    problems.push(source.problem_at(
-                        entry_ref.group_file.span(),
-                        format!(
-                            "cannot read the group file {}: {}",
-                            group_file.display(),
-                            group_problems.first().map(|p| p.message.as_str()).unwrap_or("")
-                        ),
-                    ));
-                } else {
-                    problems.append(&mut group_problems);
-                }
-            }
+            Err(mut group_problems) => problems.append(&mut group_problems),
         }
     }
     if raw.groups.is_empty() {
@@ -338,7 +373,8 @@ fn load_matrix_section(
                     Some(spanned) if environment(&format!("{variable}_FILE")).is_none() => {
                         source.problem_at(spanned.span(), error.to_string())
                     }
-                    _ => environment_problem(variable, error.to_string()),
+                    // Otherwise the file was named by the `_FILE` variable.
+                    _ => environment_problem(&format!("{variable}_FILE"), error.to_string()),
                 };
                 problems.push(problem);
                 None

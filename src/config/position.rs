@@ -68,11 +68,31 @@ impl SourceText<'_> {
 
     /// A TOML syntax or shape error, at the position the parser reports.
     pub fn toml_problem(&self, error: &toml::de::Error) -> ConfigProblem {
-        let message = error.message().trim().to_string();
+        let mut message = error.message().trim().to_string();
+        // The parser reads an unquoted word starting with t, f, i or n as a misspelt true, false,
+        // inf or nan ("invalid boolean, expected `true`" for `name = test`); the likely mistake
+        // is a missing pair of quotes.
+        if ["`true`", "`false`", "`inf`", "`nan`"]
+            .iter()
+            .any(|symbol| message.ends_with(&format!("expected {symbol}")))
+        {
+            message.push_str("; if this is text, put it in double quotes");
+        }
         match error.span() {
             Some(span) => self.problem_at(span, message),
             None => self.whole_file_problem(message),
         }
+    }
+}
+
+/// Why a file could not be read, in words for a config file's author.
+pub fn read_failure(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a folder, not a file".to_string(),
+        std::io::ErrorKind::InvalidData => "it is not UTF-8 text".to_string(),
+        kind => kind.to_string(),
     }
 }
 

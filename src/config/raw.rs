@@ -68,8 +68,7 @@ pub struct RawGroupSection {
     pub name: String,
     pub time_zone: Option<Spanned<String>>,
     pub meeting_cadence: Option<String>,
-    #[serde(default)]
-    pub consensus_designations: Vec<Spanned<String>>,
+    pub consensus_designations: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -72,7 +72,7 @@ pub fn resolve_secret(
     let text = std::fs::read_to_string(&path).map_err(|error| SecretError::Unreadable {
         path: path.display().to_string(),
         named_by: named_by.clone(),
-        reason: error.kind().to_string(),
+        reason: super::position::read_failure(&error),
     })?;
     // Files written by `echo` end with a newline that is not part of the secret.
     let value = text.trim_end_matches(['\n', '\r']).to_string();

@@ -21,6 +21,8 @@ pub struct OutboxItem {
     pub destination: String,
     pub payload: String,
     pub attempts: i64,
+    /// The external ID of the message this effect answers, if any.
+    pub in_reply_to_external_id: Option<String>,
 }
 
 pub(super) async fn insert_outbox_item(
@@ -52,8 +54,9 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StorageError> {
         let rows = sqlx::query(
-            "SELECT id, inbox_id, idempotency_key, channel, destination, payload, attempts FROM outbox \
-             WHERE state = 'pending' AND next_attempt_ms <= $1 ORDER BY id LIMIT $2",
+            "SELECT outbox.id, outbox.inbox_id, outbox.idempotency_key, outbox.channel, outbox.destination, \
+             outbox.payload, outbox.attempts, inbox.external_id FROM outbox LEFT JOIN inbox ON inbox.id = outbox.inbox_id \
+             WHERE outbox.state = 'pending' AND outbox.next_attempt_ms <= $1 ORDER BY outbox.id LIMIT $2",
         )
         .bind(now_ms)
         .bind(limit)
@@ -69,6 +72,7 @@ impl Store {
                     destination: row.try_get("destination")?,
                     payload: row.try_get("payload")?,
                     attempts: row.try_get("attempts")?,
+                    in_reply_to_external_id: row.try_get("external_id")?,
                 })
             })
             .collect()

@@ -1,0 +1,130 @@
+//! Carries out the outbox: each pending effect is delivered by its channel's adapter and marked
+//! sent; a failed delivery stays pending and is retried with exponential backoff, so an outage of
+//! the homeserver delays replies but never drops them.
+
+use crate::latency::LatencyProbe;
+use crate::matrix::deliver_reply;
+use crate::storage::{OutboxItem, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// After this many attempts, an error the homeserver calls permanent (such as the bot having
+/// been removed from the room) stops being retried; the item is kept as failed for operators.
+const PERMANENT_ERROR_ATTEMPTS: i64 = 5;
+const LONGEST_RETRY_DELAY_MS: i64 = 300_000;
+
+pub struct Dispatcher {
+    pub store: Store,
+    pub matrix: matrix_sdk::Client,
+    pub outbox_ready: Arc<Notify>,
+    pub latency: LatencyProbe,
+}
+
+/// The delay before attempt `attempts + 1`: 1 s, 2 s, 4 s, ... up to five minutes.
+pub fn retry_delay_ms(attempts: i64) -> i64 {
+    let exponent = attempts.clamp(0, 20) as u32;
+    (1_000_i64 << exponent).min(LONGEST_RETRY_DELAY_MS)
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl Dispatcher {
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let wait = match self.deliver_due().await {
+                Ok(()) => match self.store.next_outbox_due().await {
+                    Ok(Some(due)) => {
+                        Duration::from_millis((due - now_ms()).clamp(0, 60_000) as u64)
+                    }
+                    Ok(None) => Duration::from_secs(60),
+                    Err(_) => Duration::from_secs(1),
+                },
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the outbox; retrying");
+                    Duration::from_secs(1)
+                }
+            };
+            tokio::select! {
+                _ = self.outbox_ready.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    async fn deliver_due(&self) -> Result<(), crate::storage::StorageError> {
+        loop {
+            let due = self.store.due_outbox(now_ms(), 50).await?;
+            if due.is_empty() {
+                return Ok(());
+            }
+            let mut progressed = false;
+            for item in &due {
+                progressed |= self.deliver(item).await?;
+            }
+            if !progressed {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Returns whether the item left the queue.
+    async fn deliver(&self, item: &OutboxItem) -> Result<bool, crate::storage::StorageError> {
+        let result = match item.channel.as_str() {
+            "matrix" => {
+                if let Some(item_inbox) = &item.in_reply_to_external_id {
+                    self.latency.observe_send_start(item_inbox);
+                }
+                deliver_reply(&self.matrix, item).await
+            }
+            other => Err(crate::matrix::DeliveryError {
+                transient: false,
+                message: format!("no adapter for channel {other}"),
+            }),
+        };
+        match result {
+            Ok(remote_id) => {
+                self.store
+                    .mark_outbox_sent(item.id, &remote_id, now_ms())
+                    .await?;
+                tracing::debug!(outbox_id = item.id, event_id = %remote_id, "delivered");
+                Ok(true)
+            }
+            Err(error) if !error.transient && item.attempts + 1 >= PERMANENT_ERROR_ATTEMPTS => {
+                tracing::error!(outbox_id = item.id, %error, "giving up on an undeliverable reply");
+                self.store
+                    .mark_outbox_failed(item.id, &error.message)
+                    .await?;
+                Ok(true)
+            }
+            Err(error) => {
+                let delay = retry_delay_ms(item.attempts);
+                tracing::warn!(outbox_id = item.id, %error, retry_in_ms = delay, "delivery failed; will retry");
+                self.store
+                    .mark_outbox_retry(item.id, now_ms() + delay, &error.message)
+                    .await?;
+                Ok(false)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_delay_ms;
+
+    #[test]
+    fn retry_delays_double_up_to_five_minutes() {
+        let delays: Vec<i64> = (0..12).map(retry_delay_ms).collect();
+        assert_eq!(&delays[..4], &[1_000, 2_000, 4_000, 8_000]);
+        assert_eq!(delays[11], 300_000);
+        assert_eq!(retry_delay_ms(-3), 1_000);
+        assert_eq!(retry_delay_ms(i64::MAX), 300_000);
+    }
+}

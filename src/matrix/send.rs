@@ -1,0 +1,82 @@
+//! Sending a reply from the outbox. The outbox item's idempotency key is the Matrix transaction
+//! ID, so a send repeated after a crash (before the outbox row was marked sent) is recognised by
+//! the homeserver as the same message.
+
+use crate::handling::ReplyPayload;
+use crate::storage::OutboxItem;
+use matrix_sdk::Client;
+use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::events::relation::Reply;
+use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
+use matrix_sdk::ruma::{EventId, OwnedTransactionId, OwnedUserId, RoomId};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliveryError {
+    /// Worth retrying: the homeserver was unreachable, overloaded or rate-limiting.
+    pub transient: bool,
+    pub message: String,
+}
+
+impl DeliveryError {
+    fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            transient: false,
+            message: message.into(),
+        }
+    }
+}
+
+fn is_transient(error: &matrix_sdk::Error) -> bool {
+    match error {
+        matrix_sdk::Error::Http(http) => match http.as_client_api_error() {
+            Some(api) => api.status_code.is_server_error() || api.status_code.as_u16() == 429,
+            None => true,
+        },
+        _ => false,
+    }
+}
+
+/// The message content of a reply: a notice (bots answer in notices, which other bots ignore),
+/// in HTML and plain text, as a reply to the command, mentioning only its author.
+pub fn reply_content(payload: &ReplyPayload) -> RoomMessageEventContent {
+    let mut content =
+        RoomMessageEventContent::notice_html(payload.plain.clone(), payload.html.clone());
+    if let Ok(event_id) = <&EventId>::try_from(payload.in_reply_to.as_str()) {
+        content.relates_to = Some(Relation::Reply(Reply::with_event_id(event_id.to_owned())));
+    }
+    // Explicit mentions: clients that honour them ping nobody because of text in the body (such
+    // as a user's "@room" echoed back), only the author of the command.
+    let mentioned: Vec<OwnedUserId> = OwnedUserId::try_from(payload.mention.as_str())
+        .into_iter()
+        .collect();
+    content.mentions = Some(Mentions::with_user_ids(mentioned));
+    content
+}
+
+/// Sends one reply; returns the event ID the homeserver gave it.
+pub async fn deliver_reply(client: &Client, item: &OutboxItem) -> Result<String, DeliveryError> {
+    let payload: ReplyPayload = serde_json::from_str(&item.payload)
+        .map_err(|e| DeliveryError::permanent(format!("unreadable outbox payload: {e}")))?;
+    let room_id = <&RoomId>::try_from(item.destination.as_str())
+        .map_err(|e| DeliveryError::permanent(format!("invalid room id: {e}")))?;
+    let Some(room) = client.get_room(room_id) else {
+        // The client may not have synced the room yet after a start: worth another try.
+        return Err(DeliveryError {
+            transient: true,
+            message: format!("room {room_id} is not known to the client yet"),
+        });
+    };
+    let transaction_id: OwnedTransactionId = item.idempotency_key.clone().into();
+    match room
+        .send(reply_content(&payload))
+        .with_transaction_id(transaction_id)
+        .await
+    {
+        Ok(result) => Ok(result.response.event_id.to_string()),
+        Err(error) => Err(DeliveryError {
+            transient: is_transient(&error),
+            message: error.to_string(),
+        }),
+    }
+}

@@ -1,0 +1,168 @@
+//! `rapporteur run`: wires storage, the core, the Matrix adapter and the dispatcher together and
+//! runs them until a signal asks the bot to stop.
+//!
+//! Three tasks cooperate through the database: the sync loop records messages in the inbox, the
+//! handler turns them into outbox items, the dispatcher delivers those. They wake each other with
+//! notifications, but the database is the only state: after a crash each task resumes from what
+//! is stored.
+
+use crate::config::Settings;
+use crate::core::catalog::{Catalog, CatalogError};
+use crate::core::directory::Group;
+use crate::core::engine::Engine;
+use crate::dispatcher::Dispatcher;
+use crate::handling::handle_pending;
+use crate::latency::LatencyProbe;
+use crate::matrix::{MatrixError, SyncLoop, connect, resolve_rooms};
+use crate::storage::{StorageError, Store};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Matrix(#[from] MatrixError),
+    #[error("the built-in command files are invalid: {0}")]
+    Catalog(#[from] CatalogError),
+}
+
+/// Opens the database and applies the migrations: the first step of `run`, and all of `migrate`.
+pub async fn open_store(settings: &Settings) -> Result<Store, StorageError> {
+    let store = Store::connect(&settings.database.url, settings.database.max_connections).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+pub fn engine_for(settings: &Settings) -> Result<Engine, CatalogError> {
+    Ok(Engine::new(
+        Catalog::builtin()?,
+        settings.command_prefix.clone(),
+    ))
+}
+
+pub fn groups_by_id(settings: &Settings) -> HashMap<String, Group> {
+    settings
+        .groups
+        .iter()
+        .map(|group| (group.id.clone(), group.group.clone()))
+        .collect()
+}
+
+async fn handler_loop(
+    store: Store,
+    engine: Engine,
+    groups: HashMap<String, Group>,
+    inbox_ready: Arc<Notify>,
+    outbox_ready: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        match handle_pending(&store, &engine, &groups).await {
+            Ok(produced) if produced > 0 => outbox_ready.notify_one(),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "cannot handle the inbox; retrying"),
+        }
+        tokio::select! {
+            _ = inbox_ready.notified() => {}
+            // A periodic look catches anything a missed notification or a storage error left.
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub async fn run(settings: Settings) -> Result<(), RunError> {
+    let store = open_store(&settings).await?;
+    let engine = engine_for(&settings)?;
+    let groups = groups_by_id(&settings);
+    tracing::info!(
+        database = %crate::storage::redact_database_url(&settings.database.url),
+        groups = settings.groups.len(),
+        "storage ready"
+    );
+
+    let client = connect(&settings.matrix, &settings.data_dir).await?;
+    let rooms = resolve_rooms(&client, &settings.groups).await?;
+    tracing::info!(
+        user = %settings.matrix.user_id,
+        device = ?client.device_id(),
+        "connected to the homeserver"
+    );
+
+    let inbox_ready = Arc::new(Notify::new());
+    let outbox_ready = Arc::new(Notify::new());
+    let latency = LatencyProbe::default();
+    let (shutdown_sender, shutdown) = watch::channel(false);
+
+    let handler = tokio::spawn(handler_loop(
+        store.clone(),
+        engine,
+        groups,
+        inbox_ready.clone(),
+        outbox_ready.clone(),
+        shutdown.clone(),
+    ));
+    let dispatcher = tokio::spawn(
+        Dispatcher {
+            store: store.clone(),
+            matrix: client.clone(),
+            outbox_ready: outbox_ready.clone(),
+            latency: latency.clone(),
+        }
+        .run(shutdown.clone()),
+    );
+    let sync_loop = SyncLoop::new(client, store.clone(), rooms, inbox_ready, latency);
+    let mut sync_task = tokio::spawn(sync_loop.run(shutdown.clone()));
+
+    let outcome = tokio::select! {
+        _ = stop_signal() => {
+            tracing::info!("stopping");
+            Ok(())
+        }
+        result = &mut sync_task => match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(RunError::Matrix(error)),
+            Err(join_error) => Err(RunError::Matrix(MatrixError::Client(join_error.to_string()))),
+        },
+    };
+    let _ = shutdown_sender.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let _ = handler.await;
+        let _ = dispatcher.await;
+        if !sync_task.is_finished() {
+            let _ = sync_task.await;
+        }
+    })
+    .await;
+    store.close().await;
+    outcome
+}

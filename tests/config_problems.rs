@@ -1,0 +1,400 @@
+//! Data-driven tests of `load_settings`: every folder under `tests/config/` is one case.
+//!
+//! A case folder holds:
+//!   * `rapporteur.toml`: the main config file that is loaded;
+//!   * any group or secret files it names;
+//!   * `expected.txt`: the exact problems, one `Display` per line, in the order they are reported,
+//!     with paths relative to the case folder (an empty file means the config must load);
+//!   * optionally `env.txt`: the whole environment for the case, as `KEY=VALUE` lines (blank lines
+//!     and `#` comments are ignored). Without it the environment is
+//!     `RAPPORTEUR_MATRIX_PASSWORD=x` and nothing else. The process environment is never read.
+//!
+//! Adding a case is adding a folder. To write the `expected.txt` of a new case, run the tests with
+//! `RAPPORTEUR_BLESS=1`, then read every line it wrote and check it by hand.
+
+use rapporteur::config::{ConfigProblem, Settings, load_settings};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+const DEFAULT_PASSWORD: &str = "x";
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/config")
+}
+
+fn environment_of(pairs: HashMap<String, String>) -> impl Fn(&str) -> Option<String> {
+    move |name: &str| pairs.get(name).cloned()
+}
+
+fn default_environment() -> HashMap<String, String> {
+    HashMap::from([(
+        "RAPPORTEUR_MATRIX_PASSWORD".to_string(),
+        DEFAULT_PASSWORD.to_string(),
+    )])
+}
+
+/// The environment of a case: its `env.txt`, or the default.
+fn case_environment(case: &Path) -> HashMap<String, String> {
+    let Ok(text) = std::fs::read_to_string(case.join("env.txt")) else {
+        return default_environment();
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (key, value) = line
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{}/env.txt: {line:?} is not KEY=VALUE", case.display()));
+            (key.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+/// A problem as a line of `expected.txt`: its `Display`, with the case folder removed from every
+/// path (in the file name and in messages that quote a path).
+fn normalized(problem: &ConfigProblem, case: &Path) -> String {
+    let prefix = format!("{}/", case.display());
+    problem.to_string().replace(&prefix, "")
+}
+
+fn load_case(
+    case: &Path,
+    environment: HashMap<String, String>,
+) -> Result<Settings, Vec<ConfigProblem>> {
+    let environment = environment_of(environment);
+    load_settings(&case.join("rapporteur.toml"), &environment)
+}
+
+fn case_folders() -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(cases_dir())
+        .expect("tests/config exists")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.is_dir())
+        .collect();
+    folders.sort();
+    folders
+}
+
+#[test]
+fn every_case_reports_exactly_its_expected_problems() {
+    let bless = std::env::var("RAPPORTEUR_BLESS").is_ok_and(|value| value == "1");
+    let folders = case_folders();
+    assert!(
+        folders.len() >= 20,
+        "only {} case folders found in {}",
+        folders.len(),
+        cases_dir().display()
+    );
+    let mut failures = Vec::new();
+    for case in &folders {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let actual: Vec<String> = match load_case(case, case_environment(case)) {
+            Ok(_) => Vec::new(),
+            Err(problems) => {
+                if problems.is_empty() {
+                    failures.push(format!("{name}: load_settings failed with no problem"));
+                }
+                problems.iter().map(|p| normalized(p, case)).collect()
+            }
+        };
+        let expected_path = case.join("expected.txt");
+        if bless {
+            let mut text = actual.join("\n");
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            std::fs::write(&expected_path, text).expect("write expected.txt");
+            continue;
+        }
+        let expected_text = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|error| panic!("{}: {error}", expected_path.display()));
+        let expected: Vec<&str> = expected_text.lines().filter(|l| !l.is_empty()).collect();
+        if actual != expected {
+            failures.push(format!(
+                "{name}:\n--- expected\n{}\n--- actual\n{}\n",
+                expected.join("\n"),
+                actual.join("\n")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The problems of one case, for tests that look at a case more closely.
+fn problems_of(case: &str) -> Vec<ConfigProblem> {
+    let case = cases_dir().join(case);
+    match load_case(&case, case_environment(&case)) {
+        Ok(_) => panic!("case {} loaded without problems", case.display()),
+        Err(problems) => problems,
+    }
+}
+
+#[test]
+fn the_example_config_loads_with_both_example_groups() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+    let environment = environment_of(default_environment());
+    let settings = load_settings(&path, &environment).unwrap_or_else(|problems| {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        panic!("config/example.toml is invalid:\n{}", lines.join("\n"))
+    });
+    let config_dir = path.parent().unwrap();
+    let repository = config_dir.parent().unwrap();
+    assert_eq!(settings.config_path, path);
+    // "../var/data", resolved against config/ and made absolute without `..`.
+    assert_eq!(settings.data_dir, repository.join("var/data"));
+    assert_eq!(settings.default_time_zone, "UTC");
+    assert_eq!(settings.command_prefix, "!");
+    assert_eq!(
+        settings.database.url,
+        format!(
+            "sqlite://{}",
+            repository.join("var/data/rapporteur.db").display()
+        )
+    );
+    assert_eq!(settings.database.max_connections, 5);
+    assert_eq!(
+        settings.matrix.homeserver_url.as_str(),
+        "http://127.0.0.1:8008/"
+    );
+    assert_eq!(settings.matrix.user_id, "@rapporteur:localhost");
+    assert_eq!(settings.matrix.device_display_name, "rapporteur");
+    // The variable wins over the password_file the example names.
+    assert_eq!(
+        settings.matrix.password.as_ref().map(|p| p.expose()),
+        Some(DEFAULT_PASSWORD)
+    );
+    assert!(settings.matrix.access_token.is_none());
+    assert!(settings.matrix.store_passphrase.is_none());
+
+    let summary: Vec<(&str, &str, Option<&str>, &str, &str)> = settings
+        .groups
+        .iter()
+        .map(|group| {
+            (
+                group.id.as_str(),
+                group.room.as_str(),
+                group.mailing_list.as_deref(),
+                group.group.short_name.as_str(),
+                group.group.time_zone_name.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "cip-ccg",
+                "#cip-ccg:localhost",
+                Some("cip-ccg@lists.localhost"),
+                "CIP-CCG",
+                "America/Los_Angeles"
+            ),
+            (
+                "cceg-ig",
+                "#cceg-ig:localhost",
+                Some("cceg-ig@lists.localhost"),
+                "CCEG-IG",
+                "Europe/Brussels"
+            ),
+        ]
+    );
+    assert_eq!(
+        settings.groups[0].group_file,
+        config_dir.join("groups/cip-ccg.toml")
+    );
+    assert_eq!(settings.group("cceg-ig").unwrap().group.id, "cceg-ig");
+    assert!(settings.group("nope").is_none());
+}
+
+#[test]
+fn the_example_config_documents_every_key_and_override() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml"))
+            .expect("config/example.toml");
+    for word in [
+        "data_dir",
+        "default_time_zone",
+        "command_prefix",
+        "url",
+        "max_connections",
+        "homeserver_url",
+        "user_id",
+        "device_display_name",
+        "password_file",
+        "access_token_file",
+        "store_passphrase_file",
+        "id",
+        "room",
+        "mailing_list",
+        "group_file",
+        "RAPPORTEUR_DATA_DIR",
+        "RAPPORTEUR_DEFAULT_TIME_ZONE",
+        "RAPPORTEUR_COMMAND_PREFIX",
+        "RAPPORTEUR_DATABASE_URL",
+        "RAPPORTEUR_HOMESERVER_URL",
+        "RAPPORTEUR_MATRIX_USER_ID",
+        "RAPPORTEUR_MATRIX_PASSWORD",
+        "RAPPORTEUR_MATRIX_PASSWORD_FILE",
+        "RAPPORTEUR_MATRIX_ACCESS_TOKEN",
+        "RAPPORTEUR_MATRIX_ACCESS_TOKEN_FILE",
+        "RAPPORTEUR_MATRIX_STORE_PASSPHRASE",
+        "RAPPORTEUR_MATRIX_STORE_PASSPHRASE_FILE",
+        "config/groups/cip-ccg.toml",
+    ] {
+        assert!(
+            text.contains(word),
+            "config/example.toml does not mention {word}"
+        );
+    }
+}
+
+#[test]
+fn a_minimal_config_takes_the_defaults() {
+    let case = cases_dir().join("valid-minimal");
+    let settings = load_case(&case, default_environment()).unwrap_or_else(|problems| {
+        panic!("valid-minimal is invalid: {problems:?}");
+    });
+    // The default "../var/data", resolved against the case folder.
+    assert_eq!(settings.data_dir, cases_dir().join("var/data"));
+    assert_eq!(settings.default_time_zone, "UTC");
+    assert_eq!(settings.command_prefix, "!");
+    assert_eq!(
+        settings.database.url,
+        format!(
+            "sqlite://{}",
+            cases_dir().join("var/data/rapporteur.db").display()
+        )
+    );
+    assert_eq!(settings.database.max_connections, 5);
+    assert_eq!(settings.matrix.device_display_name, "rapporteur");
+    assert_eq!(settings.groups.len(), 1);
+    let group = &settings.groups[0];
+    assert_eq!(group.id, "test");
+    assert_eq!(group.room, "#test:localhost");
+    assert_eq!(group.mailing_list, None);
+    // The group file names no time zone, so the group takes the default one.
+    assert_eq!(group.group.time_zone_name, "UTC");
+    assert_eq!(group.group.people.len(), 2);
+    assert_eq!(group.group.organizations[0].seats, 2);
+}
+
+#[test]
+fn environment_overrides_replace_file_values() {
+    let case = cases_dir().join("valid-minimal");
+    let mut environment = default_environment();
+    for (key, value) in [
+        ("RAPPORTEUR_DATA_DIR", "/srv/rapporteur"),
+        ("RAPPORTEUR_DEFAULT_TIME_ZONE", "Asia/Tokyo"),
+        ("RAPPORTEUR_COMMAND_PREFIX", "%%"),
+        (
+            "RAPPORTEUR_DATABASE_URL",
+            "postgres://bot:pw@db.example.org/bot",
+        ),
+        ("RAPPORTEUR_HOMESERVER_URL", "https://matrix.example.org"),
+        ("RAPPORTEUR_MATRIX_USER_ID", "@bot:example.org"),
+    ] {
+        environment.insert(key.to_string(), value.to_string());
+    }
+    let settings = load_case(&case, environment).expect("overrides are valid");
+    assert_eq!(settings.data_dir, Path::new("/srv/rapporteur"));
+    assert_eq!(settings.default_time_zone, "Asia/Tokyo");
+    assert_eq!(settings.groups[0].group.time_zone_name, "Asia/Tokyo");
+    assert_eq!(settings.command_prefix, "%%");
+    assert_eq!(
+        settings.database.url,
+        "postgres://bot:pw@db.example.org/bot"
+    );
+    assert_eq!(
+        settings.matrix.homeserver_url.as_str(),
+        "https://matrix.example.org/"
+    );
+    assert_eq!(settings.matrix.user_id, "@bot:example.org");
+}
+
+#[test]
+fn several_problems_span_the_main_file_and_a_group_file() {
+    let problems = problems_of("several-problems");
+    let files: std::collections::BTreeSet<String> = problems
+        .iter()
+        .map(|p| p.file.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
+    assert!(files.contains("rapporteur.toml"), "{files:?}");
+    assert!(files.contains("a.toml"), "{files:?}");
+    assert!(problems.len() >= 6, "{problems:?}");
+}
+
+#[test]
+fn secrets_never_appear_in_problems_or_settings() {
+    let password = "correct-horse-battery-staple";
+    let token = "syt_secret_access_token_value";
+    let passphrase = "crypto-store-passphrase-value";
+
+    // Every case, with distinctive secrets in the environment.
+    for case in case_folders() {
+        let mut environment = case_environment(&case);
+        environment.insert("RAPPORTEUR_MATRIX_PASSWORD".into(), password.into());
+        environment.insert("RAPPORTEUR_MATRIX_ACCESS_TOKEN".into(), token.into());
+        environment.insert(
+            "RAPPORTEUR_MATRIX_STORE_PASSPHRASE".into(),
+            passphrase.into(),
+        );
+        let text = match load_case(&case, environment) {
+            Ok(settings) => format!("{settings:?}"),
+            Err(problems) => problems
+                .iter()
+                .map(|p| format!("{p} {p:?}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        for secret in [password, token, passphrase] {
+            assert!(
+                !text.contains(secret),
+                "{} shows a secret: {text}",
+                case.display()
+            );
+        }
+    }
+
+    // Secrets read from files named by the config and by *_FILE variables.
+    let directory = tempfile::tempdir().expect("temp dir");
+    let case = cases_dir().join("valid-minimal");
+    let config = std::fs::read_to_string(case.join("rapporteur.toml"))
+        .unwrap()
+        .replace(
+            "[matrix]",
+            "[matrix]\npassword_file = \"password\"\nstore_passphrase_file = \"passphrase\"",
+        );
+    std::fs::write(directory.path().join("rapporteur.toml"), config).unwrap();
+    std::fs::create_dir(directory.path().join("groups")).unwrap();
+    std::fs::copy(
+        case.join("groups/test.toml"),
+        directory.path().join("groups/test.toml"),
+    )
+    .unwrap();
+    std::fs::write(directory.path().join("password"), format!("{password}\n")).unwrap();
+    std::fs::write(directory.path().join("passphrase"), passphrase).unwrap();
+    let token_file = directory.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let environment = environment_of(HashMap::from([(
+        "RAPPORTEUR_MATRIX_ACCESS_TOKEN_FILE".to_string(),
+        token_file.display().to_string(),
+    )]));
+    let settings = load_settings(&directory.path().join("rapporteur.toml"), &environment)
+        .expect("config with secret files loads");
+    assert_eq!(
+        settings.matrix.password.as_ref().unwrap().expose(),
+        password
+    );
+    assert_eq!(
+        settings.matrix.access_token.as_ref().unwrap().expose(),
+        token
+    );
+    assert_eq!(
+        settings.matrix.store_passphrase.as_ref().unwrap().expose(),
+        passphrase
+    );
+    let debug = format!("{settings:?} {settings:#?}");
+    for secret in [password, token, passphrase] {
+        assert!(!debug.contains(secret), "Debug of Settings shows a secret");
+    }
+}
