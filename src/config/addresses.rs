@@ -24,9 +24,13 @@ pub fn is_matrix_user_id(text: &str) -> bool {
         && is_server_name(server)
 }
 
-/// `!opaque:server` or `#alias:server`
+/// A room ID (`!opaque:server`, or `!opaque` alone since room version 12 dropped the server
+/// part) or an alias (`#alias:server`).
 pub fn is_matrix_room(text: &str) -> bool {
-    let Some(rest) = text.strip_prefix('!').or_else(|| text.strip_prefix('#')) else {
+    if let Some(opaque) = text.strip_prefix('!') {
+        return !opaque.is_empty() && opaque.chars().all(|c| c.is_ascii_graphic());
+    }
+    let Some(rest) = text.strip_prefix('#') else {
         return false;
     };
     let Some((local, server)) = rest.split_once(':') else {
@@ -75,10 +79,14 @@ mod tests {
 
     #[test]
     fn matrix_rooms() {
-        for good in ["#cip-ccg:localhost", "!abc:example.org"] {
+        for good in [
+            "#cip-ccg:localhost",
+            "!abc:example.org",
+            "!_BZX1JfNrQfhp9NDFFMi3Y_GZwQ4dk3IRKky8jCeuhk",
+        ] {
             assert!(is_matrix_room(good), "{good}");
         }
-        for bad in ["cip-ccg", "#:x", "#a", "@a:b", "#a b:c"] {
+        for bad in ["cip-ccg", "#:x", "#a", "@a:b", "#a b:c", "!", "!a b"] {
             assert!(!is_matrix_room(bad), "{bad}");
         }
     }

@@ -238,7 +238,7 @@ pub fn load_settings(
             problems.push(source.problem_at(
                 entry_ref.room.span(),
                 format!(
-                    "room {room:?} is neither a room ID (!id:server) nor an alias (#name:server)"
+                    "room {room:?} is neither a room ID (!id or !id:server) nor an alias (#name:server)"
                 ),
             ));
         }

@@ -3,6 +3,8 @@
 //! when `RAPPORTEUR_REQUIRE_SERVERS=1`, as the project's test command sets).
 #![allow(dead_code)]
 
+pub mod matrix;
+
 use rapporteur::storage::Store;
 use sqlx::Connection;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,0 +1,173 @@
+//! End-to-end: real users on the real homeserver send commands to the real bot binary, in a plain
+//! and in an encrypted room, and read its replies through their own Matrix clients. The expected
+//! text of each reply is what the core decides for the same message, so these tests check the
+//! Matrix path (delivery, threading, formatting, mentions, encryption), and the command examples
+//! test checks the wording.
+
+mod support;
+
+use rapporteur::config::load_group_file;
+use rapporteur::core::catalog::Catalog;
+use rapporteur::core::directory::SenderAddress;
+use rapporteur::core::engine::Engine;
+use std::time::Duration;
+use support::matrix::{BotProcess, GroupMember, TestClient, homeserver};
+
+const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn commands_are_answered(encrypted: bool) {
+    let Some(homeserver) = homeserver().await else {
+        return;
+    };
+    let bot_user = homeserver.register("bot").await;
+    let chair_user = homeserver.register("chair").await;
+    let member_user = homeserver.register("member").await;
+    let stranger_user = homeserver.register("stranger").await;
+    let chair = TestClient::login(&homeserver, &chair_user).await;
+    let member = TestClient::login(&homeserver, &member_user).await;
+    let stranger = TestClient::login(&homeserver, &stranger_user).await;
+
+    let room = chair
+        .create_room(
+            encrypted,
+            &[
+                &bot_user.user_id,
+                &member_user.user_id,
+                &stranger_user.user_id,
+            ],
+        )
+        .await;
+    let room_id = room.room_id().to_owned();
+    let member_room = member.join(&room_id).await;
+    let stranger_room = stranger.join(&room_id).await;
+
+    let mut bot = BotProcess::configure(
+        &homeserver,
+        &bot_user,
+        room_id.as_str(),
+        &[
+            GroupMember {
+                name: "Chair Person",
+                user: &chair_user,
+                organization: Some("GNSO"),
+                roles: &["member", "chair"],
+            },
+            GroupMember {
+                name: "Member Person",
+                user: &member_user,
+                organization: Some("ALAC"),
+                roles: &["member"],
+            },
+        ],
+        None,
+    );
+    bot.start();
+    // Every sender must have seen the bot join, so that in the encrypted room their clients
+    // share the room key with the bot's device.
+    for client in [&chair, &member, &stranger] {
+        client
+            .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
+            .await;
+    }
+
+    let group =
+        load_group_file(&bot.data_dir().join("group.toml"), "test-ccg", "UTC").expect("group file");
+    let engine = Engine::new(Catalog::builtin().expect("catalog"), "!");
+    let hostile = "!whoami \"<b>@room</b> & <script>\"";
+    let cases: Vec<(&TestClient, &matrix_sdk::Room, &str)> = vec![
+        (&chair, &room, "!help"),
+        (&chair, &room, "!help roster"),
+        (&chair, &room, "!whoami"),
+        (&chair, &room, "!roster"),
+        (&chair, &room, "!roster a b"),
+        (&chair, &room, "!rooster"),
+        (&member, &member_room, "!whoami @someone:localhost"),
+        (&stranger, &stranger_room, "!whoami"),
+        (&chair, &room, hostile),
+    ];
+    let mut sent = Vec::new();
+    for (client, client_room, body) in &cases {
+        sent.push((*client, *body, client.send(client_room, body).await));
+    }
+    let chat = chair.send(&room, "thanks all, see you next month").await;
+    let ping = chair.send(&room, "!PING").await;
+
+    for (client, body, event_id) in &sent {
+        let reply = client
+            .wait_for_reply(&room_id, event_id, REPLY_TIMEOUT)
+            .await;
+        let sender = SenderAddress::Matrix(client.user.user_id.clone());
+        let expected = engine
+            .decide(&group, &sender, body, jiff::Timestamp::now())
+            .reply()
+            .expect("the core answers this")
+            .clone();
+        let content = &reply.json["content"];
+        assert_eq!(content["body"], expected.plain_text(), "reply to {body:?}");
+        assert_eq!(
+            content["formatted_body"],
+            expected.html(),
+            "reply to {body:?}"
+        );
+        assert_eq!(content["format"], "org.matrix.custom.html");
+        assert_eq!(content["msgtype"], "m.notice", "bots answer in notices");
+        assert_eq!(
+            content["m.mentions"]["user_ids"],
+            serde_json::json!([client.user.user_id])
+        );
+        assert_eq!(reply.json["sender"], bot_user.user_id.as_str());
+        assert_eq!(
+            reply.was_encrypted, encrypted,
+            "reply to {body:?} encrypted as the room is"
+        );
+    }
+    let ping_reply = chair.wait_for_reply(&room_id, &ping, REPLY_TIMEOUT).await;
+    let ping_text = ping_reply.json["content"]["body"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        ping_text.starts_with("pong from rapporteur for TEST-CCG, at ")
+            && ping_text.contains("Europe/Brussels"),
+        "{ping_text}"
+    );
+
+    // The hostile argument reaches the HTML only escaped.
+    let hostile_event = &sent.last().expect("sent").2;
+    let hostile_reply = chair.replies_to(&room_id, hostile_event).remove(0);
+    let html = hostile_reply.json["content"]["formatted_body"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        !html.contains("<b>") && !html.contains("<script>") && html.contains("&lt;b&gt;"),
+        "{html}"
+    );
+
+    // Chat is not a command: give the bot time to have answered if it were going to.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        chair.replies_to(&room_id, &chat).is_empty(),
+        "chat got a reply"
+    );
+    // Every command got exactly one reply.
+    for (client, body, event_id) in &sent {
+        assert_eq!(
+            client.replies_to(&room_id, event_id).len(),
+            1,
+            "replies to {body:?}"
+        );
+    }
+    let log = bot.log();
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_in_a_plain_room() {
+    commands_are_answered(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_in_an_encrypted_room() {
+    commands_are_answered(true).await;
+}
