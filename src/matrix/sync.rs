@@ -219,13 +219,13 @@ impl SyncLoop {
             };
             let first_joined = self.first_joined_ms(room_id, &group_id).await?;
             let mut events: Vec<TimelineEvent> = Vec::new();
-            if update.timeline.limited {
-                if let (Some(since), Some(prev_batch)) = (since, &update.timeline.prev_batch) {
-                    events.extend(
-                        self.page_back(room_id, prev_batch, since, first_joined)
-                            .await?,
-                    );
-                }
+            if update.timeline.limited
+                && let (Some(since), Some(prev_batch)) = (since, &update.timeline.prev_batch)
+            {
+                events.extend(
+                    self.page_back(room_id, prev_batch, since, first_joined)
+                        .await?,
+                );
             }
             events.extend(update.timeline.events.iter().cloned());
             for event in &events {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The whole test suite, on a new machine as on a developer's: starts what the tests need (a
+# loopback Synapse from PyPI in its own state folder and port, PostgreSQL if it is stopped), then
+# runs formatting and lint checks and every test with RAPPORTEUR_REQUIRE_SERVERS=1, so a test that
+# needs a server fails instead of skipping. The test homeserver is stopped at the end.
+#
+# Usage: scripts/test.sh [extra cargo test arguments]
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+
+# A stack of its own, beside (not instead of) the quick-start one on port 8008.
+export RAPPORTEUR_STACK_DIR=${RAPPORTEUR_TEST_STACK_DIR:-$REPO/var/test-stack}
+export RAPPORTEUR_SYNAPSE_PORT=${RAPPORTEUR_TEST_SYNAPSE_PORT:-8018}
+
+say() { printf '[test] %s\n' "$*" >&2; }
+
+ensure_postgres() {
+  local url=${RAPPORTEUR_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+  if python3 - "$url" <<'PY'
+import socket, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+s = socket.socket()
+s.settimeout(2)
+try:
+    s.connect((u.hostname or "127.0.0.1", u.port or 5432))
+except OSError:
+    sys.exit(1)
+PY
+  then
+    return 0
+  fi
+  say "PostgreSQL is not answering; starting the local cluster"
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+    sleep 2
+  else
+    say "no PostgreSQL cluster on this machine: set RAPPORTEUR_TEST_POSTGRES_URL to a server"
+    exit 1
+  fi
+}
+
+cleanup() {
+  bash "$REPO/scripts/stack.sh" down >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+ensure_postgres
+say "starting the test homeserver (port $RAPPORTEUR_SYNAPSE_PORT, state in $RAPPORTEUR_STACK_DIR)"
+bash "$REPO/scripts/stack.sh" up >/dev/null
+# shellcheck disable=SC1091
+. "$RAPPORTEUR_STACK_DIR/env"
+export RAPPORTEUR_REQUIRE_SERVERS=1
+
+# Test databases of earlier runs that stopped half-way.
+python3 - <<'PY' || true
+import subprocess
+subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc",
+  "SELECT 'DROP DATABASE IF EXISTS ' || datname || ';' FROM pg_database WHERE datname LIKE 'rapporteur_test_%'"],
+  capture_output=True, check=False)
+PY
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+say "cargo test"
+cargo test --quiet "$@"
