@@ -214,7 +214,8 @@ async fn bench_store(
                 Timestamp::now().as_millisecond(),
             )
             .await
-            .expect("record_inbound");
+            .expect("record_inbound")
+            .len();
     }
     let record_elapsed = started.elapsed();
     assert_eq!(recorded, count, "{label}: every message recorded once");
@@ -307,13 +308,13 @@ async fn drop_postgres(name: &str) {
 fn print_table(rows: &[&Row]) {
     println!();
     println!(
-        "{:<44} {:>8} {:>11} {:>12} {:>11}",
+        "{:<50} {:>8} {:>11} {:>12} {:>11}",
         "phase", "messages", "total ms", "per msg µs", "msgs/s"
     );
-    println!("{}", "-".repeat(90));
+    println!("{}", "-".repeat(96));
     for row in rows {
         println!(
-            "{:<44} {:>8} {:>11.1} {:>12.2} {:>11.0}",
+            "{:<50} {:>8} {:>11.1} {:>12.2} {:>11.0}",
             row.name,
             row.count,
             row.elapsed.as_secs_f64() * 1e3,
@@ -324,11 +325,13 @@ fn print_table(rows: &[&Row]) {
 }
 
 fn print_ratio(what: &str, numerator: &Row, denominator: &Row) {
-    println!(
-        "  {what:<52} {:>10.4}  ({:.0}x slower)",
-        numerator.rate() / denominator.rate(),
-        denominator.rate() / numerator.rate()
-    );
+    let ratio = numerator.rate() / denominator.rate();
+    let reading = if ratio < 1.0 {
+        format!("{:.1}x slower", 1.0 / ratio)
+    } else {
+        format!("{ratio:.1}x faster")
+    };
+    println!("  {what:<52} {ratio:>10.4}  ({reading})");
 }
 
 fn main() {
@@ -347,16 +350,38 @@ fn main() {
 
     println!(
         "engine_throughput: {count} messages ({} kinds, {} replies), record batches of {batch}, \
-         group {GROUP_ID} ({} people)",
+         group {GROUP_ID} ({} people), {} CPUs",
         MIX.len(),
         expected_replies(count),
-        group.people.len()
+        group.people.len(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
     let (decide, rendered) = bench_core(&engine, &group, count, now);
 
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    let (sqlite, postgres) = runtime.block_on(async {
+    // The bot runs on tokio's multi-threaded runtime (`Runtime::new()` in main.rs);
+    // RAPPORTEUR_BENCH_RUNTIME=current_thread shows what thread hand-offs cost.
+    let current_thread =
+        std::env::var("RAPPORTEUR_BENCH_RUNTIME").is_ok_and(|value| value == "current_thread");
+    let runtime = if current_thread {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    } else {
+        tokio::runtime::Runtime::new().expect("tokio runtime")
+    };
+    println!(
+        "tokio runtime: {}",
+        if current_thread {
+            "current_thread (RAPPORTEUR_BENCH_RUNTIME)"
+        } else {
+            "multi_thread, as the bot"
+        }
+    );
+    // The store work runs in a spawned task, as the bot's handler loop does, not on the thread
+    // that blocks on the runtime.
+    let task = runtime.spawn(async move {
         let folder = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", folder.path().join("bench.db").display());
         let store = Store::connect(&url, 5).await.expect("open SQLite");
@@ -375,8 +400,14 @@ fn main() {
             }
             Err(why) => Err(why),
         };
-        (sqlite, postgres)
+        let breakdown_rows = if breakdown_wanted() {
+            breakdown::run(&engine, &groups, count, batch, folder.path()).await
+        } else {
+            Vec::new()
+        };
+        (sqlite, postgres, breakdown_rows)
     });
+    let (sqlite, postgres, breakdown_rows) = runtime.block_on(task).expect("the benchmark task");
 
     let mut rows = vec![&decide, &rendered];
     rows.extend([&sqlite.record, &sqlite.handle, &sqlite.total]);
@@ -419,6 +450,15 @@ fn main() {
         );
     }
 
+    if !breakdown_rows.is_empty() {
+        println!();
+        println!(
+            "breakdown (RAPPORTEUR_BENCH_BREAKDOWN=1): the storage statements of handle_pending \
+             with the decisions made beforehand, varied one factor at a time on fresh databases"
+        );
+        print_table(&breakdown_rows.iter().collect::<Vec<_>>());
+    }
+
     const TARGET: f64 = 5_000.0;
     let verdict = if sqlite.handle.rate() >= TARGET {
         "meets"
@@ -430,4 +470,427 @@ fn main() {
         "target: >= {TARGET:.0} commands/s on SQLite handle_pending: {:.0}/s {verdict} the target",
         sqlite.handle.rate()
     );
+}
+
+fn breakdown_wanted() -> bool {
+    std::env::var("RAPPORTEUR_BENCH_BREAKDOWN").is_ok_and(|value| value == "1")
+}
+
+/// Where the time of the SQLite handling path goes. Each variant commits the same rows as
+/// `Store::complete_inbox_item` (the statements are copied from src/storage), on a fresh database
+/// holding the same recorded messages, with the decisions and payloads computed beforehand, so
+/// only storage is timed. One factor changes at a time: how a connection is obtained, the sqlx
+/// driver (`Any` or native SQLite), and how many messages share a transaction.
+mod breakdown {
+    use super::{GROUP_ID, Row, messages};
+    use jiff::Timestamp;
+    use rapporteur::core::directory::{Group, SenderAddress};
+    use rapporteur::core::engine::Engine;
+    use rapporteur::handling::outbox_items_for;
+    use rapporteur::storage::{InboxItem, NewOutboxItem, Store};
+    use sqlx::any::AnyPoolOptions;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::{Any, AnyConnection, Connection, Executor, Row as _, SqliteConnection};
+    use std::collections::HashMap;
+    use std::path::Path;
+    use std::str::FromStr;
+    use std::time::Instant;
+
+    const UPDATE_INBOX: &str = "UPDATE inbox SET state = 'handled', disposition = $1, command = $2, \
+        handled_ms = $3 WHERE id = $4 AND state = 'pending'";
+    const INSERT_OUTBOX: &str = "INSERT INTO outbox (inbox_id, idempotency_key, channel, destination, \
+        payload, next_attempt_ms, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+        ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
+    const PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+        PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;";
+
+    /// One recorded message and what handling it stores.
+    struct Work {
+        inbox: InboxItem,
+        id: i64,
+        disposition: &'static str,
+        command: Option<String>,
+        outbox: Vec<NewOutboxItem>,
+    }
+
+    /// A fresh SQLite file with `count` messages recorded, and the work of handling them.
+    async fn prepared(
+        folder: &Path,
+        name: &str,
+        engine: &Engine,
+        groups: &HashMap<String, Group>,
+        count: usize,
+        batch: usize,
+    ) -> (String, Vec<Work>) {
+        let url = format!("sqlite://{}", folder.join(format!("{name}.db")).display());
+        let store = Store::connect(&url, 5).await.expect("open SQLite");
+        store.migrate().await.expect("migrate");
+        for chunk in messages(count, name).chunks(batch) {
+            store.record_inbound(chunk, None, 0).await.expect("record");
+        }
+        let now: Timestamp = "2026-11-25T16:00:00Z".parse().expect("timestamp");
+        let group = &groups[GROUP_ID];
+        let pending = store.pending_inbox(count as i64).await.expect("pending");
+        let work: Vec<Work> = pending
+            .iter()
+            .map(|item| {
+                let sender = SenderAddress::Matrix(item.sender.clone());
+                let decision = engine.decide(group, &sender, &item.body, now);
+                Work {
+                    inbox: item.clone(),
+                    id: item.id,
+                    disposition: decision.disposition.name(),
+                    command: decision.command.clone(),
+                    outbox: outbox_items_for(item, &decision.effects),
+                }
+            })
+            .collect();
+        assert_eq!(work.len(), count);
+        store.close().await;
+        (url, work)
+    }
+
+    async fn store_items_any(connection: &mut AnyConnection, work: &Work) {
+        sqlx::query::<Any>(UPDATE_INBOX)
+            .bind(work.disposition)
+            .bind(work.command.as_deref())
+            .bind(1_i64)
+            .bind(work.id)
+            .execute(&mut *connection)
+            .await
+            .expect("update");
+        for item in &work.outbox {
+            sqlx::query::<Any>(INSERT_OUTBOX)
+                .bind(Some(work.id))
+                .bind(&item.idempotency_key)
+                .bind(&item.channel)
+                .bind(&item.destination)
+                .bind(&item.payload)
+                .bind(1_i64)
+                .fetch_optional(&mut *connection)
+                .await
+                .expect("insert");
+        }
+    }
+
+    async fn store_items_native(connection: &mut SqliteConnection, work: &Work) {
+        sqlx::query(UPDATE_INBOX)
+            .bind(work.disposition)
+            .bind(work.command.as_deref())
+            .bind(1_i64)
+            .bind(work.id)
+            .execute(&mut *connection)
+            .await
+            .expect("update");
+        for item in &work.outbox {
+            sqlx::query(INSERT_OUTBOX)
+                .bind(Some(work.id))
+                .bind(&item.idempotency_key)
+                .bind(&item.channel)
+                .bind(&item.destination)
+                .bind(&item.payload)
+                .bind(1_i64)
+                .fetch_optional(&mut *connection)
+                .await
+                .expect("insert");
+        }
+    }
+
+    /// Marks a batch handled in one statement; returns the IDs that were still pending.
+    async fn update_batch(connection: &mut AnyConnection, chunk: &[Work]) -> Vec<i64> {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|index| {
+                let base = 2 + index * 3;
+                format!("(${}, ${}, ${})", base, base + 1, base + 2)
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE inbox SET state = 'handled', disposition = batch.column2, \
+             command = batch.column3, handled_ms = $1 FROM (VALUES {}) AS batch \
+             WHERE inbox.id = batch.column1 AND inbox.state = 'pending' RETURNING inbox.id",
+            values.join(", ")
+        );
+        let mut query = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql)).bind(1_i64);
+        for work in chunk {
+            query = query
+                .bind(work.id)
+                .bind(work.disposition)
+                .bind(work.command.clone());
+        }
+        query
+            .fetch_all(&mut *connection)
+            .await
+            .expect("update batch")
+            .iter()
+            .map(|row| row.get::<i64, _>(0))
+            .collect()
+    }
+
+    /// Inserts the replies of a batch in one statement.
+    async fn insert_batch(connection: &mut AnyConnection, chunk: &[Work]) {
+        let items: Vec<(i64, &NewOutboxItem)> = chunk
+            .iter()
+            .flat_map(|work| work.outbox.iter().map(move |item| (work.id, item)))
+            .collect();
+        if items.is_empty() {
+            return;
+        }
+        let items_count = items.len();
+        let values: Vec<String> = (0..items.len())
+            .map(|index| {
+                let base = 2 + index * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, $1, $1)",
+                    base,
+                    base + 1,
+                    base + 2,
+                    base + 3,
+                    base + 4
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO outbox (inbox_id, idempotency_key, channel, destination, payload, \
+             next_attempt_ms, created_ms) VALUES {} ON CONFLICT (idempotency_key) DO NOTHING \
+             RETURNING id",
+            values.join(", ")
+        );
+        let mut query = sqlx::query::<Any>(sqlx::AssertSqlSafe(sql)).bind(1_i64);
+        for (inbox_id, item) in items {
+            query = query
+                .bind(inbox_id)
+                .bind(item.idempotency_key.clone())
+                .bind(item.channel.clone())
+                .bind(item.destination.clone())
+                .bind(item.payload.clone());
+        }
+        let stored = query
+            .fetch_all(&mut *connection)
+            .await
+            .expect("insert batch");
+        assert_eq!(stored.len(), items_count);
+    }
+
+    pub async fn run(
+        engine: &Engine,
+        groups: &HashMap<String, Group>,
+        count: usize,
+        batch: usize,
+        folder: &Path,
+    ) -> Vec<Row> {
+        let mut rows = Vec::new();
+
+        // 1. Exactly the storage side of handle_pending: Store::complete_inbox_item per message
+        //    (pool.begin() acquires the single pooled connection, commit releases it).
+        let (url, work) = prepared(folder, "b1", engine, groups, count, batch).await;
+        let store = Store::connect(&url, 5).await.expect("open");
+        let started = Instant::now();
+        for item in &work {
+            let stored = store
+                .complete_inbox_item(
+                    &item.inbox,
+                    item.disposition,
+                    item.command.as_deref(),
+                    &item.outbox,
+                    1,
+                )
+                .await
+                .expect("complete");
+            assert!(stored.is_some());
+        }
+        rows.push(Row::new(
+            "Store::complete_inbox_item (as is)",
+            count,
+            started.elapsed(),
+        ));
+
+        // 2. Round trips alone, on the same pool: an empty transaction, and one statement.
+        let started = Instant::now();
+        for _ in 0..count {
+            store
+                .pool()
+                .begin()
+                .await
+                .expect("begin")
+                .commit()
+                .await
+                .expect("commit");
+        }
+        rows.push(Row::new(
+            "  empty pool.begin()+commit()",
+            count,
+            started.elapsed(),
+        ));
+        let started = Instant::now();
+        for _ in 0..count {
+            store.pool().execute("SELECT 1").await.expect("select");
+        }
+        rows.push(Row::new(
+            "  SELECT 1 on the pool (acquire+release)",
+            count,
+            started.elapsed(),
+        ));
+        let mut held = store.pool().acquire().await.expect("acquire");
+        let started = Instant::now();
+        for _ in 0..count {
+            held.execute("SELECT 1").await.expect("select");
+        }
+        rows.push(Row::new(
+            "  SELECT 1 on a held connection",
+            count,
+            started.elapsed(),
+        ));
+        let started = Instant::now();
+        for _ in 0..count {
+            held.begin()
+                .await
+                .expect("begin")
+                .commit()
+                .await
+                .expect("commit");
+        }
+        rows.push(Row::new(
+            "  empty begin()+commit() on a held connection",
+            count,
+            started.elapsed(),
+        ));
+        drop(held);
+        store.close().await;
+
+        // 3. The same pool settings without the ping on acquire (the ping on release stays).
+        let (url, work) = prepared(folder, "b3", engine, groups, count, batch).await;
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    connection.execute(PRAGMAS).await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .expect("open");
+        let started = Instant::now();
+        for item in &work {
+            let mut transaction = pool.begin().await.expect("begin");
+            store_items_any(&mut transaction, item).await;
+            transaction.commit().await.expect("commit");
+        }
+        rows.push(Row::new(
+            "Any pool, test_before_acquire(false)",
+            count,
+            started.elapsed(),
+        ));
+        pool.close().await;
+
+        // 4. One connection held for the whole run, one transaction per message.
+        let (url, work) = prepared(folder, "b4", engine, groups, count, batch).await;
+        let mut connection = AnyConnection::connect(&url).await.expect("open");
+        connection.execute(PRAGMAS).await.expect("pragmas");
+        let started = Instant::now();
+        for item in &work {
+            let mut transaction = connection.begin().await.expect("begin");
+            store_items_any(&mut transaction, item).await;
+            transaction.commit().await.expect("commit");
+        }
+        rows.push(Row::new(
+            "Any, held connection, 1 txn/msg",
+            count,
+            started.elapsed(),
+        ));
+        connection.close().await.expect("close");
+
+        // 5. As 4, through the native SQLite driver instead of Any.
+        let (url, work) = prepared(folder, "b5", engine, groups, count, batch).await;
+        let options = SqliteConnectOptions::from_str(&url)
+            .expect("url")
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true);
+        let mut native = SqliteConnection::connect_with(&options)
+            .await
+            .expect("open");
+        let started = Instant::now();
+        for item in &work {
+            let mut transaction = native.begin().await.expect("begin");
+            store_items_native(&mut transaction, item).await;
+            transaction.commit().await.expect("commit");
+        }
+        rows.push(Row::new(
+            "native SQLite, held connection, 1 txn/msg",
+            count,
+            started.elapsed(),
+        ));
+        native.close().await.expect("close");
+
+        // 6. As 4, with the messages of one pending_inbox batch (100) in one transaction.
+        let (url, work) = prepared(folder, "b6", engine, groups, count, batch).await;
+        let mut connection = AnyConnection::connect(&url).await.expect("open");
+        connection.execute(PRAGMAS).await.expect("pragmas");
+        let started = Instant::now();
+        for chunk in work.chunks(100) {
+            let mut transaction = connection.begin().await.expect("begin");
+            for item in chunk {
+                store_items_any(&mut transaction, item).await;
+            }
+            transaction.commit().await.expect("commit");
+        }
+        rows.push(Row::new(
+            "Any, held connection, 100 msgs/txn",
+            count,
+            started.elapsed(),
+        ));
+        connection.close().await.expect("close");
+
+        // 7. As 6, with two statements per batch instead of two per message: one UPDATE of
+        //    every inbox row of the batch (RETURNING those still pending) and one multi-row
+        //    INSERT of their replies. Both databases accept this SQL.
+        let (url, work) = prepared(folder, "b7", engine, groups, count, batch).await;
+        let mut connection = AnyConnection::connect(&url).await.expect("open");
+        connection.execute(PRAGMAS).await.expect("pragmas");
+        let started = Instant::now();
+        for chunk in work.chunks(100) {
+            let mut transaction = connection.begin().await.expect("begin");
+            let handled = update_batch(&mut transaction, chunk).await;
+            assert_eq!(handled.len(), chunk.len());
+            insert_batch(&mut transaction, chunk).await;
+            transaction.commit().await.expect("commit");
+        }
+        rows.push(Row::new(
+            "Any, held connection, 100 msgs/txn, 2 stmts/txn",
+            count,
+            started.elapsed(),
+        ));
+        connection.close().await.expect("close");
+
+        // 8. As 1 with synchronous=OFF: what the fsyncs of WAL checkpoints cost.
+        let (url, work) = prepared(folder, "b8", engine, groups, count, batch).await;
+        let store = Store::connect(&url, 5).await.expect("open");
+        sqlx::query("PRAGMA synchronous=OFF")
+            .execute(store.pool())
+            .await
+            .expect("pragma");
+        let started = Instant::now();
+        for item in &work {
+            store
+                .complete_inbox_item(
+                    &item.inbox,
+                    item.disposition,
+                    item.command.as_deref(),
+                    &item.outbox,
+                    1,
+                )
+                .await
+                .expect("complete");
+        }
+        rows.push(Row::new(
+            "as is, but synchronous=OFF (no fsync)",
+            count,
+            started.elapsed(),
+        ));
+        store.close().await;
+
+        rows
+    }
 }

@@ -5,9 +5,10 @@
 use crate::latency::LatencyProbe;
 use crate::matrix::deliver_reply;
 use crate::storage::{OutboxItem, Store};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 /// After this many attempts, an error the homeserver calls permanent (such as the bot having
 /// been removed from the room) stops being retried; the item is kept as failed for operators.
@@ -17,8 +18,39 @@ const LONGEST_RETRY_DELAY_MS: i64 = 300_000;
 pub struct Dispatcher {
     pub store: Store,
     pub matrix: matrix_sdk::Client,
+    /// Effects just stored by the handler, handed over in memory so a reply does not wait for
+    /// a database scan. The scan of due items remains the durable path.
+    pub fresh_items: mpsc::UnboundedReceiver<OutboxItem>,
+    /// Wakes the dispatcher to scan the outbox.
     pub outbox_ready: Arc<Notify>,
     pub latency: LatencyProbe,
+}
+
+/// The IDs of recently delivered items, so an item that reaches the dispatcher both in memory
+/// and through a scan is delivered once.
+#[derive(Default)]
+struct RecentlyDelivered {
+    order: VecDeque<i64>,
+    members: HashSet<i64>,
+}
+
+impl RecentlyDelivered {
+    const CAPACITY: usize = 10_000;
+
+    fn contains(&self, id: i64) -> bool {
+        self.members.contains(&id)
+    }
+
+    fn insert(&mut self, id: i64) {
+        if self.members.insert(id) {
+            self.order.push_back(id);
+            if self.order.len() > Self::CAPACITY
+                && let Some(oldest) = self.order.pop_front()
+            {
+                self.members.remove(&oldest);
+            }
+        }
+    }
 }
 
 /// The delay before attempt `attempts + 1`: 1 s, 2 s, 4 s, ... up to five minutes.
@@ -32,12 +64,13 @@ fn now_ms() -> i64 {
 }
 
 impl Dispatcher {
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let mut delivered = RecentlyDelivered::default();
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            let wait = match self.deliver_due().await {
+            let wait = match self.deliver_due(&mut delivered).await {
                 Ok(()) => match self.store.next_outbox_due().await {
                     Ok(Some(due)) => {
                         Duration::from_millis((due - now_ms()).clamp(0, 60_000) as u64)
@@ -50,15 +83,33 @@ impl Dispatcher {
                     Duration::from_secs(1)
                 }
             };
-            tokio::select! {
-                _ = self.outbox_ready.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.changed() => {}
+            // Deliver fresh items as they come; scan the outbox when woken or when a retry is due.
+            let deadline = tokio::time::Instant::now() + wait;
+            loop {
+                tokio::select! {
+                    fresh = self.fresh_items.recv() => match fresh {
+                        Some(item) if !delivered.contains(item.id) => {
+                            match self.deliver(&item).await {
+                                Ok(true) => delivered.insert(item.id),
+                                Ok(false) => {}
+                                Err(error) => tracing::warn!(%error, "cannot record a delivery"),
+                            }
+                        }
+                        Some(_) => {}
+                        None => return,
+                    },
+                    _ = self.outbox_ready.notified() => break,
+                    _ = tokio::time::sleep_until(deadline) => break,
+                    _ = shutdown.changed() => break,
+                }
             }
         }
     }
 
-    async fn deliver_due(&self) -> Result<(), crate::storage::StorageError> {
+    async fn deliver_due(
+        &self,
+        delivered: &mut RecentlyDelivered,
+    ) -> Result<(), crate::storage::StorageError> {
         loop {
             let due = self.store.due_outbox(now_ms(), 50).await?;
             if due.is_empty() {
@@ -66,7 +117,11 @@ impl Dispatcher {
             }
             let mut progressed = false;
             for item in &due {
-                progressed |= self.deliver(item).await?;
+                let left_queue = self.deliver(item).await?;
+                if left_queue {
+                    delivered.insert(item.id);
+                }
+                progressed |= left_queue;
             }
             if !progressed {
                 return Ok(());

@@ -6,7 +6,7 @@
 use crate::core::directory::{Group, SenderAddress};
 use crate::core::effects::Effect;
 use crate::core::engine::Engine;
-use crate::storage::{InboxItem, NewOutboxItem, StorageError, Store};
+use crate::storage::{InboxItem, NewOutboxItem, OutboxItem, StorageError, Store};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -66,37 +66,37 @@ pub fn outbox_items_for(item: &InboxItem, effects: &[Effect]) -> Vec<NewOutboxIt
         .collect()
 }
 
-/// Handles one recorded message. Returns whether it produced effects.
+/// Handles one recorded message. Returns the effects it stored, ready to deliver; none if the
+/// message was not a command or had already been handled.
 pub async fn handle_item(
     store: &Store,
     engine: &Engine,
     groups: &HashMap<String, Group>,
     item: &InboxItem,
     now: Timestamp,
-) -> Result<bool, StorageError> {
+) -> Result<Vec<OutboxItem>, StorageError> {
     let now_ms = now.as_millisecond();
     let Some(group) = groups.get(&item.group_id) else {
         // The group was removed from the configuration since the message arrived; keep the
         // message as handled-without-reply so it does not block the queue.
         tracing::warn!(inbox_id = item.id, group = %item.group_id, "message for a group no longer configured");
         store
-            .complete_inbox_item(item.id, "unknown_group", None, &[], now_ms)
+            .complete_inbox_item(item, "unknown_group", None, &[], now_ms)
             .await?;
-        return Ok(false);
+        return Ok(Vec::new());
     };
     let decision = engine.decide(group, &sender_address(item), &item.body, now);
     let outbox = outbox_items_for(item, &decision.effects);
-    let produced = !outbox.is_empty();
     let stored = store
         .complete_inbox_item(
-            item.id,
+            item,
             decision.disposition.name(),
             decision.command.as_deref(),
             &outbox,
             now_ms,
         )
         .await?;
-    if stored {
+    if stored.is_some() {
         tracing::info!(
             inbox_id = item.id,
             group = %item.group_id,
@@ -105,10 +105,10 @@ pub async fn handle_item(
             "handled"
         );
     }
-    Ok(produced && stored)
+    Ok(stored.unwrap_or_default())
 }
 
-/// Handles every pending message, oldest first. Returns how many produced effects.
+/// Handles every pending message, oldest first. Returns how many effects were stored.
 pub async fn handle_pending(
     store: &Store,
     engine: &Engine,
@@ -121,9 +121,9 @@ pub async fn handle_pending(
             return Ok(produced);
         }
         for item in &batch {
-            if handle_item(store, engine, groups, item, Timestamp::now()).await? {
-                produced += 1;
-            }
+            produced += handle_item(store, engine, groups, item, Timestamp::now())
+                .await?
+                .len();
         }
     }
 }

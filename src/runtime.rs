@@ -11,14 +11,14 @@ use crate::core::catalog::{Catalog, CatalogError};
 use crate::core::directory::Group;
 use crate::core::engine::Engine;
 use crate::dispatcher::Dispatcher;
-use crate::handling::handle_pending;
+use crate::handling::{handle_item, handle_pending};
 use crate::latency::LatencyProbe;
 use crate::matrix::{MatrixError, SyncLoop, connect, resolve_rooms};
-use crate::storage::{StorageError, Store};
+use crate::storage::{InboxItem, OutboxItem, StorageError, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -52,27 +52,42 @@ pub fn groups_by_id(settings: &Settings) -> HashMap<String, Group> {
         .collect()
 }
 
+/// Handles messages as the sync loop hands them over, and looks at the whole inbox at start and
+/// every few seconds, which catches anything recorded but not handed over (after a crash, say).
 async fn handler_loop(
     store: Store,
     engine: Engine,
     groups: HashMap<String, Group>,
-    inbox_ready: Arc<Notify>,
+    mut fresh_messages: mpsc::UnboundedReceiver<InboxItem>,
+    fresh_effects: mpsc::UnboundedSender<OutboxItem>,
     outbox_ready: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut next_scan = tokio::time::Instant::now();
     loop {
         if *shutdown.borrow() {
             return;
         }
-        match handle_pending(&store, &engine, &groups).await {
-            Ok(produced) if produced > 0 => outbox_ready.notify_one(),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "cannot handle the inbox; retrying"),
-        }
         tokio::select! {
-            _ = inbox_ready.notified() => {}
-            // A periodic look catches anything a missed notification or a storage error left.
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            message = fresh_messages.recv() => {
+                let Some(message) = message else { return };
+                match handle_item(&store, &engine, &groups, &message, jiff::Timestamp::now()).await {
+                    Ok(effects) => {
+                        for effect in effects {
+                            let _ = fresh_effects.send(effect);
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot handle a message now; the next scan retries it"),
+                }
+            }
+            _ = tokio::time::sleep_until(next_scan) => {
+                match handle_pending(&store, &engine, &groups).await {
+                    Ok(produced) if produced > 0 => outbox_ready.notify_one(),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "cannot handle the inbox; retrying"),
+                }
+                next_scan = tokio::time::Instant::now() + Duration::from_secs(5);
+            }
             _ = shutdown.changed() => {}
         }
     }
@@ -118,7 +133,8 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         "connected to the homeserver"
     );
 
-    let inbox_ready = Arc::new(Notify::new());
+    let (message_sender, message_receiver) = mpsc::unbounded_channel();
+    let (effect_sender, effect_receiver) = mpsc::unbounded_channel();
     let outbox_ready = Arc::new(Notify::new());
     let latency = LatencyProbe::default();
     let (shutdown_sender, shutdown) = watch::channel(false);
@@ -127,7 +143,8 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         store.clone(),
         engine,
         groups,
-        inbox_ready.clone(),
+        message_receiver,
+        effect_sender,
         outbox_ready.clone(),
         shutdown.clone(),
     ));
@@ -135,12 +152,13 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         Dispatcher {
             store: store.clone(),
             matrix: client.clone(),
+            fresh_items: effect_receiver,
             outbox_ready: outbox_ready.clone(),
             latency: latency.clone(),
         }
         .run(shutdown.clone()),
     );
-    let sync_loop = SyncLoop::new(client, store.clone(), rooms, inbox_ready, latency);
+    let sync_loop = SyncLoop::new(client, store.clone(), rooms, message_sender, latency);
     let mut sync_task = tokio::spawn(sync_loop.run(shutdown.clone()));
 
     let outcome = tokio::select! {

@@ -12,15 +12,24 @@ use support::matrix::{BotProcess, GroupMember, TestClient, homeserver};
 
 fn stack(action: &str) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/stack.sh");
-    let status = Command::new("bash").arg(script).arg(action).status().expect("run scripts/stack.sh");
+    let status = Command::new("bash")
+        .arg(script)
+        .arg(action)
+        .status()
+        .expect("run scripts/stack.sh");
     assert!(status.success(), "scripts/stack.sh {action} failed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_wait_out_a_homeserver_outage_and_are_sent_once() {
-    let Some(homeserver) = homeserver().await else { return };
+    let Some(homeserver) = homeserver().await else {
+        return;
+    };
     if std::env::var("RAPPORTEUR_STACK_DIR").is_err() {
-        support::unavailable::<()>("the stack script's homeserver", "RAPPORTEUR_STACK_DIR is not set");
+        support::unavailable::<()>(
+            "the stack script's homeserver",
+            "RAPPORTEUR_STACK_DIR is not set",
+        );
         return;
     }
     let bot_user = homeserver.register("bot").await;
@@ -32,19 +41,33 @@ async fn replies_wait_out_a_homeserver_outage_and_are_sent_once() {
         &homeserver,
         &bot_user,
         room_id.as_str(),
-        &[GroupMember { name: "Chair Person", user: &chair_user, organization: Some("GNSO"), roles: &["member", "chair"] }],
+        &[GroupMember {
+            name: "Chair Person",
+            user: &chair_user,
+            organization: Some("GNSO"),
+            roles: &["member", "chair"],
+        }],
         None,
     );
     bot.start();
-    chair.wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60)).await;
+    chair
+        .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
+        .await;
     let before = chair.send(&room, "!whoami").await;
-    chair.wait_for_reply(&room_id, &before, Duration::from_secs(30)).await;
+    chair
+        .wait_for_reply(&room_id, &before, Duration::from_secs(30))
+        .await;
 
     stack("down");
     // While the homeserver is down, a command is recorded as if it had just been synced: the bot
     // handles it and its reply cannot be delivered.
-    let database = format!("sqlite://{}", bot.data_dir().join("data/rapporteur.db").display());
-    let store = Store::connect(&database, 1).await.expect("open the bot's database");
+    let database = format!(
+        "sqlite://{}",
+        bot.data_dir().join("data/rapporteur.db").display()
+    );
+    let store = Store::connect(&database, 1)
+        .await
+        .expect("open the bot's database");
     let pending_command = format!("$outage-{}", jiff::Timestamp::now().as_millisecond());
     store
         .record_inbound(
@@ -64,25 +87,37 @@ async fn replies_wait_out_a_homeserver_outage_and_are_sent_once() {
         .expect("record");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let failed_attempts: Option<(i64,)> = sqlx::query_as("SELECT attempts FROM outbox WHERE state = 'pending' AND attempts > 0")
-            .fetch_optional(store.pool())
-            .await
-            .expect("query");
+        let failed_attempts: Option<(i64,)> =
+            sqlx::query_as("SELECT attempts FROM outbox WHERE state = 'pending' AND attempts > 0")
+                .fetch_optional(store.pool())
+                .await
+                .expect("query");
         if failed_attempts.is_some() {
             break;
         }
-        assert!(Instant::now() < deadline, "the bot never tried to deliver during the outage");
+        assert!(
+            Instant::now() < deadline,
+            "the bot never tried to deliver during the outage"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     store.close().await;
     stack("up");
 
-    chair.wait_for_reply(&room_id, &pending_command, Duration::from_secs(90)).await;
+    chair
+        .wait_for_reply(&room_id, &pending_command, Duration::from_secs(90))
+        .await;
     let after = chair.send(&room, "!ping").await;
-    chair.wait_for_reply(&room_id, &after, Duration::from_secs(60)).await;
+    chair
+        .wait_for_reply(&room_id, &after, Duration::from_secs(60))
+        .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     for event in [&before, &pending_command, &after] {
-        assert_eq!(chair.replies_to(&room_id, event).len(), 1, "replies to {event}");
+        assert_eq!(
+            chair.replies_to(&room_id, event).len(),
+            1,
+            "replies to {event}"
+        );
     }
     let log = bot.log();
     assert!(log.contains("delivery failed; will retry"), "{log}");

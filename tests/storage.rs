@@ -36,7 +36,8 @@ on_both_backends!(
             )
             .await
             .unwrap();
-        assert_eq!(first, 2);
+        assert_eq!(first.len(), 2);
+        assert_eq!(first[1].external_id, "$b");
         let again = store
             .record_inbound(
                 &[message("$b", "!help"), message("$c", "!roster")],
@@ -45,7 +46,8 @@ on_both_backends!(
             )
             .await
             .unwrap();
-        assert_eq!(again, 1);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].external_id, "$c");
         let pending = store.pending_inbox(10).await.unwrap();
         let ids: Vec<&str> = pending
             .iter()
@@ -70,16 +72,18 @@ on_both_backends!(
             .unwrap();
         let item = store.pending_inbox(10).await.unwrap().remove(0);
         let completed = store
-            .complete_inbox_item(item.id, "executed", Some("ping"), &[reply_for("k1")], 20)
+            .complete_inbox_item(&item, "executed", Some("ping"), &[reply_for("k1")], 20)
             .await
-            .unwrap();
-        assert!(completed);
+            .unwrap()
+            .expect("the first completion stores the effects");
+        assert_eq!(completed.len(), 1);
+        assert_eq!(completed[0].in_reply_to_external_id.as_deref(), Some("$a"));
         // A second completion (say, from a handler racing after a restart) stores nothing.
         let again = store
-            .complete_inbox_item(item.id, "executed", Some("ping"), &[reply_for("k2")], 30)
+            .complete_inbox_item(&item, "executed", Some("ping"), &[reply_for("k2")], 30)
             .await
             .unwrap();
-        assert!(!again);
+        assert!(again.is_none());
         assert!(store.pending_inbox(10).await.unwrap().is_empty());
         let due = store.due_outbox(100, 10).await.unwrap();
         assert_eq!(due.len(), 1);
@@ -98,7 +102,7 @@ on_both_backends!(
         let item = store.pending_inbox(10).await.unwrap().remove(0);
         store
             .complete_inbox_item(
-                item.id,
+                &item,
                 "executed",
                 None,
                 &[reply_for("k1"), reply_for("k2")],

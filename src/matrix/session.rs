@@ -10,7 +10,7 @@ use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::RequestConfig;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::store::StateStoreDataKey;
-use matrix_sdk::{Client, SessionMeta, SessionTokens};
+use matrix_sdk::{Client, SessionMeta, SessionTokens, SqliteStoreConfig};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,9 +33,12 @@ async fn build_client(settings: &MatrixSettings, store: &Path) -> Result<Client,
         .store_passphrase
         .as_ref()
         .map(|secret| secret.expose());
+    // The low-memory profile (one connection per core, small page caches) suits a bot, which
+    // reads little of its stores; it keeps the idle bot's resident memory small.
+    let store_config = SqliteStoreConfig::with_low_memory_config(store).passphrase(passphrase);
     let client = Client::builder()
         .homeserver_url(settings.homeserver_url.as_str())
-        .sqlite_store(store, passphrase)
+        .sqlite_store_with_config_and_cache_path(store_config, None::<&Path>)
         // A login response must not move the bot to another homeserver than the configured one.
         .respect_login_well_known(false)
         // A few quick retries inside the SDK; longer outages are retried by our own loops, which

@@ -32,19 +32,19 @@ pub struct InboxItem {
 impl Store {
     /// Records received messages and, in the same transaction, the adapter's position (such as
     /// the Matrix sync token) that follows them. Messages already recorded are left as they are.
-    /// Returns how many were new.
+    /// Returns the messages that were new, ready to be handled.
     pub async fn record_inbound(
         &self,
         items: &[NewInboxItem],
         position: Option<(&str, &str)>,
         now_ms: i64,
-    ) -> Result<usize, StorageError> {
+    ) -> Result<Vec<InboxItem>, StorageError> {
         let mut transaction = self.pool.begin().await?;
-        let mut new_items = 0;
+        let mut new_items = Vec::new();
         for item in items {
-            let result = sqlx::query(
+            let inserted: Option<(i64,)> = sqlx::query_as(
                 "INSERT INTO inbox (channel, external_id, group_id, conversation, sender, body, origin_ms, received_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel, external_id) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
             )
             .bind(&item.channel)
             .bind(&item.external_id)
@@ -54,9 +54,21 @@ impl Store {
             .bind(&item.body)
             .bind(item.origin_ms)
             .bind(now_ms)
-            .execute(&mut *transaction)
+            .fetch_optional(&mut *transaction)
             .await?;
-            new_items += result.rows_affected() as usize;
+            if let Some((id,)) = inserted {
+                new_items.push(InboxItem {
+                    id,
+                    channel: item.channel.clone(),
+                    external_id: item.external_id.clone(),
+                    group_id: item.group_id.clone(),
+                    conversation: item.conversation.clone(),
+                    sender: item.sender.clone(),
+                    body: item.body.clone(),
+                    origin_ms: item.origin_ms,
+                    received_ms: now_ms,
+                });
+            }
         }
         if let Some((key, value)) = position {
             set_adapter_state_in(&mut transaction, key, value, now_ms).await?;
@@ -106,16 +118,16 @@ impl Store {
     }
 
     /// Marks a message handled and stores the effects it produced, in one transaction. Returns
-    /// `false`, storing nothing, if the message was already handled: that is what keeps a reply
-    /// from being produced twice.
+    /// the stored effects, ready to deliver, or `None`, storing nothing, if the message was
+    /// already handled: that is what keeps a reply from being produced twice.
     pub async fn complete_inbox_item(
         &self,
-        inbox_id: i64,
+        inbox: &InboxItem,
         disposition: &str,
         command: Option<&str>,
         effects: &[super::NewOutboxItem],
         now_ms: i64,
-    ) -> Result<bool, StorageError> {
+    ) -> Result<Option<Vec<super::OutboxItem>>, StorageError> {
         let mut transaction = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE inbox SET state = 'handled', disposition = $1, command = $2, handled_ms = $3 \
@@ -124,18 +136,23 @@ impl Store {
         .bind(disposition)
         .bind(command)
         .bind(now_ms)
-        .bind(inbox_id)
+        .bind(inbox.id)
         .execute(&mut *transaction)
         .await?;
         if updated.rows_affected() == 0 {
             transaction.rollback().await?;
-            return Ok(false);
+            return Ok(None);
         }
+        let mut stored = Vec::with_capacity(effects.len());
         for effect in effects {
-            super::outbox::insert_outbox_item(&mut transaction, Some(inbox_id), effect, now_ms)
-                .await?;
+            if let Some(item) =
+                super::outbox::insert_outbox_item(&mut transaction, Some(inbox), effect, now_ms)
+                    .await?
+            {
+                stored.push(item);
+            }
         }
         transaction.commit().await?;
-        Ok(true)
+        Ok(Some(stored))
     }
 }

@@ -25,15 +25,18 @@ pub struct OutboxItem {
     pub in_reply_to_external_id: Option<String>,
 }
 
+/// Stores one effect; returns it as the dispatcher reads it, or `None` if an effect with the
+/// same idempotency key was already stored.
 pub(super) async fn insert_outbox_item(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
-    inbox_id: Option<i64>,
+    answering: Option<&super::InboxItem>,
     item: &NewOutboxItem,
     now_ms: i64,
-) -> Result<(), StorageError> {
-    sqlx::query(
+) -> Result<Option<OutboxItem>, StorageError> {
+    let inbox_id = answering.map(|inbox| inbox.id);
+    let inserted: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO outbox (inbox_id, idempotency_key, channel, destination, payload, next_attempt_ms, created_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(inbox_id)
     .bind(&item.idempotency_key)
@@ -41,9 +44,18 @@ pub(super) async fn insert_outbox_item(
     .bind(&item.destination)
     .bind(&item.payload)
     .bind(now_ms)
-    .execute(&mut **transaction)
+    .fetch_optional(&mut **transaction)
     .await?;
-    Ok(())
+    Ok(inserted.map(|(id,)| OutboxItem {
+        id,
+        inbox_id,
+        idempotency_key: item.idempotency_key.clone(),
+        channel: item.channel.clone(),
+        destination: item.destination.clone(),
+        payload: item.payload.clone(),
+        attempts: 0,
+        in_reply_to_external_id: answering.map(|inbox| inbox.external_id.clone()),
+    }))
 }
 
 impl Store {

@@ -1,0 +1,127 @@
+//! Round trip of `!ping` on a loopback Synapse, and the bot's resident memory.
+//!
+//! A test user sends `!ping` and waits for the reply, one at a time; the bench reports the
+//! median and 99th percentile of the round trip as the user sees it, the part of it spent inside
+//! the bot (from the moment the sync loop has the message to the moment the reply is handed to
+//! the homeserver, as the bot logs it), and the bot's resident memory when idle after joining and
+//! after the run. Needs the homeserver of `scripts/stack.sh up` (see `scripts/bench.sh`).
+//!
+//! `RAPPORTEUR_BENCH_PINGS` sets the number of pings (default 300).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+use support::matrix::{BotProcess, GroupMember, TestClient, homeserver};
+
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|kib| kib.parse().ok())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let pings: usize = std::env::var("RAPPORTEUR_BENCH_PINGS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(300);
+    let Some(homeserver) = homeserver().await else {
+        eprintln!("SKIPPED: start the homeserver first (scripts/bench.sh does)");
+        return;
+    };
+    let bot_user = homeserver.register("benchbot").await;
+    let chair_user = homeserver.register("benchchair").await;
+    let chair = TestClient::login(&homeserver, &chair_user).await;
+    let room = chair.create_room(false, &[&bot_user.user_id]).await;
+    let room_id = room.room_id().to_owned();
+    let mut bot = BotProcess::configure(
+        &homeserver,
+        &bot_user,
+        room_id.as_str(),
+        &[GroupMember {
+            name: "Chair Person",
+            user: &chair_user,
+            organization: Some("GNSO"),
+            roles: &["member", "chair"],
+        }],
+        None,
+    );
+    bot.start();
+    chair
+        .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
+        .await;
+    // Warm up (first sends set up the room state on both sides), then let the bot go idle.
+    for _ in 0..5 {
+        let event = chair.send(&room, "!ping").await;
+        chair
+            .wait_for_reply(&room_id, &event, Duration::from_secs(30))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let pid = bot.pid().expect("bot running");
+    let idle_kib = resident_kib(pid);
+
+    let mut round_trips_ms = Vec::with_capacity(pings);
+    for _ in 0..pings {
+        let started = Instant::now();
+        let event = chair.send(&room, "!ping").await;
+        chair
+            .wait_for_reply(&room_id, &event, Duration::from_secs(30))
+            .await;
+        round_trips_ms.push(started.elapsed().as_secs_f64() * 1_000.0);
+    }
+    let after_kib = resident_kib(pid);
+    // The bot logs the time each reply spent inside it; the warm-up replies are left out.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut inside_ms: Vec<f64> = bot
+        .log()
+        .lines()
+        .filter_map(|line| line.split("inside_bot_us=").nth(1))
+        .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .filter_map(|digits| digits.parse::<f64>().ok())
+        .map(|micros| micros / 1_000.0)
+        .skip(5)
+        .collect();
+    round_trips_ms.sort_by(f64::total_cmp);
+    inside_ms.sort_by(f64::total_cmp);
+
+    println!("pings: {pings} (sequential, one user, plain room, loopback Synapse)");
+    println!(
+        "round trip as the user sees it: median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&round_trips_ms, 0.5),
+        percentile(&round_trips_ms, 0.99),
+        round_trips_ms.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "inside the bot ({} samples): median {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        inside_ms.len(),
+        percentile(&inside_ms, 0.5),
+        percentile(&inside_ms, 0.99),
+        inside_ms.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "share of the median round trip spent inside the bot: {:.1} %",
+        100.0 * percentile(&inside_ms, 0.5) / percentile(&round_trips_ms, 0.5)
+    );
+    match (idle_kib, after_kib) {
+        (Some(idle), Some(after)) => println!(
+            "resident memory of the bot: idle after joining {:.1} MB, after the run {:.1} MB",
+            idle as f64 / 1024.0,
+            after as f64 / 1024.0
+        ),
+        _ => println!("resident memory: unavailable (no /proc)"),
+    }
+    bot.kill();
+}

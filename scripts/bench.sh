@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the benchmarks (release build): engine throughput on SQLite and PostgreSQL, and the `!ping`
+# round trip and memory on a loopback Synapse started in the test stack's folder.
+# Results go to standard output; docs/benchmarks.md records the figures of a run.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+export RAPPORTEUR_STACK_DIR=${RAPPORTEUR_TEST_STACK_DIR:-$REPO/var/test-stack}
+export RAPPORTEUR_SYNAPSE_PORT=${RAPPORTEUR_TEST_SYNAPSE_PORT:-8018}
+trap 'bash "$REPO/scripts/stack.sh" down >/dev/null 2>&1 || true' EXIT
+bash scripts/stack.sh up >/dev/null
+# shellcheck disable=SC1091
+. "$RAPPORTEUR_STACK_DIR/env"
+cargo bench --bench engine_throughput
+cargo bench --bench matrix_round_trip
