@@ -5,8 +5,8 @@
 
 use crate::core::directory::{Group, SenderAddress};
 use crate::core::effects::Effect;
-use crate::core::engine::Engine;
-use crate::storage::{InboxItem, NewOutboxItem, OutboxItem, StorageError, Store};
+use crate::core::engine::{Decision, Engine};
+use crate::storage::{Completion, InboxItem, NewOutboxItem, OutboxItem, StorageError, Store};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -75,40 +75,70 @@ pub async fn handle_item(
     item: &InboxItem,
     now: Timestamp,
 ) -> Result<Vec<OutboxItem>, StorageError> {
-    let now_ms = now.as_millisecond();
-    let Some(group) = groups.get(&item.group_id) else {
-        // The group was removed from the configuration since the message arrived; keep the
-        // message as handled-without-reply so it does not block the queue.
-        tracing::warn!(inbox_id = item.id, group = %item.group_id, "message for a group no longer configured");
-        store
-            .complete_inbox_item(item, "unknown_group", None, &[], now_ms)
-            .await?;
-        return Ok(Vec::new());
-    };
-    let decision = engine.decide(group, &sender_address(item), &item.body, now);
-    let outbox = outbox_items_for(item, &decision.effects);
-    let stored = store
-        .complete_inbox_item(
-            item,
-            decision.disposition.name(),
-            decision.command.as_deref(),
-            &outbox,
-            now_ms,
-        )
-        .await?;
-    if stored.is_some() {
-        tracing::info!(
-            inbox_id = item.id,
-            group = %item.group_id,
-            command = decision.command.as_deref().unwrap_or("-"),
-            disposition = decision.disposition.name(),
-            "handled"
-        );
-    }
-    Ok(stored.unwrap_or_default())
+    handle_items(store, engine, groups, std::slice::from_ref(item), now).await
 }
 
-/// Handles every pending message, oldest first. Returns how many effects were stored.
+/// Handles several recorded messages in one transaction. Returns the effects stored, ready to
+/// deliver, in the order of the messages.
+pub async fn handle_items(
+    store: &Store,
+    engine: &Engine,
+    groups: &HashMap<String, Group>,
+    items: &[InboxItem],
+    now: Timestamp,
+) -> Result<Vec<OutboxItem>, StorageError> {
+    let decisions: Vec<Option<Decision>> = items
+        .iter()
+        .map(|item| {
+            groups
+                .get(&item.group_id)
+                .map(|group| engine.decide(group, &sender_address(item), &item.body, now))
+        })
+        .collect();
+    let completions: Vec<Completion> = items
+        .iter()
+        .zip(&decisions)
+        .map(|(item, decision)| match decision {
+            Some(decision) => Completion {
+                inbox: item,
+                disposition: decision.disposition.name(),
+                command: decision.command.as_deref(),
+                effects: outbox_items_for(item, &decision.effects),
+            },
+            // The group was removed from the configuration since the message arrived; the
+            // message is kept as handled-without-reply so it does not block the queue.
+            None => Completion {
+                inbox: item,
+                disposition: "unknown_group",
+                command: None,
+                effects: Vec::new(),
+            },
+        })
+        .collect();
+    let results = store
+        .complete_inbox_items(&completions, now.as_millisecond())
+        .await?;
+    let mut effects = Vec::new();
+    for (completion, stored) in completions.iter().zip(results) {
+        if let Some(stored) = stored {
+            tracing::info!(
+                inbox_id = completion.inbox.id,
+                group = %completion.inbox.group_id,
+                command = completion.command.unwrap_or("-"),
+                disposition = completion.disposition,
+                "handled"
+            );
+            effects.extend(stored);
+        }
+    }
+    Ok(effects)
+}
+
+/// How many pending messages are handled per transaction.
+pub const HANDLING_BATCH: i64 = 100;
+
+/// Handles every pending message, oldest first, a batch per transaction. Returns how many
+/// effects were stored.
 pub async fn handle_pending(
     store: &Store,
     engine: &Engine,
@@ -116,15 +146,13 @@ pub async fn handle_pending(
 ) -> Result<usize, StorageError> {
     let mut produced = 0;
     loop {
-        let batch = store.pending_inbox(100).await?;
+        let batch = store.pending_inbox(HANDLING_BATCH).await?;
         if batch.is_empty() {
             return Ok(produced);
         }
-        for item in &batch {
-            produced += handle_item(store, engine, groups, item, Timestamp::now())
-                .await?
-                .len();
-        }
+        produced += handle_items(store, engine, groups, &batch, Timestamp::now())
+            .await?
+            .len();
     }
 }
 

@@ -11,7 +11,7 @@ use crate::core::catalog::{Catalog, CatalogError};
 use crate::core::directory::Group;
 use crate::core::engine::Engine;
 use crate::dispatcher::Dispatcher;
-use crate::handling::{handle_item, handle_pending};
+use crate::handling::{HANDLING_BATCH, handle_items, handle_pending};
 use crate::latency::LatencyProbe;
 use crate::matrix::{MatrixError, SyncLoop, connect, resolve_rooms};
 use crate::storage::{InboxItem, OutboxItem, StorageError, Store};
@@ -71,7 +71,15 @@ async fn handler_loop(
         tokio::select! {
             message = fresh_messages.recv() => {
                 let Some(message) = message else { return };
-                match handle_item(&store, &engine, &groups, &message, jiff::Timestamp::now()).await {
+                // Whatever else has arrived meanwhile is handled in the same transaction.
+                let mut batch = vec![message];
+                while batch.len() < HANDLING_BATCH as usize {
+                    match fresh_messages.try_recv() {
+                        Ok(more) => batch.push(more),
+                        Err(_) => break,
+                    }
+                }
+                match handle_items(&store, &engine, &groups, &batch, jiff::Timestamp::now()).await {
                     Ok(effects) => {
                         for effect in effects {
                             let _ = fresh_effects.send(effect);

@@ -61,6 +61,8 @@ async fn commands_are_answered(encrypted: bool) {
         ],
         None,
     );
+    // Sent after the bot was invited but before it joined: history, not a command.
+    let before_join = chair.send(&room, "!whoami").await;
     bot.start();
     // Every sender must have seen the bot join, so that in the encrypted room their clients
     // share the room key with the bot's device.
@@ -90,6 +92,23 @@ async fn commands_are_answered(encrypted: bool) {
         sent.push((*client, *body, client.send(client_room, body).await));
     }
     let chat = chair.send(&room, "thanks all, see you next month").await;
+    // An edit that turns a message into a command is not run (nor would a re-edited command be
+    // run twice).
+    let edit = room
+        .send_raw(
+            "m.room.message",
+            serde_json::json!({
+                "msgtype": "m.text",
+                "body": "* !roster",
+                "m.new_content": {"msgtype": "m.text", "body": "!roster"},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": chat},
+            }),
+        )
+        .await
+        .expect("send an edit")
+        .response
+        .event_id
+        .to_string();
     let ping = chair.send(&room, "!PING").await;
 
     for (client, body, event_id) in &sent {
@@ -160,6 +179,29 @@ async fn commands_are_answered(encrypted: bool) {
     }
     let log = bot.log();
     assert!(!log.contains("panicked"), "{log}");
+
+    if !encrypted {
+        // An invite to a room that no group uses is declined.
+        let other = chair.create_room(false, &[&bot_user.user_id]).await;
+        let other_id = other.room_id().to_owned();
+        let deadline = std::time::Instant::now() + REPLY_TIMEOUT;
+        loop {
+            let declined = chair.events_in(&other_id).iter().any(|event| {
+                event.json["type"] == "m.room.member"
+                    && event.json["state_key"] == bot_user.user_id.as_str()
+                    && event.json["content"]["membership"] == "leave"
+            });
+            if declined {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the bot did not decline the invite:\n{}",
+                bot.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -128,31 +128,67 @@ impl Store {
         effects: &[super::NewOutboxItem],
         now_ms: i64,
     ) -> Result<Option<Vec<super::OutboxItem>>, StorageError> {
+        let completion = Completion {
+            inbox,
+            disposition,
+            command,
+            effects: effects.to_vec(),
+        };
+        let mut results = self.complete_inbox_items(&[completion], now_ms).await?;
+        Ok(results.pop().flatten())
+    }
+
+    /// Completes several messages in one transaction (a group commit: one transaction per batch
+    /// costs far less than one per message). Each message is marked handled only if it is still
+    /// pending, and only then are its effects stored; the result has one entry per completion,
+    /// `None` for a message that had already been handled.
+    pub async fn complete_inbox_items(
+        &self,
+        completions: &[Completion<'_>],
+        now_ms: i64,
+    ) -> Result<Vec<Option<Vec<super::OutboxItem>>>, StorageError> {
         let mut transaction = self.pool.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE inbox SET state = 'handled', disposition = $1, command = $2, handled_ms = $3 \
-             WHERE id = $4 AND state = 'pending'",
-        )
-        .bind(disposition)
-        .bind(command)
-        .bind(now_ms)
-        .bind(inbox.id)
-        .execute(&mut *transaction)
-        .await?;
-        if updated.rows_affected() == 0 {
-            transaction.rollback().await?;
-            return Ok(None);
-        }
-        let mut stored = Vec::with_capacity(effects.len());
-        for effect in effects {
-            if let Some(item) =
-                super::outbox::insert_outbox_item(&mut transaction, Some(inbox), effect, now_ms)
-                    .await?
-            {
-                stored.push(item);
+        let mut results = Vec::with_capacity(completions.len());
+        for completion in completions {
+            let updated = sqlx::query(
+                "UPDATE inbox SET state = 'handled', disposition = $1, command = $2, handled_ms = $3 \
+                 WHERE id = $4 AND state = 'pending'",
+            )
+            .bind(completion.disposition)
+            .bind(completion.command)
+            .bind(now_ms)
+            .bind(completion.inbox.id)
+            .execute(&mut *transaction)
+            .await?;
+            if updated.rows_affected() == 0 {
+                results.push(None);
+                continue;
             }
+            let mut stored = Vec::with_capacity(completion.effects.len());
+            for effect in &completion.effects {
+                if let Some(item) = super::outbox::insert_outbox_item(
+                    &mut transaction,
+                    Some(completion.inbox),
+                    effect,
+                    now_ms,
+                )
+                .await?
+                {
+                    stored.push(item);
+                }
+            }
+            results.push(Some(stored));
         }
         transaction.commit().await?;
-        Ok(Some(stored))
+        Ok(results)
     }
+}
+
+/// What handling one message produced, for [`Store::complete_inbox_items`].
+#[derive(Debug, Clone)]
+pub struct Completion<'a> {
+    pub inbox: &'a InboxItem,
+    pub disposition: &'a str,
+    pub command: Option<&'a str>,
+    pub effects: Vec<super::NewOutboxItem>,
 }

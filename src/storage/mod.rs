@@ -8,7 +8,7 @@
 mod inbox;
 mod outbox;
 
-pub use inbox::{InboxItem, NewInboxItem};
+pub use inbox::{Completion, InboxItem, NewInboxItem};
 pub use outbox::{NewOutboxItem, OutboxItem};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
