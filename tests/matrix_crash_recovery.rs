@@ -174,6 +174,13 @@ async fn a_bot_killed_mid_burst_answers_every_command_exactly_once() {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_exactly_one_reply_each(&chair, &room_id, &events);
+    // Three starts, one device: the session was restored, not logged in anew.
+    let devices = bot.devices_used();
+    assert_eq!(devices.len(), 3, "{devices:?}");
+    assert!(
+        devices.iter().all(|device| device == &devices[0]),
+        "{devices:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -169,6 +169,14 @@ async fn commands_are_answered(encrypted: bool) {
         chair.replies_to(&room_id, &chat).is_empty(),
         "chat got a reply"
     );
+    assert!(
+        chair.replies_to(&room_id, &edit).is_empty(),
+        "an edit got a reply"
+    );
+    assert!(
+        chair.replies_to(&room_id, &before_join).is_empty(),
+        "a message from before the bot joined got a reply"
+    );
     // Every command got exactly one reply.
     for (client, body, event_id) in &sent {
         assert_eq!(
@@ -212,4 +220,54 @@ async fn commands_in_a_plain_room() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_in_an_encrypted_room() {
     commands_are_answered(true).await;
+}
+
+/// With an access token instead of a password, the bot takes the token's device and answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_can_run_on_an_access_token() {
+    let Some(homeserver) = homeserver().await else {
+        return;
+    };
+    let bot_user = homeserver.register("bot").await;
+    let chair_user = homeserver.register("chair").await;
+    let login: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/_matrix/client/v3/login", homeserver.url))
+        .json(&serde_json::json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": bot_user.localpart},
+            "password": bot_user.password,
+            "device_id": "TOKENDEVICE",
+        }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login answer");
+    let token = login["access_token"].as_str().expect("token").to_string();
+    let chair = TestClient::login(&homeserver, &chair_user).await;
+    let room = chair.create_room(false, &[&bot_user.user_id]).await;
+    let room_id = room.room_id().to_owned();
+    let mut bot = BotProcess::configure(
+        &homeserver,
+        &bot_user,
+        room_id.as_str(),
+        &[GroupMember {
+            name: "Chair Person",
+            user: &chair_user,
+            organization: Some("GNSO"),
+            roles: &["member", "chair"],
+        }],
+        None,
+    );
+    bot.start_with_secret("RAPPORTEUR_MATRIX_ACCESS_TOKEN", &token);
+    chair
+        .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
+        .await;
+    let ping = chair.send(&room, "!ping").await;
+    chair.wait_for_reply(&room_id, &ping, REPLY_TIMEOUT).await;
+    assert_eq!(
+        bot.devices_used(),
+        vec!["Some(\"TOKENDEVICE\")".to_string()]
+    );
 }

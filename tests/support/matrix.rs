@@ -400,6 +400,13 @@ impl BotProcess {
     }
 
     pub fn start(&mut self) {
+        let password = self.bot.password.clone();
+        self.start_with_secret("RAPPORTEUR_MATRIX_PASSWORD", &password);
+    }
+
+    /// Starts the bot with one secret in the environment, such as an access token instead of
+    /// the password.
+    pub fn start_with_secret(&mut self, variable: &str, value: &str) {
         assert!(self.child.is_none(), "the bot is already running");
         self.starts += 1;
         let log = std::fs::OpenOptions::new()
@@ -407,11 +414,16 @@ impl BotProcess {
             .append(true)
             .open(self.log_path())
             .expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_rapporteur"))
+        // The benchmarks run the release build when one is named; tests run the one cargo built.
+        let binary = std::env::var("RAPPORTEUR_BOT_BINARY")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_rapporteur").to_string());
+        let child = Command::new(binary)
             .arg("--config")
             .arg(&self.config_path)
             .arg("run")
-            .env("RAPPORTEUR_MATRIX_PASSWORD", &self.bot.password)
+            .env_remove("RAPPORTEUR_MATRIX_PASSWORD")
+            .env_remove("RAPPORTEUR_MATRIX_ACCESS_TOKEN")
+            .env(variable, value)
             .env("RAPPORTEUR_LOG", "info,rapporteur=debug,matrix_sdk=warn,matrix_sdk_crypto=warn,matrix_sdk_base=warn,matrix_sdk::http_client=off")
             .env_remove("RAPPORTEUR_DATABASE_URL")
             .env_remove("RAPPORTEUR_HOMESERVER_URL")
@@ -436,6 +448,21 @@ impl BotProcess {
 
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
+    }
+
+    /// The device IDs the bot reported at each start, in order.
+    pub fn devices_used(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter(|line| line.contains("connected to the homeserver"))
+            .filter_map(|line| line.split("device=").nth(1))
+            .map(|rest| {
+                rest.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
     }
 
     pub fn log(&self) -> String {
