@@ -12,7 +12,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::matrix::{BotProcess, GroupMember, TestClient, homeserver};
+use support::matrix::{ChairRoom, homeserver};
 
 fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     if sorted.is_empty() {
@@ -41,27 +41,13 @@ async fn main() {
         eprintln!("SKIPPED: start the homeserver first (scripts/bench.sh does)");
         return;
     };
-    let bot_user = homeserver.register("benchbot").await;
-    let chair_user = homeserver.register("benchchair").await;
-    let chair = TestClient::login(&homeserver, &chair_user).await;
-    let room = chair.create_room(false, &[&bot_user.user_id]).await;
-    let room_id = room.room_id().to_owned();
-    let mut bot = BotProcess::configure(
-        &homeserver,
-        &bot_user,
-        room_id.as_str(),
-        &[GroupMember {
-            name: "Chair Person",
-            user: &chair_user,
-            organization: Some("GNSO"),
-            roles: &["member", "chair"],
-        }],
-        None,
-    );
-    bot.start();
-    chair
-        .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
-        .await;
+    let ChairRoom {
+        chair,
+        room,
+        room_id,
+        mut bot,
+        ..
+    } = ChairRoom::started(&homeserver).await;
     // Warm up (first sends set up the room state on both sides), then let the bot go idle.
     for _ in 0..5 {
         let event = chair.send(&room, "!ping").await;

@@ -5,7 +5,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::matrix::{BotProcess, GroupMember, TestClient, homeserver};
+use support::matrix::{ChairRoom, TestClient, bot_store, homeserver};
 
 /// Waits until every event has at least one reply, or the timeout passes.
 async fn wait_for_all_replies(
@@ -52,27 +52,14 @@ async fn a_bot_killed_mid_burst_answers_every_command_exactly_once() {
     let Some(homeserver) = homeserver().await else {
         return;
     };
-    let bot_user = homeserver.register("bot").await;
-    let chair_user = homeserver.register("chair").await;
-    let chair = TestClient::login(&homeserver, &chair_user).await;
-    let room = chair.create_room(false, &[&bot_user.user_id]).await;
-    let room_id = room.room_id().to_owned();
-    let mut bot = BotProcess::configure(
-        &homeserver,
-        &bot_user,
-        room_id.as_str(),
-        &[GroupMember {
-            name: "Chair Person",
-            user: &chair_user,
-            organization: Some("GNSO"),
-            roles: &["member", "chair"],
-        }],
-        None,
-    );
-    bot.start();
-    chair
-        .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
-        .await;
+    let ChairRoom {
+        bot_user,
+        chair,
+        room,
+        room_id,
+        mut bot,
+        ..
+    } = ChairRoom::started(&homeserver).await;
 
     // The burst is sent from a task while the test watches for the first reply and then kills
     // the bot, so the kill lands while commands are still arriving and being answered.
@@ -142,13 +129,7 @@ async fn a_bot_killed_mid_burst_answers_every_command_exactly_once() {
     // recorded it as sent. Reproduce it exactly by marking every reply unsent again; the restarted
     // bot resends them all with the same transaction IDs, and the homeserver must recognise them.
     bot.kill();
-    let database = format!(
-        "sqlite://{}",
-        bot.data_dir().join("data/rapporteur.db").display()
-    );
-    let store = rapporteur::storage::Store::connect(&database, 1)
-        .await
-        .expect("open the bot's database");
+    let store = bot_store(&bot).await;
     let reset = sqlx::query("UPDATE outbox SET state = 'pending', next_attempt_ms = 0")
         .execute(store.pool())
         .await
@@ -158,9 +139,7 @@ async fn a_bot_killed_mid_burst_answers_every_command_exactly_once() {
     bot.start();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let store = rapporteur::storage::Store::connect(&database, 1)
-            .await
-            .expect("open");
+        let store = bot_store(&bot).await;
         let counts = store.outbox_counts().await.expect("counts");
         store.close().await;
         if counts.iter().all(|(state, _)| state != "pending") {
@@ -188,27 +167,13 @@ async fn commands_sent_while_the_bot_is_down_are_all_answered_once() {
     let Some(homeserver) = homeserver().await else {
         return;
     };
-    let bot_user = homeserver.register("bot").await;
-    let chair_user = homeserver.register("chair").await;
-    let chair = TestClient::login(&homeserver, &chair_user).await;
-    let room = chair.create_room(false, &[&bot_user.user_id]).await;
-    let room_id = room.room_id().to_owned();
-    let mut bot = BotProcess::configure(
-        &homeserver,
-        &bot_user,
-        room_id.as_str(),
-        &[GroupMember {
-            name: "Chair Person",
-            user: &chair_user,
-            organization: Some("GNSO"),
-            roles: &["member", "chair"],
-        }],
-        None,
-    );
-    bot.start();
-    chair
-        .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
-        .await;
+    let ChairRoom {
+        chair,
+        room,
+        room_id,
+        mut bot,
+        ..
+    } = ChairRoom::started(&homeserver).await;
     let first = chair.send(&room, "!ping").await;
     chair
         .wait_for_reply(&room_id, &first, Duration::from_secs(30))

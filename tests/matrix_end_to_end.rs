@@ -11,7 +11,7 @@ use rapporteur::core::catalog::Catalog;
 use rapporteur::core::directory::SenderAddress;
 use rapporteur::core::engine::Engine;
 use std::time::Duration;
-use support::matrix::{BotProcess, GroupMember, TestClient, homeserver};
+use support::matrix::{BotProcess, ChairRoom, GroupMember, TestClient, homeserver};
 
 const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -228,8 +228,8 @@ async fn the_bot_can_run_on_an_access_token() {
     let Some(homeserver) = homeserver().await else {
         return;
     };
-    let bot_user = homeserver.register("bot").await;
-    let chair_user = homeserver.register("chair").await;
+    let mut scene = ChairRoom::prepare(&homeserver).await;
+    let bot_user = scene.bot_user.clone();
     let login: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/_matrix/client/v3/login", homeserver.url))
         .json(&serde_json::json!({
@@ -245,29 +245,17 @@ async fn the_bot_can_run_on_an_access_token() {
         .await
         .expect("login answer");
     let token = login["access_token"].as_str().expect("token").to_string();
-    let chair = TestClient::login(&homeserver, &chair_user).await;
-    let room = chair.create_room(false, &[&bot_user.user_id]).await;
-    let room_id = room.room_id().to_owned();
-    let mut bot = BotProcess::configure(
-        &homeserver,
-        &bot_user,
-        room_id.as_str(),
-        &[GroupMember {
-            name: "Chair Person",
-            user: &chair_user,
-            organization: Some("GNSO"),
-            roles: &["member", "chair"],
-        }],
-        None,
-    );
-    bot.start_with_secret("RAPPORTEUR_MATRIX_ACCESS_TOKEN", &token);
-    chair
-        .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
+    scene
+        .bot
+        .start_with_secret("RAPPORTEUR_MATRIX_ACCESS_TOKEN", &token);
+    scene.wait_for_bot().await;
+    let ping = scene.chair.send(&scene.room, "!ping").await;
+    scene
+        .chair
+        .wait_for_reply(&scene.room_id, &ping, REPLY_TIMEOUT)
         .await;
-    let ping = chair.send(&room, "!ping").await;
-    chair.wait_for_reply(&room_id, &ping, REPLY_TIMEOUT).await;
     assert_eq!(
-        bot.devices_used(),
+        scene.bot.devices_used(),
         vec!["Some(\"TOKENDEVICE\")".to_string()]
     );
 }

@@ -5,10 +5,10 @@
 
 mod support;
 
-use rapporteur::storage::{NewInboxItem, Store};
+use rapporteur::storage::NewInboxItem;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::matrix::{BotProcess, GroupMember, TestClient, homeserver};
+use support::matrix::{ChairRoom, bot_store, homeserver};
 
 fn stack(action: &str) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/stack.sh");
@@ -32,27 +32,14 @@ async fn replies_wait_out_a_homeserver_outage_and_are_sent_once() {
         );
         return;
     }
-    let bot_user = homeserver.register("bot").await;
-    let chair_user = homeserver.register("chair").await;
-    let chair = TestClient::login(&homeserver, &chair_user).await;
-    let room = chair.create_room(false, &[&bot_user.user_id]).await;
-    let room_id = room.room_id().to_owned();
-    let mut bot = BotProcess::configure(
-        &homeserver,
-        &bot_user,
-        room_id.as_str(),
-        &[GroupMember {
-            name: "Chair Person",
-            user: &chair_user,
-            organization: Some("GNSO"),
-            roles: &["member", "chair"],
-        }],
-        None,
-    );
-    bot.start();
-    chair
-        .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
-        .await;
+    let ChairRoom {
+        chair_user,
+        chair,
+        room,
+        room_id,
+        bot,
+        ..
+    } = ChairRoom::started(&homeserver).await;
     let before = chair.send(&room, "!whoami").await;
     chair
         .wait_for_reply(&room_id, &before, Duration::from_secs(30))
@@ -61,13 +48,7 @@ async fn replies_wait_out_a_homeserver_outage_and_are_sent_once() {
     stack("down");
     // While the homeserver is down, a command is recorded as if it had just been synced: the bot
     // handles it and its reply cannot be delivered.
-    let database = format!(
-        "sqlite://{}",
-        bot.data_dir().join("data/rapporteur.db").display()
-    );
-    let store = Store::connect(&database, 1)
-        .await
-        .expect("open the bot's database");
+    let store = bot_store(&bot).await;
     let pending_command = format!("$outage-{}", jiff::Timestamp::now().as_millisecond());
     store
         .record_inbound(

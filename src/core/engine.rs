@@ -131,7 +131,9 @@ impl Engine {
             return reply_decision(
                 None,
                 Disposition::UnknownCommand,
-                self.unknown_command_reply(&context, &typed_name),
+                no_such_command_reply(&context, &typed_name, |name| {
+                    format!("{}{name}", self.prefix)
+                }),
             );
         };
         if let Some(problem) = tokenized.problems.first() {
@@ -189,28 +191,35 @@ impl Engine {
         let document = (handler.execute)(&context, form_index, arguments);
         reply_decision(Some(spec), Disposition::Executed, document)
     }
+}
 
-    fn unknown_command_reply(&self, context: &CommandContext, typed_name: &str) -> ReplyDocument {
-        let mut line = LineBuilder::new()
-            .text("There is no command ")
-            .code(format!("{}{typed_name}", self.prefix))
-            .text(".");
-        if let Some(closest) = self.catalog.closest(typed_name) {
-            line = line
-                .text(" Did you mean ")
-                .code(format!("{}{}", self.prefix, closest.name))
-                .text("?");
-        }
-        let mut document = ReplyDocument::new();
-        document.push_line(line);
-        document.push_line(
-            LineBuilder::new()
-                .text("Type ")
-                .code(context.with_prefix("!help"))
-                .text(" for the list of commands."),
-        );
-        document
+/// "There is no command `!x`. Did you mean `!y`?" with a pointer to `!help`. The suggestion is
+/// written by `suggest` from the closest command's name, so `!help rostr` can suggest
+/// `!help roster` where `!rostr` suggests `!roster`.
+pub fn no_such_command_reply(
+    context: &CommandContext,
+    typed_name: &str,
+    suggest: impl Fn(&str) -> String,
+) -> ReplyDocument {
+    let mut line = LineBuilder::new()
+        .text("There is no command ")
+        .code(format!("{}{typed_name}", context.prefix))
+        .text(".");
+    if let Some(closest) = context.catalog.closest(typed_name) {
+        line = line
+            .text(" Did you mean ")
+            .code(suggest(&closest.name))
+            .text("?");
     }
+    let mut document = ReplyDocument::new();
+    document.push_line(line);
+    document.push_line(
+        LineBuilder::new()
+            .text("Type ")
+            .code(context.with_prefix("!help"))
+            .text(" for the list of commands."),
+    );
+    document
 }
 
 fn reply_decision(

@@ -473,3 +473,74 @@ impl BotProcess {
         self.folder.path()
     }
 }
+
+/// The scene most single-user tests share: a chair in a plain room with the bot invited, the
+/// bot's config written for one group where the chair is the GNSO member and chair.
+pub struct ChairRoom {
+    pub bot_user: TestUser,
+    pub chair_user: TestUser,
+    pub chair: TestClient,
+    pub room: Room,
+    pub room_id: OwnedRoomId,
+    pub bot: BotProcess,
+}
+
+impl ChairRoom {
+    /// Registers the bot and the chair, creates the room; the bot is configured, not started.
+    pub async fn prepare(homeserver: &Homeserver) -> ChairRoom {
+        let bot_user = homeserver.register("bot").await;
+        let chair_user = homeserver.register("chair").await;
+        let chair = TestClient::login(homeserver, &chair_user).await;
+        let room = chair.create_room(false, &[&bot_user.user_id]).await;
+        let room_id = room.room_id().to_owned();
+        let bot = BotProcess::configure(
+            homeserver,
+            &bot_user,
+            room_id.as_str(),
+            &[GroupMember {
+                name: "Chair Person",
+                user: &chair_user,
+                organization: Some("GNSO"),
+                roles: &["member", "chair"],
+            }],
+            None,
+        );
+        ChairRoom {
+            bot_user,
+            chair_user,
+            chair,
+            room,
+            room_id,
+            bot,
+        }
+    }
+
+    /// As [`ChairRoom::prepare`], with the bot started on its password and in the room.
+    pub async fn started(homeserver: &Homeserver) -> ChairRoom {
+        let mut scene = ChairRoom::prepare(homeserver).await;
+        scene.bot.start();
+        scene.wait_for_bot().await;
+        scene
+    }
+
+    pub async fn wait_for_bot(&self) {
+        self.chair
+            .wait_for_join(
+                &self.room_id,
+                &self.bot_user.user_id,
+                Duration::from_secs(60),
+            )
+            .await;
+    }
+}
+
+/// Opens a bot's SQLite database, for tests that look into it or change it as a crash would.
+pub async fn bot_store(bot: &BotProcess) -> rapporteur::storage::Store {
+    let url = format!(
+        "sqlite://{}",
+        bot.data_dir().join("data/rapporteur.db").display()
+    );
+    rapporteur::storage::Store::connect(&url, 1)
+        .await
+        .expect("open the bot's database")
+}

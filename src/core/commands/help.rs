@@ -1,6 +1,6 @@
 use super::{ArgumentProblem, none_or_one};
 use crate::core::catalog::CommandSpec;
-use crate::core::engine::CommandContext;
+use crate::core::engine::{CommandContext, no_such_command_reply};
 use crate::core::reply::{LineBuilder, ReplyDocument};
 use crate::core::tokenize::Token;
 
@@ -16,27 +16,9 @@ pub fn execute(context: &CommandContext, form: usize, arguments: &[Token]) -> Re
     let wanted = wanted.strip_prefix(context.prefix).unwrap_or(wanted);
     match context.catalog.find(wanted) {
         Some(spec) => details(context, spec),
-        None => {
-            let mut document = ReplyDocument::new();
-            let mut line = LineBuilder::new()
-                .text("There is no command ")
-                .code(format!("{}{wanted}", context.prefix))
-                .text(".");
-            if let Some(closest) = context.catalog.closest(wanted) {
-                line = line
-                    .text(" Did you mean ")
-                    .code(format!("{}help {}", context.prefix, closest.name))
-                    .text("?");
-            }
-            document.push_line(line);
-            document.push_line(
-                LineBuilder::new()
-                    .text("Type ")
-                    .code(context.with_prefix("!help"))
-                    .text(" for the list of commands."),
-            );
-            document
-        }
+        None => no_such_command_reply(context, wanted, |name| {
+            format!("{}help {name}", context.prefix)
+        }),
     }
 }
 
