@@ -12,9 +12,9 @@ trap 'bash "$REPO/scripts/stack.sh" down >/dev/null 2>&1 || true' EXIT
 bash scripts/stack.sh up >/dev/null
 # shellcheck disable=SC1091
 . "$RAPPORTEUR_STACK_DIR/env"
-# The bot as shipped (release profile, link-time optimised) is what the round trip and memory
-# figures describe; the bench harnesses are built with the lighter bench profile.
-cargo build --release
-export RAPPORTEUR_BOT_BINARY="$REPO/target/release/rapporteur"
+# The bot as deployed (the dist profile: link-time optimised for size) is what the round trip and
+# memory figures describe; the bench harnesses are built with the ordinary bench profile.
+cargo build --profile dist
+export RAPPORTEUR_BOT_BINARY="$REPO/target/dist/rapporteur"
 cargo bench --bench engine_throughput
 cargo bench --bench matrix_round_trip

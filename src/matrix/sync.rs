@@ -43,6 +43,10 @@ pub struct SyncLoop {
     own_user_id: String,
     first_joined: HashMap<OwnedRoomId, i64>,
     configured_rooms_joined: bool,
+    /// When joining the configured rooms was last tried; a room that refuses the bot (no
+    /// invite yet) is tried again once a minute, not on every sync.
+    last_join_attempt: Option<Instant>,
+    first_sync_done: bool,
     undecrypted: Vec<Undecrypted>,
     latency: crate::latency::LatencyProbe,
 }
@@ -79,6 +83,8 @@ impl SyncLoop {
             own_user_id,
             first_joined: HashMap::new(),
             configured_rooms_joined: false,
+            last_join_attempt: None,
+            first_sync_done: false,
             undecrypted: Vec::new(),
             latency,
         }
@@ -104,7 +110,9 @@ impl SyncLoop {
                 }
             };
             let mut settings = SyncSettings::default()
-                .timeout(Duration::from_secs(if self.configured_rooms_joined {
+                // The first sync returns at once so the rooms can be joined; later ones wait for
+                // news (long polling) for up to 30 seconds.
+                .timeout(Duration::from_secs(if self.first_sync_done {
                     30
                 } else {
                     0
@@ -125,7 +133,12 @@ impl SyncLoop {
                         continue;
                     }
                     delay = Duration::from_secs(1);
-                    if !self.configured_rooms_joined {
+                    self.first_sync_done = true;
+                    let join_due = self
+                        .last_join_attempt
+                        .is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
+                    if !self.configured_rooms_joined && join_due {
+                        self.last_join_attempt = Some(Instant::now());
                         self.join_configured_rooms().await;
                     }
                 }
