@@ -66,18 +66,6 @@ pub fn outbox_items_for(item: &InboxItem, effects: &[Effect]) -> Vec<NewOutboxIt
         .collect()
 }
 
-/// Handles one recorded message. Returns the effects it stored, ready to deliver; none if the
-/// message was not a command or had already been handled.
-pub async fn handle_item(
-    store: &Store,
-    engine: &Engine,
-    groups: &HashMap<String, Group>,
-    item: &InboxItem,
-    now: Timestamp,
-) -> Result<Vec<OutboxItem>, StorageError> {
-    handle_items(store, engine, groups, std::slice::from_ref(item), now).await
-}
-
 /// Handles several recorded messages in one transaction. Returns the effects stored, ready to
 /// deliver, in the order of the messages.
 pub async fn handle_items(

@@ -123,10 +123,6 @@ impl Store {
             .map_err(|e| StorageError::Migrate(e.to_string()))
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -142,18 +138,6 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(value.map(|(value,)| value))
-    }
-
-    pub async fn set_adapter_state(
-        &self,
-        key: &str,
-        value: &str,
-        now_ms: i64,
-    ) -> Result<(), StorageError> {
-        let mut transaction = self.pool.begin().await?;
-        set_adapter_state_in(&mut transaction, key, value, now_ms).await?;
-        transaction.commit().await?;
-        Ok(())
     }
 
     /// When the bot first joined a room, recording `now_ms` if this is the first time.
