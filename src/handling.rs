@@ -3,9 +3,12 @@
 //! produces, so a crash either leaves it pending (and it is handled again on restart, producing
 //! the same idempotency keys) or handled with all its effects stored.
 
+use crate::core::catalog::MailReplyTo;
 use crate::core::directory::{Group, SenderAddress};
 use crate::core::effects::Effect;
-use crate::core::engine::{Decision, Engine};
+use crate::core::engine::{Decision, Disposition, Engine};
+use crate::core::reply::{LineBuilder, ReplyDocument};
+use crate::mail::thread::{MailConversation, MailPayload, reply_subject};
 use crate::storage::{Completion, InboxItem, NewOutboxItem, OutboxItem, StorageError, Store};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -37,33 +40,136 @@ pub fn idempotency_key(channel: &str, external_id: &str, effect_index: usize) ->
 
 fn sender_address(item: &InboxItem) -> SenderAddress {
     match item.channel.as_str() {
-        "mail" => SenderAddress::Email(item.sender.clone()),
+        MAIL_CHANNEL => SenderAddress::Email(item.sender.clone()),
         _ => SenderAddress::Matrix(item.sender.clone()),
     }
 }
 
 /// The outbox items for a decision's effects.
-pub fn outbox_items_for(item: &InboxItem, effects: &[Effect]) -> Vec<NewOutboxItem> {
-    effects
+pub fn outbox_items_for(
+    item: &InboxItem,
+    decision: &Decision,
+    engine: &Engine,
+) -> Vec<NewOutboxItem> {
+    decision
+        .effects
         .iter()
         .enumerate()
         .map(|(index, effect)| match effect {
             Effect::Reply { document } => {
-                let payload = ReplyPayload {
-                    in_reply_to: item.external_id.clone(),
-                    mention: item.sender.clone(),
-                    plain: document.plain_text(),
-                    html: document.html(),
+                let idempotency_key = idempotency_key(&item.channel, &item.external_id, index);
+                let (destination, payload) = if item.channel == MAIL_CHANNEL {
+                    mail_reply(item, decision, engine, document)
+                } else {
+                    let payload = ReplyPayload {
+                        in_reply_to: item.external_id.clone(),
+                        mention: item.sender.clone(),
+                        plain: document.plain_text(),
+                        html: document.html(),
+                    };
+                    (
+                        item.conversation.clone(),
+                        serde_json::to_string(&payload).unwrap_or_default(),
+                    )
                 };
                 NewOutboxItem {
-                    idempotency_key: idempotency_key(&item.channel, &item.external_id, index),
+                    idempotency_key,
                     channel: item.channel.clone(),
-                    destination: item.conversation.clone(),
-                    payload: serde_json::to_string(&payload).unwrap_or_default(),
+                    destination,
+                    payload,
                 }
             }
         })
         .collect()
+}
+
+pub const MAIL_CHANNEL: &str = "mail";
+
+/// A reply by mail: threaded under the message it answers, to its author, or to the list when
+/// the command's file says its result is of public interest.
+fn mail_reply(
+    item: &InboxItem,
+    decision: &Decision,
+    engine: &Engine,
+    document: &ReplyDocument,
+) -> (String, String) {
+    let conversation: Option<MailConversation> = serde_json::from_str(&item.conversation).ok();
+    let to_list = decision
+        .command
+        .as_deref()
+        .and_then(|command| engine.catalog().find(command))
+        .is_some_and(|spec| spec.mail_reply_to == MailReplyTo::List)
+        && decision.disposition == Disposition::Executed;
+    let list_address = conversation.as_ref().and_then(|c| c.list_address.clone());
+    let (to, to_name) = match (&list_address, to_list) {
+        (Some(list), true) => (list.clone(), None),
+        _ => (
+            item.sender.clone(),
+            conversation.as_ref().and_then(|c| c.author_name.clone()),
+        ),
+    };
+    let payload = MailPayload {
+        to: to.clone(),
+        to_name,
+        subject: reply_subject(conversation.as_ref().map_or("", |c| c.subject.as_str())),
+        in_reply_to: conversation.as_ref().and_then(|c| c.message_id.clone()),
+        references: conversation.map(|c| c.references).unwrap_or_default(),
+        auto_submitted: "auto-replied".to_string(),
+        plain: document.plain_text(),
+        html: document.html(),
+    };
+    (to, serde_json::to_string(&payload).unwrap_or_default())
+}
+
+/// A mail may carry several commands, one per line of the inbox item's body: each is decided on
+/// its own and the answers are put together into one reply, each under the command it answers.
+fn decide_mail(engine: &Engine, group: &Group, sender: &SenderAddress, body: &str, now: Timestamp) -> Decision {
+    let lines: Vec<&str> = body.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+    let mut decisions: Vec<(&str, Decision)> = lines
+        .iter()
+        .map(|line| (*line, engine.decide(group, sender, line, now)))
+        .collect();
+    if decisions.len() <= 1 {
+        return decisions.pop().map(|(_, decision)| decision).unwrap_or(Decision {
+            command: None,
+            disposition: Disposition::NotACommand,
+            effects: Vec::new(),
+        });
+    }
+    let mut combined = ReplyDocument::new();
+    for (line, decision) in &decisions {
+        if let Some(reply) = decision.reply() {
+            combined.push_line(LineBuilder::new().strong("> ").code(*line));
+            combined.blocks.extend(reply.blocks.iter().cloned());
+        }
+    }
+    let commands: Vec<&str> = decisions
+        .iter()
+        .filter_map(|(_, decision)| decision.command.as_deref())
+        .collect();
+    Decision {
+        command: (!commands.is_empty()).then(|| commands.join(",")),
+        disposition: decisions
+            .iter()
+            .map(|(_, decision)| decision.disposition)
+            .find(|disposition| *disposition != Disposition::Executed)
+            .unwrap_or(Disposition::Executed),
+        effects: if combined.blocks.is_empty() {
+            Vec::new()
+        } else {
+            vec![Effect::Reply { document: combined }]
+        },
+    }
+}
+
+/// One answer per day at most to a mail sender the group does not know: enough to tell a
+/// newcomer how to join, too little to be used to send mail to strangers.
+fn reply_limit_key(item: &InboxItem, group: &Group, now: Timestamp) -> Option<String> {
+    if item.channel != MAIL_CHANNEL || group.identify(&sender_address(item)).is_some() {
+        return None;
+    }
+    let day = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    Some(format!("mail-stranger:{}:{day}", item.sender))
 }
 
 /// Handles several recorded messages in one transaction. Returns the effects stored, ready to
@@ -78,9 +184,13 @@ pub async fn handle_items(
     let decisions: Vec<Option<Decision>> = items
         .iter()
         .map(|item| {
-            groups
-                .get(&item.group_id)
-                .map(|group| engine.decide(group, &sender_address(item), &item.body, now))
+            groups.get(&item.group_id).map(|group| {
+                if item.channel == MAIL_CHANNEL {
+                    decide_mail(engine, group, &sender_address(item), &item.body, now)
+                } else {
+                    engine.decide(group, &sender_address(item), &item.body, now)
+                }
+            })
         })
         .collect();
     let completions: Vec<Completion> = items
@@ -91,7 +201,10 @@ pub async fn handle_items(
                 inbox: item,
                 disposition: decision.disposition.name(),
                 command: decision.command.as_deref(),
-                effects: outbox_items_for(item, &decision.effects),
+                effects: outbox_items_for(item, decision, engine),
+                reply_limit_key: groups
+                    .get(&item.group_id)
+                    .and_then(|group| reply_limit_key(item, group, now)),
             },
             // The group was removed from the configuration since the message arrived; the
             // message is kept as handled-without-reply so it does not block the queue.
@@ -100,6 +213,7 @@ pub async fn handle_items(
                 disposition: "unknown_group",
                 command: None,
                 effects: Vec::new(),
+                reply_limit_key: None,
             },
         })
         .collect();

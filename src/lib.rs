@@ -6,6 +6,7 @@ pub mod core;
 pub mod dispatcher;
 pub mod handling;
 pub mod latency;
+pub mod mail;
 pub mod matrix;
 pub mod runtime;
 pub mod storage;

@@ -26,17 +26,17 @@ fn environment_problem(variable: &str, message: impl Into<String>) -> ConfigProb
 }
 
 /// A value from the config file, replaced by an environment variable when that is set.
-enum Origin<'a> {
+pub(super) enum Origin<'a> {
     File(&'a Spanned<String>),
     Environment(&'static str),
 }
 
-struct Overridable<'a> {
-    value: Option<String>,
-    origin: Option<Origin<'a>>,
+pub(super) struct Overridable<'a> {
+    pub(super) value: Option<String>,
+    pub(super) origin: Option<Origin<'a>>,
 }
 
-fn overridable<'a>(
+pub(super) fn overridable<'a>(
     from_file: Option<&'a Spanned<String>>,
     variable: &'static str,
     environment: Environment,
@@ -53,7 +53,7 @@ fn overridable<'a>(
     }
 }
 
-fn problem_for(source: &SourceText, origin: &Option<Origin>, message: String) -> ConfigProblem {
+pub(super) fn problem_for(source: &SourceText, origin: &Option<Origin>, message: String) -> ConfigProblem {
     match origin {
         Some(Origin::File(spanned)) => source.problem_at(spanned.span(), message),
         Some(Origin::Environment(variable)) => environment_problem(variable, message),
@@ -208,6 +208,9 @@ pub fn load_settings(
     }
 
     let matrix = load_matrix_section(&raw, &source, &resolve, environment, &mut problems);
+    let mail = raw.mail.as_ref().and_then(|section| {
+        super::mail::load_mail_section(section, &source, &resolve, environment, &mut problems)
+    });
 
     let mut groups = Vec::new();
     for (index, entry) in raw.groups.iter().enumerate() {
@@ -280,12 +283,32 @@ pub fn load_settings(
             Ok(group) => groups.push(GroupSettings {
                 id: id.clone(),
                 room: room.clone(),
-                mailing_list: entry_ref.mailing_list.as_ref().map(|l| l.get_ref().clone()),
+                mailing_list: entry_ref
+                    .mailing_list
+                    .as_ref()
+                    .map(|list| list.get_ref().to_lowercase()),
+                // Mailman and most list servers derive the List-Id from the posting address.
+                list_id: entry_ref
+                    .list_id
+                    .as_ref()
+                    .map(|list_id| list_id.get_ref().trim_matches(['<', '>']).to_lowercase())
+                    .or_else(|| {
+                        entry_ref
+                            .mailing_list
+                            .as_ref()
+                            .map(|list| list.get_ref().to_lowercase().replace('@', "."))
+                    }),
                 group_file,
                 group,
             }),
             Err(mut group_problems) => problems.append(&mut group_problems),
         }
+    }
+    if raw.mail.is_some() && groups.iter().all(|group| group.mailing_list.is_none()) {
+        problems.push(source.whole_file_problem(
+            "[mail] is configured but no group has a mailing_list: give each group that takes \
+             mail its list address",
+        ));
     }
     if raw.groups.is_empty() {
         problems.push(
@@ -306,6 +329,7 @@ pub fn load_settings(
                 max_connections,
             },
             matrix,
+            mail,
             groups,
         }),
         _ => Err(problems),
@@ -361,25 +385,7 @@ fn load_matrix_section(
     }
 
     let mut secret = |variable: &'static str, file_key: &Option<Spanned<String>>| {
-        let file = file_key.as_ref().map(|spanned| resolve(spanned.get_ref()));
-        let lookup = SecretSource {
-            value_variable: variable,
-            file_from_config: file.as_deref(),
-        };
-        match resolve_secret(&lookup, environment) {
-            Ok(found) => found,
-            Err(error) => {
-                let problem = match file_key {
-                    Some(spanned) if environment(&format!("{variable}_FILE")).is_none() => {
-                        source.problem_at(spanned.span(), error.to_string())
-                    }
-                    // Otherwise the file was named by the `_FILE` variable.
-                    _ => environment_problem(&format!("{variable}_FILE"), error.to_string()),
-                };
-                problems.push(problem);
-                None
-            }
-        }
+        secret_setting(variable, file_key, source, resolve, environment, problems)
     };
     let password = secret("RAPPORTEUR_MATRIX_PASSWORD", &section.password_file);
     let access_token = secret("RAPPORTEUR_MATRIX_ACCESS_TOKEN", &section.access_token_file);
@@ -409,4 +415,35 @@ fn load_matrix_section(
         access_token,
         store_passphrase,
     })
+}
+
+/// A secret named by `variable` (or `variable_FILE`, or the config key `file_key`), with a
+/// problem recorded at the right place when the file named cannot be used.
+pub(super) fn secret_setting(
+    variable: &'static str,
+    file_key: &Option<Spanned<String>>,
+    source: &SourceText,
+    resolve: &dyn Fn(&str) -> PathBuf,
+    environment: Environment,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<super::Secret> {
+    let file = file_key.as_ref().map(|spanned| resolve(spanned.get_ref()));
+    let lookup = SecretSource {
+        value_variable: variable,
+        file_from_config: file.as_deref(),
+    };
+    match resolve_secret(&lookup, environment) {
+        Ok(found) => found,
+        Err(error) => {
+            let problem = match file_key {
+                Some(spanned) if environment(&format!("{variable}_FILE")).is_none() => {
+                    source.problem_at(spanned.span(), error.to_string())
+                }
+                // Otherwise the file was named by the `_FILE` variable.
+                _ => environment_problem(&format!("{variable}_FILE"), error.to_string()),
+            };
+            problems.push(problem);
+            None
+        }
+    }
 }

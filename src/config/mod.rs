@@ -5,6 +5,7 @@
 mod addresses;
 mod groups;
 mod load;
+mod mail;
 mod position;
 mod raw;
 mod secret;
@@ -12,6 +13,7 @@ mod secret;
 pub use addresses::{is_email_address, is_matrix_room, is_matrix_user_id};
 pub use groups::load_group_file;
 pub use load::{Environment, load_settings, process_environment};
+pub use mail::{ImapSettings, MailSecurity, MailSettings, OutgoingMail, SmtpSettings};
 pub use position::ConfigProblem;
 pub use secret::{Secret, SecretError, SecretSource, resolve_secret};
 
@@ -30,6 +32,8 @@ pub struct Settings {
     pub command_prefix: String,
     pub database: DatabaseSettings,
     pub matrix: MatrixSettings,
+    /// The mailing-list channel; absent when the bot serves only Matrix.
+    pub mail: Option<MailSettings>,
     pub groups: Vec<GroupSettings>,
 }
 
@@ -56,7 +60,10 @@ pub struct GroupSettings {
     pub id: String,
     /// A room ID (`!...`) or alias (`#...`).
     pub room: String,
+    /// The list's posting address, in lower case.
     pub mailing_list: Option<String>,
+    /// The List-Id the list writes into every post (without angle brackets).
+    pub list_id: Option<String>,
     pub group_file: PathBuf,
     pub group: Group,
 }

@@ -12,6 +12,7 @@ pub struct RawMainConfig {
     #[serde(default)]
     pub database: RawDatabaseSection,
     pub matrix: Option<Spanned<RawMatrixSection>>,
+    pub mail: Option<Spanned<RawMailSection>>,
     #[serde(default)]
     pub groups: Vec<Spanned<RawGroupEntry>>,
 }
@@ -44,10 +45,48 @@ pub struct RawMatrixSection {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawMailSection {
+    pub address: Spanned<String>,
+    pub display_name: Option<String>,
+    pub message_id_domain: Option<Spanned<String>>,
+    pub size_limit_bytes: Option<Spanned<u64>>,
+    pub trusted_authserv_id: Option<Spanned<String>>,
+    pub smtp: Option<Spanned<RawSmtpSection>>,
+    pub imap: Option<Spanned<RawImapSection>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtpSection {
+    pub host: Option<Spanned<String>>,
+    pub port: Option<Spanned<u16>>,
+    pub security: Option<Spanned<String>>,
+    pub username: Option<String>,
+    pub password_file: Option<Spanned<String>>,
+    pub pool_size: Option<Spanned<u32>>,
+    pub file_directory: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImapSection {
+    pub host: Option<Spanned<String>>,
+    pub port: Option<Spanned<u16>>,
+    pub security: Option<Spanned<String>>,
+    pub username: Spanned<String>,
+    pub password_file: Option<Spanned<String>>,
+    pub mailbox: Option<String>,
+    pub idle: Option<bool>,
+    pub poll_interval_seconds: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawGroupEntry {
     pub id: Spanned<String>,
     pub room: Spanned<String>,
     pub mailing_list: Option<Spanned<String>>,
+    pub list_id: Option<Spanned<String>>,
     pub group_file: Spanned<String>,
 }
 

@@ -92,6 +92,17 @@ pub struct CommandSpec {
     pub help: String,
     pub forms: Vec<CommandForm>,
     pub examples: Vec<CommandExample>,
+    /// Where the answer to a command received by mail goes.
+    pub mail_reply_to: MailReplyTo,
+}
+
+/// Where the answer to a command received by mail goes: to its author only, or to the group's
+/// list when the result is of public interest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailReplyTo {
+    Author,
+    List,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +121,7 @@ struct RawCommand {
     help: String,
     forms: Vec<RawForm>,
     examples: Vec<CommandExample>,
+    mail_reply_to: MailReplyTo,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +193,7 @@ impl Catalog {
                 help: raw.help.trim().to_string(),
                 forms,
                 examples: raw.examples,
+                mail_reply_to: raw.mail_reply_to,
             });
         }
         Ok(Catalog { commands })

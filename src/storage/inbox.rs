@@ -133,6 +133,7 @@ impl Store {
             disposition,
             command,
             effects: effects.to_vec(),
+            reply_limit_key: None,
         };
         let mut results = self.complete_inbox_items(&[completion], now_ms).await?;
         Ok(results.pop().flatten())
@@ -150,11 +151,31 @@ impl Store {
         let mut transaction = self.pool.begin().await?;
         let mut results = Vec::with_capacity(completions.len());
         for completion in completions {
+            // A reply limited to one per key is dropped when the key was already used; the
+            // message still counts as handled.
+            let mut disposition = completion.disposition;
+            let mut within_limit = true;
+            if let Some(limit_key) = &completion.reply_limit_key
+                && !completion.effects.is_empty()
+            {
+                let claimed: Option<(String,)> = sqlx::query_as(
+                    "INSERT INTO reply_limits (limit_key, created_ms) VALUES ($1, $2) \
+                     ON CONFLICT (limit_key) DO NOTHING RETURNING limit_key",
+                )
+                .bind(limit_key)
+                .bind(now_ms)
+                .fetch_optional(&mut *transaction)
+                .await?;
+                within_limit = claimed.is_some();
+                if !within_limit {
+                    disposition = "reply_limited";
+                }
+            }
             let updated = sqlx::query(
                 "UPDATE inbox SET state = 'handled', disposition = $1, command = $2, handled_ms = $3 \
                  WHERE id = $4 AND state = 'pending'",
             )
-            .bind(completion.disposition)
+            .bind(disposition)
             .bind(completion.command)
             .bind(now_ms)
             .bind(completion.inbox.id)
@@ -165,7 +186,12 @@ impl Store {
                 continue;
             }
             let mut stored = Vec::with_capacity(completion.effects.len());
-            for effect in &completion.effects {
+            let effects = if within_limit {
+                completion.effects.as_slice()
+            } else {
+                &[]
+            };
+            for effect in effects {
                 if let Some(item) = super::outbox::insert_outbox_item(
                     &mut transaction,
                     Some(completion.inbox),
@@ -191,4 +217,7 @@ pub struct Completion<'a> {
     pub disposition: &'a str,
     pub command: Option<&'a str>,
     pub effects: Vec<super::NewOutboxItem>,
+    /// When set, the effects are stored only if no earlier message used the same key (see
+    /// the `reply_limits` table); otherwise the message is handled without a reply.
+    pub reply_limit_key: Option<String>,
 }

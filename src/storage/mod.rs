@@ -6,9 +6,11 @@
 //! not by sqlx's compile-time macros, which can check against one database only.
 
 mod inbox;
+mod mail;
 mod outbox;
 
 pub use inbox::{Completion, InboxItem, NewInboxItem};
+pub use mail::{NewQuarantinedMail, QuarantinedMail, SentMailContext};
 pub use outbox::{NewOutboxItem, OutboxItem};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

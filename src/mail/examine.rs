@@ -1,0 +1,489 @@
+//! What the bot makes of one raw mail: who wrote it, which group's list it came through, which
+//! commands the author wrote, which of the bot's messages it answers, and whether it must be
+//! ignored (automatic mail, the bot's own mail) or kept aside (too large, not mail at all).
+//!
+//! Pure: bytes and rules in, a verdict out. Used by IMAP, `ingest-mail`, quarantine retries, the
+//! golden corpus and the fuzz target alike, so all paths judge mail the same way.
+
+use super::authored::{authored_lines, command_lines, subject_command};
+use super::html_text::html_to_authored_text;
+use mail_parser::{Addr, Address, Message, MessageParser, MimeHeaders, PartType};
+use sha2::{Digest, Sha256};
+
+/// At most this many command lines are taken from one mail.
+pub const COMMANDS_PER_MAIL: usize = 10;
+
+/// The settings examination depends on.
+#[derive(Debug, Clone)]
+pub struct MailRules {
+    pub command_prefix: String,
+    /// The domain of the bot's own Message-IDs: mail with such an ID is the bot's own, coming
+    /// back through a list.
+    pub message_id_domain: String,
+    /// Raw messages larger than this are quarantined unread.
+    pub size_limit_bytes: usize,
+    /// The posting addresses of the configured lists (lower case): a From equal to one of them
+    /// was rewritten by the list.
+    pub list_addresses: Vec<String>,
+    /// When set, only mail whose Authentication-Results from this server (its authserv-id)
+    /// show a passing DKIM or SPF check is accepted.
+    pub trusted_authserv_id: Option<String>,
+}
+
+/// Why a mail gets no answer at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IgnoreReason {
+    /// Auto-Submitted other than `no`: vacation notices, other bots.
+    Automatic,
+    /// Precedence bulk, junk or list with no command in it.
+    Bulk,
+    /// From mailer-daemon or postmaster, or with an empty return path.
+    MailerDaemon,
+    /// A delivery status report.
+    Bounce,
+    /// The bot's own mail, back through the list.
+    OwnMessage,
+    /// Human mail with no command that does not answer the bot: ordinary list traffic.
+    NoCommand,
+}
+
+/// Why a mail is kept aside for an operator instead of being handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuarantineReason {
+    TooLarge,
+    Unparseable,
+    /// The trusted receiving server did not vouch for the sender (see
+    /// [`MailRules::trusted_authserv_id`]).
+    Unauthenticated,
+}
+
+impl IgnoreReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            IgnoreReason::Automatic => "automatic",
+            IgnoreReason::Bulk => "bulk",
+            IgnoreReason::MailerDaemon => "mailer-daemon",
+            IgnoreReason::Bounce => "bounce",
+            IgnoreReason::OwnMessage => "own-message",
+            IgnoreReason::NoCommand => "no-command",
+        }
+    }
+}
+
+impl QuarantineReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            QuarantineReason::TooLarge => "too-large",
+            QuarantineReason::Unparseable => "unparseable",
+            QuarantineReason::Unauthenticated => "unauthenticated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Accepted,
+    Ignored(IgnoreReason),
+    Quarantined(QuarantineReason),
+}
+
+impl Outcome {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Ignored(_) => "ignored",
+            Outcome::Quarantined(_) => "quarantined",
+        }
+    }
+
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Outcome::Accepted => "",
+            Outcome::Ignored(reason) => reason.name(),
+            Outcome::Quarantined(reason) => reason.name(),
+        }
+    }
+}
+
+/// Everything the bot needs from one mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExaminedMail {
+    pub outcome: Outcome,
+    /// The key that makes redelivery harmless: the Message-ID, or a hash of the parts of the
+    /// message that relays do not change when it has none.
+    pub external_id: String,
+    /// The Message-ID with its angle brackets, as written.
+    pub message_id: Option<String>,
+    /// The author's address in lower case.
+    pub author: Option<String>,
+    pub author_name: Option<String>,
+    /// The List-Id value without angle brackets, in lower case.
+    pub list_id: Option<String>,
+    /// To and Cc addresses in lower case, to find the group of mail sent straight to the bot.
+    pub recipients: Vec<String>,
+    /// The decoded subject, with line breaks and other control characters replaced by spaces.
+    pub subject: String,
+    /// Command lines in order, the subject's first.
+    pub commands: Vec<String>,
+    /// For a reply to the bot that is a single bare word: that word in lower case.
+    pub answer: Option<String>,
+    /// The bot's messages this one answers, nearest first.
+    pub answers_to: Vec<String>,
+    /// The References a reply to this mail carries: this mail's references and its ID.
+    pub thread_references: Vec<String>,
+    /// The Date header, in milliseconds since the epoch.
+    pub date_ms: Option<i64>,
+}
+
+impl ExaminedMail {
+    fn rejected(outcome: Outcome, raw: &[u8]) -> ExaminedMail {
+        ExaminedMail {
+            outcome,
+            external_id: hash_id(raw),
+            message_id: None,
+            author: None,
+            author_name: None,
+            list_id: None,
+            recipients: Vec::new(),
+            subject: String::new(),
+            commands: Vec::new(),
+            answer: None,
+            answers_to: Vec::new(),
+            thread_references: Vec::new(),
+            date_ms: None,
+        }
+    }
+}
+
+/// Examines one raw message. Never panics, whatever the bytes.
+pub fn examine_mail(raw: &[u8], rules: &MailRules) -> ExaminedMail {
+    if raw.len() > rules.size_limit_bytes {
+        let mut examined = ExaminedMail::rejected(
+            Outcome::Quarantined(QuarantineReason::TooLarge),
+            &raw[..raw.len().min(64 * 1024)],
+        );
+        // The headers are cheap to read even when the body is not, and the Message-ID keeps a
+        // redelivered oversized message from being quarantined twice.
+        if let Some(message) = MessageParser::default().parse_headers(raw) {
+            examined.message_id = message.message_id().map(bracketed);
+            if let Some(id) = &examined.message_id {
+                examined.external_id = id.clone();
+            }
+            examined.author = message.from().and_then(first_address);
+            examined.subject = one_line(message.subject().unwrap_or_default());
+        }
+        return examined;
+    }
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return ExaminedMail::rejected(Outcome::Quarantined(QuarantineReason::Unparseable), raw);
+    };
+    let Some(from_address) = message.from().and_then(first_address) else {
+        return ExaminedMail::rejected(Outcome::Quarantined(QuarantineReason::Unparseable), raw);
+    };
+    let message_id = message.message_id().map(bracketed);
+    let external_id = message_id.clone().unwrap_or_else(|| stable_hash_id(&message, raw));
+    let subject = one_line(message.subject().unwrap_or_default());
+    let list_id = list_id(&message);
+    let (author, author_name) = author(&message, &from_address, list_id.is_some(), rules);
+    let answers_to = answers_to(&message, &rules.message_id_domain);
+    let body = authored_body(&message);
+    let authored = authored_lines(&body);
+    let mut commands = Vec::new();
+    if let Some(command) = subject_command(&subject, &rules.command_prefix) {
+        commands.push(command.to_string());
+    }
+    for line in command_lines(&authored, &rules.command_prefix, COMMANDS_PER_MAIL) {
+        if commands.len() < COMMANDS_PER_MAIL {
+            commands.push(line.to_string());
+        }
+    }
+    let answer = if commands.is_empty() && !answers_to.is_empty() {
+        bare_answer(&authored)
+    } else {
+        None
+    };
+    let mut thread_references: Vec<String> = references(&message);
+    if let Some(id) = &message_id
+        && !thread_references.contains(id)
+    {
+        thread_references.push(id.clone());
+    }
+    let examined = ExaminedMail {
+        outcome: Outcome::Accepted,
+        external_id,
+        message_id,
+        author: Some(author),
+        author_name,
+        list_id,
+        recipients: recipients(&message),
+        subject,
+        commands,
+        answer,
+        answers_to,
+        thread_references,
+        date_ms: message.date().map(|date| date.to_timestamp() * 1000),
+    };
+    let outcome = judge(&message, &examined, rules);
+    ExaminedMail {
+        outcome,
+        ..examined
+    }
+}
+
+/// Whether an examined mail is answered, ignored or quarantined. Automatic mail is recognised
+/// before anything else so that two robots never answer each other.
+fn judge(message: &Message, examined: &ExaminedMail, rules: &MailRules) -> Outcome {
+    let own_domain = format!("@{}>", rules.message_id_domain.to_ascii_lowercase());
+    let is_own = examined
+        .message_id
+        .as_deref()
+        .is_some_and(|id| id.to_ascii_lowercase().ends_with(&own_domain))
+        || message.header_raw("X-Rapporteur-Origin").is_some();
+    if is_own {
+        return Outcome::Ignored(IgnoreReason::OwnMessage);
+    }
+    let is_report = message.content_type().is_some_and(|content_type| {
+        content_type.ctype().eq_ignore_ascii_case("multipart")
+            && content_type
+                .subtype()
+                .is_some_and(|subtype| subtype.eq_ignore_ascii_case("report"))
+    });
+    if is_report {
+        return Outcome::Ignored(IgnoreReason::Bounce);
+    }
+    if let Some(value) = message.header_raw("Auto-Submitted") {
+        let kind = value.split(';').next().unwrap_or_default().trim();
+        if !kind.eq_ignore_ascii_case("no") {
+            return Outcome::Ignored(IgnoreReason::Automatic);
+        }
+    }
+    if is_daemon(message) {
+        return Outcome::Ignored(IgnoreReason::MailerDaemon);
+    }
+    if let Some(authserv_id) = &rules.trusted_authserv_id
+        && !is_authenticated(message, authserv_id)
+    {
+        return Outcome::Quarantined(QuarantineReason::Unauthenticated);
+    }
+    let has_command = !examined.commands.is_empty() || examined.answer.is_some();
+    if let Some(precedence) = message.header_raw("Precedence") {
+        let precedence = precedence.trim().to_ascii_lowercase();
+        if ["bulk", "junk", "list"].contains(&precedence.as_str()) && !has_command {
+            return Outcome::Ignored(IgnoreReason::Bulk);
+        }
+    }
+    if !has_command && examined.answers_to.is_empty() {
+        return Outcome::Ignored(IgnoreReason::NoCommand);
+    }
+    Outcome::Accepted
+}
+
+fn is_daemon(message: &Message) -> bool {
+    let daemon_address = |address: Option<&Address>| {
+        address.and_then(first_address).is_some_and(|address| {
+            let local = address.split('@').next().unwrap_or_default();
+            local == "mailer-daemon" || local == "postmaster"
+        })
+    };
+    let return_path = message.header_raw("Return-Path").map(str::trim);
+    return_path == Some("<>")
+        || return_path.is_some_and(|path| {
+            let lower = path.to_ascii_lowercase();
+            lower.contains("mailer-daemon@") || lower.contains("postmaster@")
+        })
+        || daemon_address(message.from())
+        || daemon_address(message.sender())
+}
+
+/// Authentication-Results (RFC 8601) headers from the trusted server that show DKIM or SPF
+/// passing. Headers from other servers are ignored: anyone can write one into their mail.
+fn is_authenticated(message: &Message, authserv_id: &str) -> bool {
+    message
+        .headers_raw()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+        .any(|(_, value)| {
+            let mut parts = value.split(';');
+            let server = parts.next().unwrap_or_default().split_whitespace().next();
+            server.is_some_and(|server| server.eq_ignore_ascii_case(authserv_id))
+                && parts.any(|result| {
+                    let result = result.trim().to_ascii_lowercase();
+                    result.starts_with("dkim=pass") || result.starts_with("spf=pass")
+                })
+        })
+}
+
+/// The author, and whether the list rewrote From for DMARC: then the author is in the
+/// original-sender headers the list adds, or in Reply-To.
+fn author(
+    message: &Message,
+    from_address: &str,
+    has_list_id: bool,
+    rules: &MailRules,
+) -> (String, Option<String>) {
+    let from = message.from().and_then(Address::first);
+    let from_name = from.and_then(Addr::name).map(one_line);
+    let rewritten = from_name
+        .as_deref()
+        .is_some_and(|name| name.to_lowercase().contains(" via "))
+        || rules.list_addresses.iter().any(|list| list == from_address)
+        || (has_list_id && list_post_address(message).as_deref() == Some(from_address));
+    if rewritten {
+        let original = message
+            .header_raw("X-Original-From")
+            .and_then(address_in_text)
+            .or_else(|| {
+                message.reply_to().and_then(|reply_to| {
+                    reply_to
+                        .iter()
+                        .filter_map(|addr| addr.address().map(str::to_lowercase))
+                        .find(|address| {
+                            address != from_address && !rules.list_addresses.contains(address)
+                        })
+                })
+            });
+        if let Some(original) = original {
+            let name = from_name.map(|name| match name.to_lowercase().find(" via ") {
+                Some(position) if name.is_char_boundary(position) => {
+                    name[..position].trim().to_string()
+                }
+                _ => name,
+            });
+            return (original, name);
+        }
+    }
+    (from_address.to_string(), from_name)
+}
+
+fn list_post_address(message: &Message) -> Option<String> {
+    let raw = message.header_raw("List-Post")?;
+    let start = raw.to_ascii_lowercase().find("mailto:")? + "mailto:".len();
+    let rest = &raw[start..];
+    let end = rest.find(['>', '?', ' ']).unwrap_or(rest.len());
+    Some(rest[..end].trim().to_lowercase())
+}
+
+/// An address written in free text: the part in angle brackets, or the first word with an @.
+fn address_in_text(text: &str) -> Option<String> {
+    let candidate = match (text.find('<'), text.rfind('>')) {
+        (Some(start), Some(end)) if start < end => &text[start + 1..end],
+        _ => text
+            .split_whitespace()
+            .find(|word| word.contains('@'))
+            .unwrap_or_default(),
+    };
+    let candidate = candidate.trim().trim_matches(['"', '\'', '(', ')']);
+    let (local, domain) = candidate.split_once('@')?;
+    let plausible = !local.is_empty()
+        && !domain.is_empty()
+        && !candidate.chars().any(|c| c.is_whitespace() || c.is_control());
+    plausible.then(|| candidate.to_lowercase())
+}
+
+fn first_address(address: &Address) -> Option<String> {
+    address
+        .iter()
+        .filter_map(Addr::address)
+        .map(|address| address.trim().to_lowercase())
+        .find(|address| address.contains('@') && !address.chars().any(char::is_control))
+}
+
+fn recipients(message: &Message) -> Vec<String> {
+    message
+        .to()
+        .into_iter()
+        .chain(message.cc())
+        .flat_map(|address| address.iter())
+        .filter_map(|addr| addr.address().map(|address| address.trim().to_lowercase()))
+        .collect()
+}
+
+fn list_id(message: &Message) -> Option<String> {
+    let raw = message.header_raw("List-Id")?;
+    let value = match (raw.rfind('<'), raw.rfind('>')) {
+        (Some(start), Some(end)) if start < end => &raw[start + 1..end],
+        _ => raw,
+    };
+    let value = value.trim().to_lowercase();
+    (!value.is_empty()).then_some(value)
+}
+
+fn message_ids(value: &mail_parser::HeaderValue) -> Vec<String> {
+    match value {
+        mail_parser::HeaderValue::Text(text) => vec![bracketed(text)],
+        mail_parser::HeaderValue::TextList(list) => list.iter().map(|id| bracketed(id)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn references(message: &Message) -> Vec<String> {
+    message_ids(message.references())
+}
+
+/// The bot's messages among In-Reply-To and References, nearest first.
+fn answers_to(message: &Message, own_domain: &str) -> Vec<String> {
+    let own_suffix = format!("@{}>", own_domain.to_ascii_lowercase());
+    let mut nearest_first = message_ids(message.in_reply_to());
+    nearest_first.extend(references(message).into_iter().rev());
+    let mut seen = Vec::new();
+    for id in nearest_first {
+        if id.to_ascii_lowercase().ends_with(&own_suffix) && !seen.contains(&id) {
+            seen.push(id);
+        }
+    }
+    seen
+}
+
+fn bracketed(id: &str) -> String {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+    format!("<{}>", one_line(id))
+}
+
+/// The text the author wrote: the plain-text part when there is one, else the HTML converted.
+fn authored_body(message: &Message) -> String {
+    let Some(part) = message.text_part(0) else {
+        return String::new();
+    };
+    match &part.body {
+        PartType::Html(html) => html_to_authored_text(html),
+        PartType::Text(text) => text.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn bare_answer(authored: &[&str]) -> Option<String> {
+    let mut lines = authored.iter().map(|line| line.trim()).filter(|line| !line.is_empty());
+    let only = lines.next()?;
+    if lines.next().is_some() {
+        return None;
+    }
+    let word = only.trim_end_matches(['.', '!']);
+    (!word.is_empty() && word.chars().all(char::is_alphabetic)).then(|| word.to_lowercase())
+}
+
+/// Text for a single line: control characters (CR and LF above all) become spaces, so nothing
+/// taken from a mail can start a new header line when it is written into another mail.
+pub fn one_line(text: &str) -> String {
+    let replaced: String = text
+        .chars()
+        .map(|character| if character.is_control() { ' ' } else { character })
+        .collect();
+    replaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn hash_id(raw: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(raw)))
+}
+
+/// For mail without a Message-ID: a hash of what relays leave alone (the originator's headers and
+/// the body), so the copy read over IMAP, which gained Received and Return-Path headers, and the
+/// copy piped in by the MTA get the same ID.
+fn stable_hash_id(message: &Message, raw: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    for name in ["From", "Date", "Subject", "To", "Cc"] {
+        hasher.update(message.header_raw(name).unwrap_or_default().trim().as_bytes());
+        hasher.update([0]);
+    }
+    let body_start = message.root_part().raw_body_offset() as usize;
+    hasher.update(raw.get(body_start..).unwrap_or_default());
+    format!("sha256:{}", hex::encode(hasher.finalize()))
+}

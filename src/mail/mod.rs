@@ -1,0 +1,10 @@
+//! The mailing-list channel. `examine`, `authored` and `html_text` are pure: they judge raw
+//! mail and extract commands without any I/O, so the IMAP reader, `rapporteur ingest-mail`,
+//! quarantine retries, the golden corpus and the fuzz target all share one judgement.
+
+pub mod authored;
+pub mod examine;
+pub mod html_text;
+pub mod thread;
+
+pub use examine::{ExaminedMail, IgnoreReason, MailRules, Outcome, QuarantineReason, examine_mail};

@@ -1,0 +1,131 @@
+//! The golden corpus: every `tests/mail/corpus/*.eml` is examined and compared with the
+//! expectation written beside it in `*.toml` (outcome, reason, author, list, commands, answer and
+//! which of the bot's messages it answers). All differences are reported together.
+
+use rapporteur::mail::{MailRules, examine_mail};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expectation {
+    outcome: String,
+    reason: String,
+    author: String,
+    list_id: String,
+    message_id: String,
+    commands: Vec<String>,
+    answer: String,
+    answers_to: Vec<String>,
+}
+
+fn corpus_rules() -> MailRules {
+    MailRules {
+        command_prefix: "!".to_string(),
+        message_id_domain: "rapporteur.localhost".to_string(),
+        size_limit_bytes: 1_048_576,
+        list_addresses: vec!["cip-ccg@lists.example.org".to_string()],
+        trusted_authserv_id: None,
+    }
+}
+
+fn corpus_files() -> Vec<PathBuf> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail/corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .expect("tests/mail/corpus exists")
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "eml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_corpus_message_yields_what_its_expectation_says() {
+    let files = corpus_files();
+    assert!(files.len() >= 30, "the corpus has {} messages, fewer than 30", files.len());
+    let rules = corpus_rules();
+    let mut differences = Vec::new();
+    for eml in &files {
+        let name = eml.file_name().unwrap().to_string_lossy().to_string();
+        let expectation_text = std::fs::read_to_string(eml.with_extension("toml"))
+            .unwrap_or_else(|error| panic!("{name}: no expectation file: {error}"));
+        let expected: Expectation = toml::from_str(&expectation_text)
+            .unwrap_or_else(|error| panic!("{name}: bad expectation: {error}"));
+        let raw = std::fs::read(eml).expect("readable corpus file");
+        let examined = examine_mail(&raw, &rules);
+        let actual = Expectation {
+            outcome: examined.outcome.name().to_string(),
+            reason: examined.outcome.reason().to_string(),
+            author: examined.author.clone().unwrap_or_default(),
+            list_id: examined.list_id.clone().unwrap_or_default(),
+            message_id: examined.message_id.clone().unwrap_or_default(),
+            commands: examined.commands.clone(),
+            answer: examined.answer.clone().unwrap_or_default(),
+            answers_to: examined.answers_to.clone(),
+        };
+        let mut mismatch = |field: &str, expected: String, actual: String| {
+            if expected != actual {
+                differences.push(format!("{name}: {field}: expected {expected}, got {actual}"));
+            }
+        };
+        // Quarantined mail is not read beyond its headers, so only outcome and reason count.
+        mismatch("outcome", expected.outcome.clone(), actual.outcome);
+        mismatch("reason", expected.reason, actual.reason);
+        if expected.outcome == "quarantined" {
+            continue;
+        }
+        mismatch("author", expected.author, actual.author);
+        mismatch("list_id", expected.list_id, actual.list_id);
+        mismatch("message_id", expected.message_id, actual.message_id);
+        mismatch("commands", format!("{:?}", expected.commands), format!("{:?}", actual.commands));
+        mismatch("answer", expected.answer, actual.answer);
+        mismatch(
+            "answers_to",
+            format!("{:?}", expected.answers_to),
+            format!("{:?}", actual.answers_to),
+        );
+        // Nothing taken from a mail may carry a line break into a header of the reply.
+        for text in [&examined.subject, examined.author.as_ref().unwrap_or(&String::new())] {
+            assert!(!text.contains(['\r', '\n']), "{name}: line break kept in {text:?}");
+        }
+    }
+    assert!(differences.is_empty(), "{} differences:\n{}", differences.len(), differences.join("\n"));
+}
+
+#[test]
+fn a_message_without_message_id_gets_the_same_id_after_relays_add_headers() {
+    let original = b"From: Ana Lima <ana.lima@example.org>\r\nTo: cip-ccg@lists.example.org\r\nSubject: !ping\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nhello\r\n";
+    let mut relayed = b"Return-Path: <ana.lima@example.org>\r\nDelivered-To: rapporteur@localhost\r\nReceived: from x by y; Wed, 25 Nov 2026 10:00:01 +0000\r\n".to_vec();
+    relayed.extend_from_slice(original);
+    let rules = corpus_rules();
+    let first = examine_mail(original, &rules);
+    let second = examine_mail(&relayed, &rules);
+    assert!(first.external_id.starts_with("sha256:"));
+    assert_eq!(first.external_id, second.external_id);
+    let mut edited = original.to_vec();
+    edited.extend_from_slice(b"more\r\n");
+    assert_ne!(examine_mail(&edited, &rules).external_id, first.external_id);
+}
+
+#[test]
+fn only_the_trusted_server_can_vouch_for_a_sender() {
+    let mut rules = corpus_rules();
+    rules.trusted_authserv_id = Some("mx.example.org".to_string());
+    let message = |results: &str| {
+        format!(
+            "{results}From: ana.lima@example.org\r\nMessage-ID: <a@example.org>\r\nSubject: !ping\r\n\r\n"
+        )
+    };
+    let cases = [
+        ("Authentication-Results: mx.example.org; dkim=pass header.d=example.org\r\n", "accepted"),
+        ("Authentication-Results: mx.example.org; dkim=fail; spf=pass smtp.mailfrom=x\r\n", "accepted"),
+        ("Authentication-Results: mx.example.org; dkim=fail; spf=softfail\r\n", "quarantined"),
+        ("Authentication-Results: evil.example; dkim=pass\r\n", "quarantined"),
+        ("", "quarantined"),
+    ];
+    for (header, expected) in cases {
+        let examined = examine_mail(message(header).as_bytes(), &rules);
+        assert_eq!(examined.outcome.name(), expected, "for {header:?}");
+    }
+}
