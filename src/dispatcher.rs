@@ -1,10 +1,13 @@
 //! Carries out the outbox: each pending effect is delivered by its channel's adapter and marked
 //! sent; a failed delivery stays pending and is retried with exponential backoff, so an outage of
-//! the homeserver delays replies but never drops them.
+//! the homeserver or the mail server delays replies but never drops them. There is one
+//! dispatcher per channel, so a fan-out of a thousand mails never holds up a reply in the room.
 
 use crate::latency::LatencyProbe;
+use crate::mail::outgoing::MailSender;
 use crate::matrix::deliver_reply;
 use crate::storage::{OutboxItem, Store};
+use futures_util::StreamExt;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,9 +18,33 @@ use tokio::sync::{Notify, mpsc, watch};
 const PERMANENT_ERROR_ATTEMPTS: i64 = 5;
 const LONGEST_RETRY_DELAY_MS: i64 = 300_000;
 
+/// The adapter that carries out one channel's effects.
+pub enum ChannelAdapter {
+    Matrix(matrix_sdk::Client),
+    Mail(Arc<MailSender>),
+}
+
+impl ChannelAdapter {
+    pub fn channel(&self) -> &'static str {
+        match self {
+            ChannelAdapter::Matrix(_) => "matrix",
+            ChannelAdapter::Mail(_) => crate::handling::MAIL_CHANNEL,
+        }
+    }
+
+    /// How many deliveries may run at once: one for Matrix, whose replies keep their order in
+    /// the room; the SMTP pool size for mail.
+    fn concurrency(&self) -> usize {
+        match self {
+            ChannelAdapter::Matrix(_) => 1,
+            ChannelAdapter::Mail(sender) => sender.concurrency.max(1),
+        }
+    }
+}
+
 pub struct Dispatcher {
     pub store: Store,
-    pub matrix: matrix_sdk::Client,
+    pub adapter: ChannelAdapter,
     /// Effects just stored by the handler, handed over in memory so a reply does not wait for
     /// a database scan. The scan of due items remains the durable path.
     pub fresh_items: mpsc::UnboundedReceiver<OutboxItem>,
@@ -71,7 +98,7 @@ impl Dispatcher {
                 return;
             }
             let wait = match self.deliver_due(&mut delivered).await {
-                Ok(()) => match self.store.next_outbox_due().await {
+                Ok(()) => match self.store.next_outbox_due(self.adapter.channel()).await {
                     Ok(Some(due)) => {
                         Duration::from_millis((due - now_ms()).clamp(0, 60_000) as u64)
                     }
@@ -88,14 +115,25 @@ impl Dispatcher {
             loop {
                 tokio::select! {
                     fresh = self.fresh_items.recv() => match fresh {
-                        Some(item) if !delivered.contains(item.id) => {
-                            match self.deliver(&item).await {
-                                Ok(true) => delivered.insert(item.id),
-                                Ok(false) => {}
-                                Err(error) => tracing::warn!(%error, "cannot record a delivery"),
+                        Some(item) => {
+                            // Whatever else is waiting goes out with it, as many at once as the
+                            // channel allows.
+                            let mut batch = vec![item];
+                            while batch.len() < 100 {
+                                match self.fresh_items.try_recv() {
+                                    Ok(more) => batch.push(more),
+                                    Err(_) => break,
+                                }
+                            }
+                            batch.retain(|item| !delivered.contains(item.id));
+                            for (id, outcome) in self.deliver_all(&batch).await {
+                                match outcome {
+                                    Ok(true) => delivered.insert(id),
+                                    Ok(false) => {}
+                                    Err(error) => tracing::warn!(%error, "cannot record a delivery"),
+                                }
                             }
                         }
-                        Some(_) => {}
                         None => return,
                     },
                     _ = self.outbox_ready.notified() => break,
@@ -111,15 +149,18 @@ impl Dispatcher {
         delivered: &mut RecentlyDelivered,
     ) -> Result<(), crate::storage::StorageError> {
         loop {
-            let due = self.store.due_outbox(now_ms(), 50).await?;
+            let due = self
+                .store
+                .due_outbox(self.adapter.channel(), now_ms(), 100)
+                .await?;
             if due.is_empty() {
                 return Ok(());
             }
             let mut progressed = false;
-            for item in &due {
-                let left_queue = self.deliver(item).await?;
+            for (id, outcome) in self.deliver_all(&due).await {
+                let left_queue = outcome?;
                 if left_queue {
-                    delivered.insert(item.id);
+                    delivered.insert(id);
                 }
                 progressed |= left_queue;
             }
@@ -129,16 +170,42 @@ impl Dispatcher {
         }
     }
 
+    /// Delivers items, up to the channel's concurrency at once; returns for each item whether
+    /// it left the queue.
+    async fn deliver_all(
+        &self,
+        items: &[OutboxItem],
+    ) -> Vec<(i64, Result<bool, crate::storage::StorageError>)> {
+        let deliveries: Vec<_> = items.iter().map(|item| self.deliver_with_id(item)).collect();
+        futures_util::stream::iter(deliveries)
+            .buffer_unordered(self.adapter.concurrency())
+            .collect()
+            .await
+    }
+
+    async fn deliver_with_id(
+        &self,
+        item: &OutboxItem,
+    ) -> (i64, Result<bool, crate::storage::StorageError>) {
+        (item.id, self.deliver(item).await)
+    }
+
     /// Returns whether the item left the queue.
     async fn deliver(&self, item: &OutboxItem) -> Result<bool, crate::storage::StorageError> {
-        let result = match item.channel.as_str() {
-            "matrix" => {
+        let result = match (&self.adapter, item.channel.as_str()) {
+            (ChannelAdapter::Matrix(client), "matrix") => {
                 if let Some(item_inbox) = &item.in_reply_to_external_id {
                     self.latency.observe_send_start(item_inbox);
                 }
-                deliver_reply(&self.matrix, item).await
+                deliver_reply(client, item).await
             }
-            other => Err(crate::matrix::DeliveryError {
+            (ChannelAdapter::Mail(sender), crate::handling::MAIL_CHANNEL) => {
+                sender.deliver(item).await.map_err(|error| crate::matrix::DeliveryError {
+                    transient: error.transient,
+                    message: error.message,
+                })
+            }
+            (_, other) => Err(crate::matrix::DeliveryError {
                 transient: false,
                 message: format!("no adapter for channel {other}"),
             }),

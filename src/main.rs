@@ -29,6 +29,30 @@ enum Command {
     CheckConfig,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Read one mail (RFC 5322) from standard input and record it, for an MTA pipe or a list
+    /// server's hook. Exits 0 once it is durably stored, 75 (try again later) if it could not be.
+    IngestMail,
+    /// Mail that could not be handled (too large, not mail, no group): list it, or try it again
+    /// with the current configuration.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuarantineAction {
+    /// List quarantined mail, newest first.
+    List {
+        /// Include mail already released by a retry.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Examine a quarantined mail again and handle it if the current rules allow.
+    Retry {
+        /// The id shown by `quarantine list`.
+        id: i64,
+    },
 }
 
 fn init_logging() {
@@ -83,6 +107,7 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
+        Command::IngestMail | Command::Quarantine { .. } => mail_command(&arguments),
         Command::Migrate | Command::Run => {
             init_logging();
             let settings = match load(&arguments) {
@@ -115,6 +140,92 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `ingest-mail` and `quarantine`: short-lived commands on the bot's database.
+fn mail_command(arguments: &Arguments) -> ExitCode {
+    init_logging();
+    let ingesting = matches!(arguments.command, Command::IngestMail);
+    // An MTA treats most failures as permanent and bounces the mail; a configuration mistake
+    // must make it keep the mail and try again instead.
+    let failure = if ingesting {
+        ExitCode::from(rapporteur::mail::operator::EXIT_TEMPORARY_FAILURE)
+    } else {
+        ExitCode::FAILURE
+    };
+    let settings = match load(arguments) {
+        Ok(settings) => settings,
+        Err(code) => return if ingesting { failure } else { code },
+    };
+    let Some(mail) = settings.mail.clone() else {
+        eprintln!("rapporteur: the configuration has no [mail] section");
+        return failure;
+    };
+    let ingest = rapporteur::mail::ingest::MailIngest::from_settings(&settings, &mail);
+    let raw = if ingesting {
+        let mut raw = Vec::new();
+        if let Err(error) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut raw) {
+            eprintln!("rapporteur: cannot read the mail from standard input: {error}");
+            return failure;
+        }
+        raw
+    } else {
+        Vec::new()
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return failure;
+        }
+    };
+    let result: anyhow::Result<bool> = runtime.block_on(async {
+        let store = rapporteur::runtime::open_store(&settings).await.context("open the database")?;
+        let succeeded = match &arguments.command {
+            Command::IngestMail => {
+                let outcome = rapporteur::mail::operator::ingest_one(&store, &ingest, &raw)
+                    .await
+                    .context("record the mail")?;
+                println!("{}", rapporteur::mail::operator::describe_outcome(&outcome));
+                true
+            }
+            Command::Quarantine { action: QuarantineAction::List { all } } => {
+                print!(
+                    "{}",
+                    rapporteur::mail::operator::quarantine_table(&store, *all).await?
+                );
+                true
+            }
+            Command::Quarantine { action: QuarantineAction::Retry { id } } => {
+                use rapporteur::mail::operator::RetryOutcome;
+                match rapporteur::mail::operator::retry_quarantined(&store, &ingest, *id).await? {
+                    RetryOutcome::NotFound => {
+                        eprintln!("no quarantined mail with id {id}; see `rapporteur quarantine list`");
+                        false
+                    }
+                    RetryOutcome::Released(what) => {
+                        println!("quarantined mail {id}: {what}; released");
+                        true
+                    }
+                    RetryOutcome::StillHeld(reason) => {
+                        eprintln!("quarantined mail {id} is still held: {reason}");
+                        false
+                    }
+                }
+            }
+            _ => false,
+        };
+        store.close().await;
+        Ok(succeeded)
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("rapporteur: {error:#}");
+            failure
         }
     }
 }

@@ -1,8 +1,9 @@
-//! `rapporteur run`: wires storage, the core, the Matrix adapter and the dispatcher together and
-//! runs them until a signal asks the bot to stop.
+//! `rapporteur run`: wires storage, the core, the Matrix and mail adapters and the dispatchers
+//! together and runs them until a signal asks the bot to stop.
 //!
-//! Three tasks cooperate through the database: the sync loop records messages in the inbox, the
-//! handler turns them into outbox items, the dispatcher delivers those. They wake each other with
+//! The tasks cooperate through the database: the Matrix sync loop and the IMAP reader record
+//! messages in the inbox, the handler turns them into outbox items, one dispatcher per channel
+//! delivers those. They wake each other with
 //! notifications, but the database is the only state: after a crash each task resumes from what
 //! is stored.
 
@@ -10,9 +11,12 @@ use crate::config::Settings;
 use crate::core::catalog::{Catalog, CatalogError};
 use crate::core::directory::Group;
 use crate::core::engine::Engine;
-use crate::dispatcher::Dispatcher;
+use crate::dispatcher::{ChannelAdapter, Dispatcher};
 use crate::handling::{HANDLING_BATCH, handle_items, handle_pending};
 use crate::latency::LatencyProbe;
+use crate::mail::imap::ImapReader;
+use crate::mail::ingest::MailIngest;
+use crate::mail::outgoing::MailSender;
 use crate::matrix::{MatrixError, SyncLoop, connect, resolve_rooms};
 use crate::storage::{InboxItem, OutboxItem, StorageError, Store};
 use std::collections::HashMap;
@@ -28,6 +32,8 @@ pub enum RunError {
     Matrix(#[from] MatrixError),
     #[error("the built-in command files are invalid: {0}")]
     Catalog(#[from] CatalogError),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 /// Opens the database and applies the migrations: the first step of `run`, and all of `migrate`.
@@ -59,10 +65,14 @@ async fn handler_loop(
     engine: Engine,
     groups: HashMap<String, Group>,
     mut fresh_messages: mpsc::UnboundedReceiver<InboxItem>,
-    fresh_effects: mpsc::UnboundedSender<OutboxItem>,
-    outbox_ready: Arc<Notify>,
+    dispatchers: Vec<DispatcherHandle>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let hand_over = |effect: OutboxItem| {
+        if let Some(handle) = dispatchers.iter().find(|handle| handle.channel == effect.channel) {
+            let _ = handle.fresh_effects.send(effect);
+        }
+    };
     let mut next_scan = tokio::time::Instant::now();
     loop {
         if *shutdown.borrow() {
@@ -80,25 +90,61 @@ async fn handler_loop(
                     }
                 }
                 match handle_items(&store, &engine, &groups, &batch, jiff::Timestamp::now()).await {
-                    Ok(effects) => {
-                        for effect in effects {
-                            let _ = fresh_effects.send(effect);
-                        }
-                    }
+                    Ok(effects) => effects.into_iter().for_each(hand_over),
                     Err(error) => tracing::warn!(%error, "cannot handle a message now; the next scan retries it"),
                 }
             }
             _ = tokio::time::sleep_until(next_scan) => {
                 match handle_pending(&store, &engine, &groups).await {
-                    Ok(produced) if produced > 0 => outbox_ready.notify_one(),
+                    Ok(produced) if produced > 0 => {
+                        dispatchers.iter().for_each(|handle| handle.outbox_ready.notify_one());
+                    }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "cannot handle the inbox; retrying"),
                 }
-                next_scan = tokio::time::Instant::now() + Duration::from_secs(5);
+                // Mail piped in by `rapporteur ingest-mail` (another process) is found here.
+                next_scan = tokio::time::Instant::now() + Duration::from_secs(2);
             }
             _ = shutdown.changed() => {}
         }
     }
+}
+
+/// How the handler reaches the dispatcher of one channel.
+struct DispatcherHandle {
+    channel: &'static str,
+    fresh_effects: mpsc::UnboundedSender<OutboxItem>,
+    outbox_ready: Arc<Notify>,
+}
+
+/// Starts the dispatcher of one channel.
+fn spawn_dispatcher(
+    store: &Store,
+    adapter: ChannelAdapter,
+    latency: &LatencyProbe,
+    shutdown: &watch::Receiver<bool>,
+) -> (DispatcherHandle, tokio::task::JoinHandle<()>) {
+    let (effect_sender, effect_receiver) = mpsc::unbounded_channel();
+    let outbox_ready = Arc::new(Notify::new());
+    let channel = adapter.channel();
+    let task = tokio::spawn(
+        Dispatcher {
+            store: store.clone(),
+            adapter,
+            fresh_items: effect_receiver,
+            outbox_ready: outbox_ready.clone(),
+            latency: latency.clone(),
+        }
+        .run(shutdown.clone()),
+    );
+    (
+        DispatcherHandle {
+            channel,
+            fresh_effects: effect_sender,
+            outbox_ready,
+        },
+        task,
+    )
 }
 
 async fn stop_signal() {
@@ -142,30 +188,44 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     );
 
     let (message_sender, message_receiver) = mpsc::unbounded_channel();
-    let (effect_sender, effect_receiver) = mpsc::unbounded_channel();
-    let outbox_ready = Arc::new(Notify::new());
     let latency = LatencyProbe::default();
     let (shutdown_sender, shutdown) = watch::channel(false);
 
-    let handler = tokio::spawn(handler_loop(
+    let mut tasks = Vec::new();
+    let mut dispatchers = Vec::new();
+    let (handle, task) = spawn_dispatcher(
+        &store,
+        ChannelAdapter::Matrix(client.clone()),
+        &latency,
+        &shutdown,
+    );
+    dispatchers.push(handle);
+    tasks.push(task);
+    if let Some(mail) = &settings.mail {
+        let sender = MailSender::new(mail).map_err(|error| RunError::Mail(error.to_string()))?;
+        let (handle, task) =
+            spawn_dispatcher(&store, ChannelAdapter::Mail(Arc::new(sender)), &latency, &shutdown);
+        dispatchers.push(handle);
+        tasks.push(task);
+        if let Some(imap) = &mail.imap {
+            let reader = ImapReader {
+                settings: imap.clone(),
+                store: store.clone(),
+                ingest: Arc::new(MailIngest::from_settings(&settings, mail)),
+                handler: message_sender.clone(),
+            };
+            tasks.push(tokio::spawn(reader.run(shutdown.clone())));
+        }
+        tracing::info!(address = %mail.address, imap = mail.imap.is_some(), "mail channel ready");
+    }
+    tasks.push(tokio::spawn(handler_loop(
         store.clone(),
         engine,
         groups,
         message_receiver,
-        effect_sender,
-        outbox_ready.clone(),
+        dispatchers,
         shutdown.clone(),
-    ));
-    let dispatcher = tokio::spawn(
-        Dispatcher {
-            store: store.clone(),
-            matrix: client.clone(),
-            fresh_items: effect_receiver,
-            outbox_ready: outbox_ready.clone(),
-            latency: latency.clone(),
-        }
-        .run(shutdown.clone()),
-    );
+    )));
     let sync_loop = SyncLoop::new(client, store.clone(), rooms, message_sender, latency);
     let mut sync_task = tokio::spawn(sync_loop.run(shutdown.clone()));
 
@@ -182,8 +242,9 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     };
     let _ = shutdown_sender.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), async {
-        let _ = handler.await;
-        let _ = dispatcher.await;
+        for task in tasks {
+            let _ = task.await;
+        }
         if !sync_task.is_finished() {
             let _ = sync_task.await;
         }

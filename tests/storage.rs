@@ -85,7 +85,7 @@ on_both_backends!(
             .unwrap();
         assert!(again.is_none());
         assert!(store.pending_inbox(10).await.unwrap().is_empty());
-        let due = store.due_outbox(100, 10).await.unwrap();
+        let due = store.due_outbox("matrix", 100, 10).await.unwrap();
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].idempotency_key, "k1");
         assert_eq!(due[0].inbox_id, Some(item.id));
@@ -110,7 +110,7 @@ on_both_backends!(
             )
             .await
             .unwrap();
-        let due = store.due_outbox(20, 10).await.unwrap();
+        let due = store.due_outbox("matrix", 20, 10).await.unwrap();
         assert_eq!(due.len(), 2);
         store
             .mark_outbox_retry(due[0].id, 1_000, "homeserver down")
@@ -120,16 +120,16 @@ on_both_backends!(
             .mark_outbox_sent(due[1].id, "$reply", 25)
             .await
             .unwrap();
-        assert!(store.due_outbox(999, 10).await.unwrap().is_empty());
-        assert_eq!(store.next_outbox_due().await.unwrap(), Some(1_000));
-        let retried = store.due_outbox(1_000, 10).await.unwrap();
+        assert!(store.due_outbox("matrix", 999, 10).await.unwrap().is_empty());
+        assert_eq!(store.next_outbox_due("matrix").await.unwrap(), Some(1_000));
+        let retried = store.due_outbox("matrix", 1_000, 10).await.unwrap();
         assert_eq!(retried.len(), 1);
         assert_eq!(retried[0].attempts, 1);
         store
             .mark_outbox_failed(retried[0].id, "forbidden")
             .await
             .unwrap();
-        assert_eq!(store.next_outbox_due().await.unwrap(), None);
+        assert_eq!(store.next_outbox_due("matrix").await.unwrap(), None);
         let counts = store.outbox_counts().await.unwrap();
         assert_eq!(
             counts,

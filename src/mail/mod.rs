@@ -5,6 +5,10 @@
 pub mod authored;
 pub mod examine;
 pub mod html_text;
+pub mod imap;
+pub mod ingest;
+pub mod operator;
+pub mod outgoing;
 pub mod thread;
 
 pub use examine::{ExaminedMail, IgnoreReason, MailRules, Outcome, QuarantineReason, examine_mail};

@@ -34,6 +34,7 @@ impl Store {
     pub async fn quarantine_mail(
         &self,
         mail: NewQuarantinedMail<'_>,
+        position: Option<(&str, &str)>,
         now_ms: i64,
     ) -> Result<i64, StorageError> {
         let mut transaction = self.pool.begin().await?;
@@ -60,6 +61,9 @@ impl Store {
                     .0
             }
         };
+        if let Some((key, value)) = position {
+            super::set_adapter_state_in(&mut transaction, key, value, now_ms).await?;
+        }
         transaction.commit().await?;
         Ok(id)
     }

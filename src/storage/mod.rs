@@ -167,6 +167,32 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records an adapter's position (such as the last IMAP UID read) on its own.
+    pub async fn set_adapter_state(
+        &self,
+        key: &str,
+        value: &str,
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        let mut transaction = self.pool.begin().await?;
+        set_adapter_state_in(&mut transaction, key, value, now_ms).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Makes every later commit durable against power loss too, not only against a crash of
+    /// the process: for `ingest-mail`, whose exit status tells the MTA it may delete its copy.
+    pub async fn require_full_durability(&self) -> Result<(), StorageError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA synchronous=FULL")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 pub(crate) async fn set_adapter_state_in(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     key: &str,

@@ -59,19 +59,22 @@ pub(super) async fn insert_outbox_item(
 }
 
 impl Store {
-    /// Pending effects whose next attempt is due, oldest first.
+    /// Pending effects of one channel whose next attempt is due, oldest first.
     pub async fn due_outbox(
         &self,
+        channel: &str,
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StorageError> {
         let rows = sqlx::query(
             "SELECT outbox.id, outbox.inbox_id, outbox.idempotency_key, outbox.channel, outbox.destination, \
              outbox.payload, outbox.attempts, inbox.external_id FROM outbox LEFT JOIN inbox ON inbox.id = outbox.inbox_id \
-             WHERE outbox.state = 'pending' AND outbox.next_attempt_ms <= $1 ORDER BY outbox.id LIMIT $2",
+             WHERE outbox.state = 'pending' AND outbox.channel = $3 AND outbox.next_attempt_ms <= $1 \
+             ORDER BY outbox.id LIMIT $2",
         )
         .bind(now_ms)
         .bind(limit)
+        .bind(channel)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
@@ -90,12 +93,15 @@ impl Store {
             .collect()
     }
 
-    /// The earliest time a pending effect is due, so the dispatcher can sleep until then.
-    pub async fn next_outbox_due(&self) -> Result<Option<i64>, StorageError> {
-        let row =
-            sqlx::query("SELECT MIN(next_attempt_ms) AS due FROM outbox WHERE state = 'pending'")
-                .fetch_one(&self.pool)
-                .await?;
+    /// The earliest time a pending effect of the channel is due, so its dispatcher can sleep
+    /// until then.
+    pub async fn next_outbox_due(&self, channel: &str) -> Result<Option<i64>, StorageError> {
+        let row = sqlx::query(
+            "SELECT MIN(next_attempt_ms) AS due FROM outbox WHERE state = 'pending' AND channel = $1",
+        )
+        .bind(channel)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.try_get::<Option<i64>, _>("due")?)
     }
 

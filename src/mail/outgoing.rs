@@ -1,0 +1,258 @@
+//! Sending the bot's mail with lettre: a pooled SMTP transport (plain, STARTTLS or TLS), or a
+//! folder of `.eml` files for dry runs. Each mail is built from an outbox item's payload, with a
+//! Message-ID made from the item's idempotency key, so a mail sent again after a crash carries
+//! the same ID and a reply to it can be traced back to the outbox.
+
+use super::examine::one_line;
+use super::thread::MailPayload;
+use crate::config::{MailSecurity, MailSettings, OutgoingMail};
+use crate::storage::OutboxItem;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::Tls;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+
+/// Why a mail could not be sent, and whether trying again later may help.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct MailDeliveryError {
+    pub transient: bool,
+    pub message: String,
+}
+
+impl MailDeliveryError {
+    fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            transient: false,
+            message: message.into(),
+        }
+    }
+}
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Folder(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// Sends the bot's mail. Cheap to share: the SMTP transport keeps a pool of connections.
+pub struct MailSender {
+    transport: Transport,
+    from: Mailbox,
+    message_id_domain: String,
+    /// How many mails may be in flight at once (the SMTP pool size).
+    pub concurrency: usize,
+}
+
+impl MailSender {
+    pub fn new(settings: &MailSettings) -> Result<MailSender, MailDeliveryError> {
+        let address = settings
+            .address
+            .parse()
+            .map_err(|error| MailDeliveryError::permanent(format!("bot address: {error}")))?;
+        let from = Mailbox::new(Some(one_line(&settings.display_name)), address);
+        let (transport, concurrency) = match &settings.outgoing {
+            OutgoingMail::Folder(folder) => {
+                std::fs::create_dir_all(folder).map_err(|error| {
+                    MailDeliveryError::permanent(format!(
+                        "cannot create {}: {error}",
+                        folder.display()
+                    ))
+                })?;
+                (Transport::Folder(AsyncFileTransport::new(folder)), 1)
+            }
+            OutgoingMail::Smtp(smtp) => {
+                let builder = match smtp.security {
+                    MailSecurity::Plain => {
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+                            .tls(Tls::None)
+                    }
+                    MailSecurity::StartTls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+                            .map_err(|error| MailDeliveryError::permanent(error.to_string()))?
+                    }
+                    MailSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
+                        .map_err(|error| MailDeliveryError::permanent(error.to_string()))?,
+                };
+                let mut builder = builder
+                    .port(smtp.port)
+                    .timeout(Some(Duration::from_secs(30)))
+                    .pool_config(
+                        PoolConfig::new()
+                            .max_size(smtp.pool_size)
+                            .idle_timeout(Duration::from_secs(60)),
+                    );
+                if let (Some(username), Some(password)) = (&smtp.username, &smtp.password) {
+                    builder = builder.credentials(Credentials::new(
+                        username.clone(),
+                        password.expose().to_string(),
+                    ));
+                }
+                (Transport::Smtp(builder.build()), smtp.pool_size as usize)
+            }
+        };
+        Ok(MailSender {
+            transport,
+            from,
+            message_id_domain: settings.message_id_domain.clone(),
+            concurrency,
+        })
+    }
+
+    /// The Message-ID of the mail for an outbox item.
+    pub fn message_id_for(&self, item: &OutboxItem) -> String {
+        message_id(&item.idempotency_key, &self.message_id_domain)
+    }
+
+    /// Sends one outbox item; returns its Message-ID.
+    pub async fn deliver(&self, item: &OutboxItem) -> Result<String, MailDeliveryError> {
+        let payload: MailPayload = serde_json::from_str(&item.payload).map_err(|error| {
+            MailDeliveryError::permanent(format!("unreadable outbox payload: {error}"))
+        })?;
+        let message_id = self.message_id_for(item);
+        let message = build_message(&self.from, &message_id, &self.message_id_domain, &payload)?;
+        match &self.transport {
+            Transport::Smtp(transport) => {
+                transport.send(message).await.map_err(|error| MailDeliveryError {
+                    // Only a 5xx answer is final; refused connections, timeouts and 4xx answers
+                    // are what an outage looks like.
+                    transient: !error.is_permanent(),
+                    message: error.to_string(),
+                })?;
+            }
+            Transport::Folder(transport) => {
+                transport.send(message).await.map_err(|error| MailDeliveryError {
+                    transient: true,
+                    message: error.to_string(),
+                })?;
+            }
+        }
+        Ok(message_id)
+    }
+}
+
+pub fn message_id(idempotency_key: &str, domain: &str) -> String {
+    format!("<{idempotency_key}@{domain}>")
+}
+
+/// Builds the mail. Every value taken from received mail goes through [`one_line`] or lettre's
+/// own encoding, so no line break can start a header of the attacker's choosing.
+pub fn build_message(
+    from: &Mailbox,
+    message_id: &str,
+    origin_domain: &str,
+    payload: &MailPayload,
+) -> Result<Message, MailDeliveryError> {
+    let to_address = payload.to.parse().map_err(|error| {
+        MailDeliveryError::permanent(format!("recipient {:?}: {error}", payload.to))
+    })?;
+    let to = Mailbox::new(payload.to_name.as_deref().map(one_line), to_address);
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(one_line(&payload.subject))
+        .message_id(Some(message_id.to_string()))
+        .date_now()
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            if payload.auto_submitted == "auto-replied" {
+                "auto-replied".to_string()
+            } else {
+                "auto-generated".to_string()
+            },
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Rapporteur-Origin"),
+            one_line(origin_domain),
+        ));
+    let well_formed = |id: &&String| {
+        id.starts_with('<')
+            && id.ends_with('>')
+            && id.len() <= 250
+            && !id.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    if let Some(in_reply_to) = payload.in_reply_to.as_ref().filter(well_formed) {
+        builder = builder.in_reply_to(in_reply_to.clone());
+    }
+    let references: Vec<&String> = payload.references.iter().filter(well_formed).collect();
+    // Long threads keep the first reference and the latest ones, as RFC 5322 suggests.
+    let kept: Vec<&String> = if references.len() > 20 {
+        references[..1]
+            .iter()
+            .chain(&references[references.len() - 19..])
+            .copied()
+            .collect()
+    } else {
+        references
+    };
+    if !kept.is_empty() {
+        let joined: Vec<&str> = kept.iter().map(|id| id.as_str()).collect();
+        builder = builder.references(joined.join(" "));
+    }
+    builder
+        .multipart(MultiPart::alternative_plain_html(
+            payload.plain.clone(),
+            payload.html.clone(),
+        ))
+        .map_err(|error| MailDeliveryError::permanent(format!("cannot build the mail: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(subject: &str, name: &str) -> MailPayload {
+        MailPayload {
+            to: "ana.lima@example.org".into(),
+            to_name: Some(name.into()),
+            subject: subject.into(),
+            in_reply_to: Some("<a@example.org>".into()),
+            references: vec!["<root@example.org>".into(), "<a@example.org>".into(), "<bad id>".into()],
+            auto_submitted: "auto-replied".into(),
+            plain: "You are Ana Lima.".into(),
+            html: "<p>You are Ana Lima.</p>".into(),
+        }
+    }
+
+    fn headers(message: &Message) -> String {
+        let formatted = String::from_utf8_lossy(&message.formatted()).to_string();
+        formatted.split("\r\n\r\n").next().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn replies_are_threaded_and_marked_automatic() {
+        let from: Mailbox = "rapporteur <rapporteur@lists.example.org>".parse().unwrap();
+        let message = build_message(&from, "<k@rapporteur.localhost>", "rapporteur.localhost", &payload("Re: !whoami", "Ana Lima")).unwrap();
+        let headers = headers(&message);
+        for expected in [
+            "Message-ID: <k@rapporteur.localhost>",
+            "In-Reply-To: <a@example.org>",
+            "References: <root@example.org> <a@example.org>",
+            "Auto-Submitted: auto-replied",
+            "Subject: Re: !whoami",
+            "X-Rapporteur-Origin: rapporteur.localhost",
+        ] {
+            assert!(headers.contains(expected), "{expected} missing in\n{headers}");
+        }
+        assert!(!headers.contains("bad id"));
+        assert!(headers.contains("Date: "));
+    }
+
+    #[test]
+    fn line_breaks_in_subjects_and_names_cannot_add_headers() {
+        let from: Mailbox = "rapporteur <rapporteur@lists.example.org>".parse().unwrap();
+        let message = build_message(
+            &from,
+            "<k@rapporteur.localhost>",
+            "rapporteur.localhost",
+            &payload("Re: !whoami\r\nBcc: victim@evil.example", "Ana\r\nBcc: victim@evil.example"),
+        )
+        .unwrap();
+        let headers = headers(&message);
+        for line in headers.split("\r\n") {
+            assert!(!line.to_ascii_lowercase().starts_with("bcc:"), "injected header in\n{headers}");
+        }
+    }
+}
