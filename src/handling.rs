@@ -123,7 +123,7 @@ fn mail_reply(
 
 /// A mail may carry several commands, one per line of the inbox item's body: each is decided on
 /// its own and the answers are put together into one reply, each under the command it answers.
-fn decide_mail(engine: &Engine, group: &Group, sender: &SenderAddress, body: &str, now: Timestamp) -> Decision {
+pub fn decide_mail(engine: &Engine, group: &Group, sender: &SenderAddress, body: &str, now: Timestamp) -> Decision {
     let lines: Vec<&str> = body.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
     let mut decisions: Vec<(&str, Decision)> = lines
         .iter()

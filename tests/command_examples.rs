@@ -57,3 +57,73 @@ fn every_command_example_gives_its_documented_reply() {
     assert!(examples_run >= 2 * catalog.commands.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The mail address an example's sender writes from: a person's first address, or a stranger's.
+fn mail_address_of(group: &Group, sender: &str) -> String {
+    match group.identify(&sender_of(sender)) {
+        Some(person) if !person.emails.is_empty() => person.emails[0].clone(),
+        _ if !sender.starts_with('@') => sender.to_string(),
+        _ => "stranger@example.net".to_string(),
+    }
+}
+
+#[test]
+fn every_command_example_gives_the_same_reply_by_mail() {
+    use rapporteur::handling::decide_mail;
+    use rapporteur::mail::{MailRules, Outcome, examine_mail};
+    let catalog = Catalog::builtin().expect("command files are valid");
+    let engine = Engine::new(catalog.clone(), "!");
+    let rules = MailRules {
+        command_prefix: "!".to_string(),
+        message_id_domain: "rapporteur.localhost".to_string(),
+        size_limit_bytes: 1 << 20,
+        list_addresses: vec![],
+        trusted_authserv_id: None,
+    };
+    let mut failures = Vec::new();
+    for command in &catalog.commands {
+        for (index, example) in command.examples.iter().enumerate() {
+            let group = example_group(&example.group);
+            let now = example
+                .now
+                .as_deref()
+                .unwrap_or(DEFAULT_EXAMPLE_TIME)
+                .parse()
+                .expect("example time is RFC 3339");
+            let address = mail_address_of(&group, &example.sender);
+            // The command as a subscriber writes it: in the body of a new mail, signed.
+            let raw = format!(
+                "From: Example Sender <{address}>\r\nTo: rapporteur@lists.example.org\r\n\
+                 Subject: a question for the bot\r\nMessage-ID: <{}-{index}@example.org>\r\n\r\n\
+                 {}\r\n\r\n-- \r\nExample Sender\r\n",
+                command.name, example.input
+            );
+            let examined = examine_mail(raw.as_bytes(), &rules);
+            let actual = if examined.outcome == Outcome::Accepted {
+                let decision = decide_mail(
+                    &engine,
+                    &group,
+                    &SenderAddress::Email(examined.author.clone().unwrap_or_default()),
+                    &examined.commands.join("\n"),
+                    now,
+                );
+                decision.reply().map(|reply| reply.plain_text()).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            // A reply to a stranger names the address the message came from.
+            let expected = if group.identify(&sender_of(&example.sender)).is_none() {
+                example.reply.replace(&example.sender, &address)
+            } else {
+                example.reply.clone()
+            };
+            if actual.trim_end() != expected.trim_end() {
+                failures.push(format!(
+                    "commands/{}.toml, example {:?} by mail from {address}:\n--- expected\n{}\n--- actual\n{}\n",
+                    command.name, example.input, expected, actual
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -27,10 +27,16 @@ fn environment_of(pairs: HashMap<String, String>) -> impl Fn(&str) -> Option<Str
 }
 
 fn default_environment() -> HashMap<String, String> {
-    HashMap::from([(
-        "RAPPORTEUR_MATRIX_PASSWORD".to_string(),
-        DEFAULT_PASSWORD.to_string(),
-    )])
+    HashMap::from([
+        (
+            "RAPPORTEUR_MATRIX_PASSWORD".to_string(),
+            DEFAULT_PASSWORD.to_string(),
+        ),
+        (
+            "RAPPORTEUR_IMAP_PASSWORD".to_string(),
+            DEFAULT_PASSWORD.to_string(),
+        ),
+    ])
 }
 
 /// The environment of a case: its `env.txt`, or the default.
@@ -203,6 +209,16 @@ fn the_example_config_loads_with_both_example_groups() {
         config_dir.join("groups/cip-ccg.toml")
     );
     assert_eq!(settings.group("cceg-ig").unwrap().group.id, "cceg-ig");
+    assert_eq!(
+        settings.groups[0].list_id.as_deref(),
+        Some("cip-ccg.lists.localhost")
+    );
+    let mail = settings.mail.as_ref().expect("the example has a [mail] section");
+    assert_eq!(mail.address, "rapporteur@localhost");
+    assert_eq!(mail.message_id_domain, "rapporteur.localhost");
+    let imap = mail.imap.as_ref().expect("and reads a mailbox");
+    assert_eq!((imap.port, imap.idle), (1143, true));
+    assert_eq!(imap.password.expose(), DEFAULT_PASSWORD);
     assert!(settings.group("nope").is_none());
 }
 
@@ -240,6 +256,19 @@ fn the_example_config_documents_every_key_and_override() {
         "RAPPORTEUR_MATRIX_STORE_PASSPHRASE",
         "RAPPORTEUR_MATRIX_STORE_PASSPHRASE_FILE",
         "config/groups/cip-ccg.toml",
+        "list_id",
+        "message_id_domain",
+        "size_limit_bytes",
+        "trusted_authserv_id",
+        "pool_size",
+        "file_directory",
+        "poll_interval_seconds",
+        "RAPPORTEUR_SMTP_HOST",
+        "RAPPORTEUR_SMTP_PORT",
+        "RAPPORTEUR_SMTP_PASSWORD_FILE",
+        "RAPPORTEUR_IMAP_HOST",
+        "RAPPORTEUR_IMAP_PORT",
+        "RAPPORTEUR_IMAP_PASSWORD_FILE",
     ] {
         assert!(
             text.contains(word),

@@ -297,6 +297,7 @@ fn load_imap(
     );
     let default_port = if security == MailSecurity::Tls { 993 } else { 143 };
     let port = port(&section.port, "RAPPORTEUR_IMAP_PORT", default_port, environment, problems);
+    let problems_before_password = problems.len();
     let password = secret_setting(
         "RAPPORTEUR_IMAP_PASSWORD",
         &section.password_file,
@@ -314,6 +315,10 @@ fn load_imap(
         None => 60,
     };
     let Some(password) = password else {
+        if problems.len() != problems_before_password {
+            // The file named could not be read; that problem says what to fix.
+            return None;
+        }
         problems.push(source.problem_at(
             span,
             "no IMAP password: set RAPPORTEUR_IMAP_PASSWORD or RAPPORTEUR_IMAP_PASSWORD_FILE, or \

@@ -357,10 +357,13 @@ impl BotProcess {
              [[organizations]]\nshort_name = \"ALAC\"\nname = \"At-Large Advisory Committee\"\nseats = 2\n",
         );
         for person in people {
+            // Everyone also has a mail address made from their Matrix ID, so the mail tests can
+            // show that one person is the same on both channels.
             group.push_str(&format!(
-                "\n[[people]]\nname = {}\nmatrix_ids = [{}]\nroles = [{}]\n",
+                "\n[[people]]\nname = {}\nmatrix_ids = [{}]\nemails = [{}]\nroles = [{}]\n",
                 toml_string(person.name),
                 toml_string(&person.user.user_id),
+                toml_string(&super::mail::email_of(&person.user.user_id)),
                 person
                     .roles
                     .iter()
@@ -430,6 +433,11 @@ impl BotProcess {
             .env_remove("RAPPORTEUR_MATRIX_USER_ID")
             .env_remove("RAPPORTEUR_MATRIX_PASSWORD_FILE")
             .env_remove("RAPPORTEUR_DATA_DIR")
+            // The stack's variables name the same servers the config does; the config decides.
+            .env_remove("RAPPORTEUR_SMTP_HOST")
+            .env_remove("RAPPORTEUR_SMTP_PORT")
+            .env_remove("RAPPORTEUR_IMAP_HOST")
+            .env_remove("RAPPORTEUR_IMAP_PORT")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)

@@ -3,6 +3,7 @@
 //! when `RAPPORTEUR_REQUIRE_SERVERS=1`, as the project's test command sets).
 #![allow(dead_code)]
 
+pub mod mail;
 pub mod matrix;
 
 use rapporteur::storage::Store;

@@ -1,0 +1,258 @@
+//! Mail for the end-to-end tests: the loopback SMTP relay and dovecot started by
+//! `scripts/stack.sh`, subscribers who send raw mail by SMTP and read their IMAP inbox, and the
+//! bot's `[mail]` configuration.
+
+use super::matrix::{BotProcess, unique_name};
+use super::unavailable;
+use futures_util::TryStreamExt;
+use lettre::address::Envelope;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::time::{Duration, Instant};
+
+/// The stack's mail servers, read from the variables `scripts/stack.sh env` exports.
+#[derive(Clone)]
+pub struct MailServers {
+    pub host: String,
+    pub smtp_port: u16,
+    pub imap_port: u16,
+    pub password: String,
+    pub password_file: String,
+}
+
+pub async fn mail_servers() -> Option<MailServers> {
+    let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let (Some(smtp_port), Some(imap_port), Some(password_file)) = (
+        variable("RAPPORTEUR_SMTP_PORT"),
+        variable("RAPPORTEUR_IMAP_PORT"),
+        variable("RAPPORTEUR_MAIL_PASSWORD_FILE"),
+    ) else {
+        return unavailable(
+            "the mail servers",
+            "RAPPORTEUR_SMTP_PORT, RAPPORTEUR_IMAP_PORT or RAPPORTEUR_MAIL_PASSWORD_FILE is not set",
+        );
+    };
+    let password = match std::fs::read_to_string(&password_file) {
+        Ok(text) => text.trim().to_string(),
+        Err(error) => return unavailable("the mail servers", &format!("{password_file}: {error}")),
+    };
+    let servers = MailServers {
+        host: variable("RAPPORTEUR_SMTP_HOST").unwrap_or_else(|| "127.0.0.1".into()),
+        smtp_port: smtp_port.parse().expect("SMTP port"),
+        imap_port: imap_port.parse().expect("IMAP port"),
+        password,
+        password_file,
+    };
+    for port in [servers.smtp_port, servers.imap_port] {
+        if let Err(error) = tokio::net::TcpStream::connect((servers.host.as_str(), port)).await {
+            return unavailable("the mail servers", &format!("port {port}: {error}"));
+        }
+    }
+    Some(servers)
+}
+
+impl MailServers {
+    /// Sends raw bytes as they are (the envelope sender and recipient given apart), as a mail
+    /// client would hand them to its server.
+    pub async fn send_raw(&self, from: &str, to: &str, raw: &[u8]) -> Result<(), String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
+            .port(self.smtp_port)
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        let envelope = Envelope::new(
+            Some(from.parse().map_err(|e| format!("{e}"))?),
+            vec![to.parse().map_err(|e| format!("{e}"))?],
+        )
+        .map_err(|error| error.to_string())?;
+        transport
+            .send_raw(&envelope, raw)
+            .await
+            .map(|_| ())
+            .map_err(|error| error.to_string())
+    }
+
+    /// Every message in a mailbox's INBOX, oldest first.
+    pub async fn inbox(&self, address: &str) -> Vec<Vec<u8>> {
+        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.imap_port))
+            .await
+            .expect("connect to IMAP");
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.expect("greeting");
+        let mut session = client
+            .login(address, &self.password)
+            .await
+            .map_err(|(error, _)| error)
+            .expect("IMAP login");
+        session.select("INBOX").await.expect("select INBOX");
+        let fetched: Vec<async_imap::types::Fetch> = session
+            .uid_fetch("1:*", "(UID BODY.PEEK[])")
+            .await
+            .expect("fetch")
+            .try_collect()
+            .await
+            .expect("fetch results");
+        let mut messages: Vec<(u32, Vec<u8>)> = fetched
+            .iter()
+            .filter_map(|fetch| Some((fetch.uid?, fetch.body()?.to_vec())))
+            .collect();
+        messages.sort_by_key(|(uid, _)| *uid);
+        let _ = session.logout().await;
+        messages.into_iter().map(|(_, raw)| raw).collect()
+    }
+
+    /// The messages in `address`'s inbox that answer `message_id`, waiting up to `timeout` for
+    /// at least `count` of them.
+    pub async fn wait_for_replies(
+        &self,
+        address: &str,
+        message_id: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<ReceivedMail> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let replies: Vec<ReceivedMail> = self
+                .inbox(address)
+                .await
+                .into_iter()
+                .map(ReceivedMail::parse)
+                .filter(|mail| mail.in_reply_to.as_deref() == Some(message_id))
+                .collect();
+            if replies.len() >= count || Instant::now() > deadline {
+                return replies;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// The parts of a received mail the tests look at.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub raw: Vec<u8>,
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub auto_submitted: Option<String>,
+    pub text: String,
+    pub html: String,
+}
+
+impl ReceivedMail {
+    pub fn parse(raw: Vec<u8>) -> ReceivedMail {
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&raw)
+            .expect("the bot's mail parses");
+        let bracketed = |id: &str| format!("<{id}>");
+        let references = match parsed.references() {
+            mail_parser::HeaderValue::Text(id) => vec![bracketed(id)],
+            mail_parser::HeaderValue::TextList(ids) => ids.iter().map(|id| bracketed(id)).collect(),
+            _ => Vec::new(),
+        };
+        let address = |value: Option<&mail_parser::Address>| {
+            value
+                .and_then(|address| address.first())
+                .and_then(|addr| addr.address())
+                .unwrap_or_default()
+                .to_lowercase()
+        };
+        ReceivedMail {
+            message_id: parsed.message_id().map(bracketed),
+            in_reply_to: parsed.in_reply_to().as_text().map(bracketed),
+            references,
+            from: address(parsed.from()),
+            to: address(parsed.to()),
+            subject: parsed.subject().unwrap_or_default().to_string(),
+            auto_submitted: parsed.header_raw("Auto-Submitted").map(|value| value.trim().to_string()),
+            text: parsed.body_text(0).map(|text| text.to_string()).unwrap_or_default(),
+            html: parsed.body_html(0).map(|html| html.to_string()).unwrap_or_default(),
+            raw: raw.clone(),
+        }
+    }
+}
+
+/// A mail as a subscriber's client writes it.
+pub struct OutgoingTestMail<'a> {
+    pub from: &'a str,
+    pub from_name: &'a str,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub message_id: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub extra_headers: &'a str,
+}
+
+impl OutgoingTestMail<'_> {
+    pub fn render(&self) -> Vec<u8> {
+        let mut headers = format!(
+            "From: {} <{}>\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: {}\r\nMIME-Version: 1.0\r\n\
+             Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n",
+            self.from_name,
+            self.from,
+            self.to,
+            self.subject,
+            jiff::Timestamp::now().strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            self.message_id,
+        );
+        if let Some(in_reply_to) = self.in_reply_to {
+            headers.push_str(&format!("In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n"));
+        }
+        headers.push_str(self.extra_headers);
+        format!("{headers}\r\n{}\r\n", self.body.replace('\n', "\r\n")).into_bytes()
+    }
+}
+
+pub fn unique_message_id() -> String {
+    format!("<{}@example.org>", unique_name("msg"))
+}
+
+/// The address a test person has by mail: their Matrix localpart at example.org, as
+/// [`BotProcess::configure`] writes it into the group file.
+pub fn email_of(user_id: &str) -> String {
+    let localpart = user_id.trim_start_matches('@').split(':').next().unwrap_or_default();
+    format!("{localpart}@example.org")
+}
+
+/// The mail side of a bot under test: its own mailbox and list address, unique per test.
+pub struct BotMail {
+    pub bot_address: String,
+    pub list_address: String,
+    pub list_id: String,
+}
+
+impl BotProcess {
+    /// Adds a `[mail]` section (SMTP and IMAP on the stack's servers, a fresh mailbox for the
+    /// bot) and a list address for the test group.
+    pub fn enable_mail(&mut self, servers: &MailServers) -> BotMail {
+        let name = unique_name("bot");
+        let bot_address = format!("{name}@localhost");
+        let list_address = format!("{name}-list@lists.localhost");
+        let list_id = list_address.replace('@', ".");
+        let quote = |text: &str| serde_json::to_string(text).expect("string");
+        let section = format!(
+            "mailing_list = {}\n\n[mail]\naddress = {}\ndisplay_name = \"rapporteur for TEST-CCG\"\n\
+             message_id_domain = \"rapporteur.localhost\"\nsize_limit_bytes = 1048576\n\n\
+             [mail.smtp]\nhost = {}\nport = {}\nsecurity = \"plain\"\npool_size = 4\n\n\
+             [mail.imap]\nhost = {}\nport = {}\nsecurity = \"plain\"\nusername = {}\npassword_file = {}\n",
+            quote(&list_address),
+            quote(&bot_address),
+            quote(&servers.host),
+            servers.smtp_port,
+            quote(&servers.host),
+            servers.imap_port,
+            quote(&bot_address),
+            quote(&servers.password_file),
+        );
+        let mut config = std::fs::read_to_string(&self.config_path).expect("read config");
+        config.push_str(&section);
+        std::fs::write(&self.config_path, config).expect("write config");
+        BotMail {
+            bot_address,
+            list_address,
+            list_id,
+        }
+    }
+}
