@@ -1,32 +1,60 @@
 #!/usr/bin/env bash
-# Local test stack for rapporteur: a Synapse homeserver on 127.0.0.1, seeded
+# Local test stack for rapporteur, all on 127.0.0.1: a Synapse homeserver seeded
 # with the bot account, every person of config/groups/*.toml and one room per
-# group. Everything lives under one directory:
+# group; a private dovecot (IMAP + LMTP); and an SMTP relay (aiosmtpd) that
+# keeps every accepted message and hands it on to dovecot over LMTP. So a mail
+# sent to the SMTP port lands in the recipient's IMAP INBOX. Mail accounts are
+# full addresses (ana.lima@example.org, rapporteur@localhost): ANY address
+# exists, and all log in (IMAP, and SMTP AUTH PLAIN/LOGIN without TLS) with one
+# shared password; SMTP from loopback also works without AUTH.
+# Everything lives under one directory:
 #
 #   ${RAPPORTEUR_STACK_DIR:-<repo>/var/stack}
 #     venv-synapse/        Synapse virtualenv (kept by `reset`)
-#     secrets/             registration_shared_secret, bot_password, demo_password, ...
+#     venv-mail/           aiosmtpd virtualenv for the SMTP relay (kept by `reset`)
+#     secrets/             registration_shared_secret, bot_password, demo_password,
+#                          mail_password (the shared IMAP/SMTP password), ...
 #     synapse/             homeserver.yaml, signing key, sqlite db, media store
 #     synapse.pid          process id of the running Synapse
 #     synapse.log          its log
+#     dovecot/             dovecot.conf (private instance), run/ (base_dir), state/
+#     dovecot.pid          process id of the dovecot master; dovecot.log its log
+#     mail/maildirs/<address>/  each account's Maildir (owned by nobody)
+#     mail/sent/           every message the relay accepted, byte-exact, as
+#                          <time_ns>-<random>.eml, with <same>.json beside it
+#                          ({mail_from, rcpt_tos, time, time_ns, auth_login, peer, eml})
+#     smtp_relay.pid       process id of the SMTP relay; smtp_relay.log its log
 #     state/tokens.json    access tokens of the room creators (one device each)
 #     rooms.env            room ids / aliases (sourceable)
 #     env                  sourceable settings for the bot and the tests
 #
 # Usage: scripts/stack.sh up|down|restart|reset|status|env
+#        scripts/stack.sh stop-service|start-service synapse|dovecot|smtp_relay
+#   stop-service / start-service stop or start one server (to simulate an
+#   outage); they return once its port is closed / answers.
 #
 # Environment:
 #   RAPPORTEUR_STACK_DIR     state directory (default <repo>/var/stack)
 #   RAPPORTEUR_SYNAPSE_PORT  client listener port (default 8008)
+#   RAPPORTEUR_IMAP_PORT     dovecot IMAP port (default 1143; IDLE supported, no TLS)
+#   RAPPORTEUR_LMTP_PORT     dovecot LMTP port (default 2424)
+#   RAPPORTEUR_SMTP_PORT     SMTP relay port (default 2525)
 #   RAPPORTEUR_GROUPS_DIR    group files (default <repo>/config/groups)
-#   RAPPORTEUR_PYTHON        python >= 3.10 used to make the venv (default python3)
+#   RAPPORTEUR_PYTHON        python >= 3.10 used to make the venvs (default python3)
 #
-# Only python3 (>= 3.10, with venv) and network access to PyPI are needed on a
-# new machine; the script installs Synapse itself. Everything binds to 127.0.0.1.
+# The env file sets RAPPORTEUR_STACK_DIR, RAPPORTEUR_HOMESERVER_URL,
+# RAPPORTEUR_MATRIX_USER_ID, RAPPORTEUR_MATRIX_PASSWORD_FILE, RAPPORTEUR_TEST_*,
+# the room variables, and for mail RAPPORTEUR_IMAP_HOST, RAPPORTEUR_IMAP_PORT,
+# RAPPORTEUR_SMTP_HOST, RAPPORTEUR_SMTP_PORT, RAPPORTEUR_LMTP_PORT,
+# RAPPORTEUR_MAIL_PASSWORD_FILE and RAPPORTEUR_MAIL_SENT_DIR.
 #
-# Layout for later services (dovecot, SMTP relay): each service NAME provides
-# NAME_up, NAME_down, NAME_status and NAME_reset, and is listed in SERVICES
-# (started in order, stopped in reverse order).
+# Needed on a new machine: python3 (>= 3.10, with venv) and network access to
+# PyPI; for dovecot, root and apt (the script installs Debian's dovecot-imapd and
+# dovecot-lmtpd 2.3 itself, and stops the system instance the package may start).
+#
+# Services: each service NAME provides NAME_up, NAME_down, NAME_status and
+# NAME_reset, and is listed in SERVICES (started in order, stopped in reverse
+# order).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,7 +67,7 @@ SECRETS="$STACK/secrets"
 ENV_FILE="$STACK/env"
 ROOMS_ENV="$STACK/rooms.env"
 
-SERVICES=(synapse)
+SERVICES=(synapse dovecot smtp_relay)
 
 # --- Synapse settings --------------------------------------------------------
 # Pinned to the series these scripts were checked against (1.163.2 at the time).
@@ -56,6 +84,33 @@ SYNAPSE_START_TIMEOUT=60
 BOT_LOCALPART=rapporteur
 DEMO_PASSWORD=rapporteur-demo
 ENCRYPTED_ROOMS=(cceg-ig)          # group file stems whose room is E2E encrypted
+
+# --- mail settings -----------------------------------------------------------
+MAIL_HOST=127.0.0.1
+IMAP_PORT=${RAPPORTEUR_IMAP_PORT:-1143}
+LMTP_PORT=${RAPPORTEUR_LMTP_PORT:-2424}
+SMTP_PORT=${RAPPORTEUR_SMTP_PORT:-2525}
+MAIL_PASSWORD_FILE="$SECRETS/mail_password"
+MAIL_DIR="$STACK/mail"
+MAIL_SENT_DIR="$MAIL_DIR/sent"
+DOVECOT_BIN=/usr/sbin/dovecot
+DOVECOT_PACKAGES=(dovecot-imapd dovecot-lmtpd)
+DOVECOT_DIR="$STACK/dovecot"
+DOVECOT_CONF="$DOVECOT_DIR/dovecot.conf"
+DOVECOT_PIDFILE="$STACK/dovecot.pid"
+DOVECOT_LOG="$STACK/dovecot.log"
+# The master's unix sockets live in base_dir; a socket path must stay under
+# 108 bytes, so a very long stack path falls back to a short directory in /tmp.
+DOVECOT_RUN="$DOVECOT_DIR/run"
+if ((${#DOVECOT_RUN} > 70)); then
+    DOVECOT_RUN="/tmp/rapporteur-dovecot-$(printf '%s' "$STACK" | md5sum | cut -c1-12)"
+fi
+MAIL_SPEC='aiosmtpd>=1.4,<1.5'
+MAIL_VENV="$STACK/venv-mail"
+SMTP_RELAY_PY="$REPO/scripts/lib/smtp_relay.py"
+SMTP_RELAY_PIDFILE="$STACK/smtp_relay.pid"
+SMTP_RELAY_LOG="$STACK/smtp_relay.log"
+PORT_TIMEOUT=20                    # seconds to wait for a port to open / close
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -139,6 +194,53 @@ start_detached() {
     die "could not start: $*"
 }
 
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# pid_alive PID: the process exists and is not a zombie.
+pid_alive() {
+    [[ ${1:-} =~ ^[0-9]+$ && -e /proc/$1 ]] || return 1
+    [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]
+}
+
+# wait_port PORT open|closed NAME [PIDFILE]: wait up to PORT_TIMEOUT seconds;
+# with PIDFILE, give up early when that process has died.
+wait_port() {
+    local port=$1 want=$2 name=$3 pidfile=${4:-} i
+    for ((i = 0; i < PORT_TIMEOUT * 10; i++)); do
+        if [[ $want == open ]]; then
+            port_open "$port" && return 0
+            if [[ -n $pidfile ]] && ! pid_alive "$(cat "$pidfile" 2>/dev/null)"; then
+                log "$name: exited before port $port opened"
+                return 1
+            fi
+        else
+            port_open "$port" || return 0
+        fi
+        sleep 0.1
+    done
+    log "$name: port $port still not $want after $PORT_TIMEOUT s"
+    return 1
+}
+
+# make_venv DIR: a python venv (installs python3-venv through apt if needed).
+make_venv() {
+    local venv=$1
+    [[ -x $venv/bin/python ]] && return 0
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+        || die "$PYTHON is older than 3.10 (set RAPPORTEUR_PYTHON)"
+    if ! "$PYTHON" -m venv "$venv" 2>/dev/null; then
+        rm -rf "$venv"
+        if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+            log "python venv module missing, installing python3-venv"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        fi
+        "$PYTHON" -m venv "$venv" || die "cannot create a venv with $PYTHON"
+    fi
+}
+
 # ---------------------------------------------------------------------------
 # synapse
 # ---------------------------------------------------------------------------
@@ -151,16 +253,7 @@ synapse_install() {
     log "synapse: installing '$SYNAPSE_SPEC' into $SYNAPSE_VENV (about 30 s)"
     "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
         || die "$PYTHON is older than 3.10; Synapse needs >= 3.10 (set RAPPORTEUR_PYTHON)"
-    if [[ ! -x $SYNAPSE_VENV/bin/python ]]; then
-        if ! "$PYTHON" -m venv "$SYNAPSE_VENV" 2>/dev/null; then
-            rm -rf "$SYNAPSE_VENV"
-            if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
-                log "synapse: python venv module missing, installing python3-venv"
-                apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-            fi
-            "$PYTHON" -m venv "$SYNAPSE_VENV" || die "cannot create a venv with $PYTHON"
-        fi
-    fi
+    make_venv "$SYNAPSE_VENV"
     "$SYNAPSE_VENV/bin/pip" install --disable-pip-version-check -q "$SYNAPSE_SPEC" \
         || die "pip install $SYNAPSE_SPEC failed"
     local version
@@ -339,7 +432,10 @@ synapse_up() {
     log "synapse: healthy (pid $(<"$SYNAPSE_PIDFILE"))"
 }
 
-synapse_down() { stop_pid "$SYNAPSE_PIDFILE" "synapse.app.homeserver -c $SYNAPSE_CONF" synapse; }
+synapse_down() {
+    stop_pid "$SYNAPSE_PIDFILE" "synapse.app.homeserver -c $SYNAPSE_CONF" synapse
+    wait_port "$SYNAPSE_PORT" closed synapse || true
+}
 
 synapse_status() {
     if synapse_running; then
@@ -381,6 +477,303 @@ synapse_seed() {
 }
 
 # ---------------------------------------------------------------------------
+# dovecot: private IMAP + LMTP instance (Debian's dovecot 2.3)
+# ---------------------------------------------------------------------------
+
+# Installs the Debian packages when missing, and makes sure the system-wide
+# dovecot they may start is stopped (our instance has its own config/base_dir).
+dovecot_install() {
+    if [[ ! -x $DOVECOT_BIN ]]; then
+        [[ $(id -u) == 0 ]] || die "dovecot is not installed; run as root or: apt-get install ${DOVECOT_PACKAGES[*]}"
+        command -v apt-get >/dev/null || die "dovecot is not installed and there is no apt-get"
+        log "dovecot: installing ${DOVECOT_PACKAGES[*]} (apt-get; log: $STACK/apt.log)"
+        # Output to a file: a daemon started by the package's postinst must not
+        # inherit our stdout (a piped `stack.sh up | cat` would never end).
+        local apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${DOVECOT_PACKAGES[@]}")
+        if ! "${apt[@]}" </dev/null >>"$STACK/apt.log" 2>&1; then
+            log "dovecot: install failed, running apt-get update first"
+            apt-get update -q </dev/null >>"$STACK/apt.log" 2>&1 || true
+            "${apt[@]}" </dev/null >>"$STACK/apt.log" 2>&1 \
+                || { tail -n 20 "$STACK/apt.log" >&2; die "apt-get install ${DOVECOT_PACKAGES[*]} failed"; }
+        fi
+        [[ -x $DOVECOT_BIN ]] || die "$DOVECOT_BIN missing after installing ${DOVECOT_PACKAGES[*]}"
+        dovecot_stop_system
+    fi
+    local version
+    version=$("$DOVECOT_BIN" --version 2>/dev/null | awk '{print $1}')
+    [[ $version == 2.3.* ]] \
+        || die "dovecot $version found; the config written here is for dovecot 2.3 (Debian bookworm)"
+}
+
+# Stops and disables the package's own system instance (ports 143/993/24/...),
+# never ours: dovecot masters running with a config of a stack are left alone.
+dovecot_stop_system() {
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
+        systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+    else
+        if command -v update-rc.d >/dev/null; then
+            update-rc.d dovecot disable >/dev/null 2>&1 || true
+        fi
+        if [[ -x /etc/init.d/dovecot ]]; then
+            /etc/init.d/dovecot stop </dev/null >/dev/null 2>&1 || true
+        fi
+    fi
+    local pid cmd i
+    for pid in $(pgrep -x dovecot 2>/dev/null || true); do
+        cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+        [[ $cmd == *"/dovecot/dovecot.conf"* ]] && continue
+        log "dovecot: stopping the system instance the package started (pid $pid: $cmd)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            [[ -e /proc/$pid ]] || break
+            sleep 0.1
+        done
+        if [[ -e /proc/$pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+    done
+}
+
+dovecot_config_text() {
+    local password version
+    password=$(<"$MAIL_PASSWORD_FILE")
+    version=$("$DOVECOT_BIN" --version | awk '{print $1}')
+    cat <<EOF
+# Written by scripts/stack.sh: edits are overwritten on the next \`up\`.
+# Private loopback-only dovecot ($version) for rapporteur's tests, no TLS:
+# IMAP on $MAIL_HOST:$IMAP_PORT, LMTP on $MAIL_HOST:$LMTP_PORT. Any user name (a full
+# address) exists and logs in with the shared password of $MAIL_PASSWORD_FILE.
+instance_name = rapporteur
+base_dir = $DOVECOT_RUN
+state_dir = $DOVECOT_DIR/state
+log_path = $DOVECOT_LOG
+hostname = localhost
+protocols = imap lmtp
+listen = $MAIL_HOST
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+# user names are addresses, lower-cased
+auth_username_format = %Lu
+
+passdb {
+  driver = static
+  args = password=$password
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$MAIL_DIR/homes/%u allow_all_users=yes
+}
+
+mail_location = maildir:$MAIL_DIR/maildirs/%u
+namespace inbox {
+  inbox = yes
+}
+# test mail: no fsync (speed); many connections per user are fine
+mail_fsync = never
+mail_max_userip_connections = 1000
+default_client_limit = 2000
+default_process_limit = 500
+
+service imap-login {
+  inet_listener imap {
+    address = $MAIL_HOST
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  # high-performance mode: one login process serves many connections
+  service_count = 0
+  process_min_avail = 1
+}
+service lmtp {
+  inet_listener lmtp {
+    address = $MAIL_HOST
+    port = $LMTP_PORT
+  }
+}
+service stats {
+  # the mail processes run as nobody
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+protocol lmtp {
+  postmaster_address = postmaster@localhost
+}
+EOF
+}
+
+# Writes dovecot.conf (checked with doveconf); sets DOVECOT_CONFIG_CHANGED.
+dovecot_configure() {
+    gen_secret "$MAIL_PASSWORD_FILE"
+    mkdir -p "$DOVECOT_DIR/state" "$MAIL_DIR/maildirs" "$MAIL_DIR/homes"
+    chmod 755 "$STACK" "$DOVECOT_DIR" "$MAIL_DIR"
+    chown nobody:nogroup "$MAIL_DIR/maildirs" "$MAIL_DIR/homes"
+    if ! runuser -u nobody -- test -w "$MAIL_DIR/maildirs" 2>/dev/null; then
+        die "user nobody cannot write $MAIL_DIR/maildirs (is a parent directory of $STACK not world-searchable?)"
+    fi
+    DOVECOT_CONFIG_CHANGED=0
+    local new err
+    new=$(dovecot_config_text)
+    if [[ ! -f $DOVECOT_CONF || $(cat "$DOVECOT_CONF") != "$new" ]]; then
+        (umask 077 && printf '%s\n' "$new" >"$DOVECOT_CONF.tmp")
+        if ! err=$(doveconf -c "$DOVECOT_CONF.tmp" -n 2>&1 >/dev/null); then
+            printf '%s\n' "$err" >&2
+            die "dovecot rejects $DOVECOT_CONF.tmp"
+        fi
+        if [[ -n $err ]]; then
+            printf '%s\n' "$err" | sed 's/^/[stack] dovecot config: /' >&2
+        fi
+        mv "$DOVECOT_CONF.tmp" "$DOVECOT_CONF"
+        DOVECOT_CONFIG_CHANGED=1
+    fi
+}
+
+dovecot_running() { pid_matches "$DOVECOT_PIDFILE" "-c $DOVECOT_CONF"; }
+dovecot_healthy() { port_open "$IMAP_PORT" && port_open "$LMTP_PORT"; }
+
+dovecot_up() {
+    dovecot_install
+    dovecot_configure
+    if dovecot_running; then
+        if ((DOVECOT_CONFIG_CHANGED)); then
+            log "dovecot: configuration changed, restarting"
+            dovecot_down
+        elif dovecot_healthy; then
+            log "dovecot: already running (pid $(<"$DOVECOT_PIDFILE")), IMAP $MAIL_HOST:$IMAP_PORT"
+            return 0
+        else
+            log "dovecot: running but its ports do not answer, restarting"
+            dovecot_down
+        fi
+    fi
+    local port
+    for port in "$IMAP_PORT" "$LMTP_PORT"; do
+        if port_open "$port"; then
+            die "something else already answers on $MAIL_HOST:$port (another stack?); set RAPPORTEUR_IMAP_PORT / RAPPORTEUR_LMTP_PORT"
+        fi
+    done
+    log "dovecot: starting, IMAP $MAIL_HOST:$IMAP_PORT, LMTP $MAIL_HOST:$LMTP_PORT (log: $DOVECOT_LOG)"
+    printf '\n===== %s start =====\n' "$(date -u +%FT%TZ)" >>"$DOVECOT_LOG"
+    start_detached "$DOVECOT_PIDFILE" "$DOVECOT_LOG" "$DOVECOT_DIR" "$DOVECOT_BIN" -F -c "$DOVECOT_CONF"
+    if ! wait_port "$IMAP_PORT" open dovecot "$DOVECOT_PIDFILE" \
+            || ! wait_port "$LMTP_PORT" open dovecot "$DOVECOT_PIDFILE"; then
+        tail -n 30 "$DOVECOT_LOG" >&2 || true
+        die "dovecot did not start"
+    fi
+    log "dovecot: up (pid $(<"$DOVECOT_PIDFILE"))"
+}
+
+dovecot_down() {
+    stop_pid "$DOVECOT_PIDFILE" "-c $DOVECOT_CONF" dovecot
+    wait_port "$IMAP_PORT" closed dovecot || true
+    wait_port "$LMTP_PORT" closed dovecot || true
+}
+
+dovecot_status() {
+    if dovecot_running; then
+        if dovecot_healthy; then
+            echo "dovecot: running (pid $(<"$DOVECOT_PIDFILE"), IMAP $MAIL_HOST:$IMAP_PORT, LMTP $MAIL_HOST:$LMTP_PORT)"
+        else
+            echo "dovecot: running but ports NOT answering (pid $(<"$DOVECOT_PIDFILE"), IMAP $IMAP_PORT, LMTP $LMTP_PORT)"
+            return 1
+        fi
+    else
+        echo "dovecot: stopped"
+        return 1
+    fi
+}
+
+dovecot_reset() {
+    rm -rf "$MAIL_DIR/maildirs" "$MAIL_DIR/homes" "$DOVECOT_DIR" "$DOVECOT_LOG"
+    if [[ $DOVECOT_RUN == /tmp/rapporteur-dovecot-* ]]; then rm -rf "$DOVECOT_RUN"; fi
+}
+
+# ---------------------------------------------------------------------------
+# smtp_relay: aiosmtpd on 127.0.0.1; keeps each message, hands it on over LMTP
+# ---------------------------------------------------------------------------
+
+smtp_relay_install() {
+    local marker="$MAIL_VENV/.rapporteur-installed"
+    if [[ -x $MAIL_VENV/bin/python && -f $marker && $(head -n1 "$marker") == "$MAIL_SPEC" ]]; then
+        return 0
+    fi
+    log "smtp_relay: installing '$MAIL_SPEC' into $MAIL_VENV"
+    make_venv "$MAIL_VENV"
+    "$MAIL_VENV/bin/pip" install --disable-pip-version-check -q "$MAIL_SPEC" \
+        || die "pip install $MAIL_SPEC failed"
+    local version
+    version=$("$MAIL_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("aiosmtpd"))')
+    printf '%s\ninstalled aiosmtpd %s on %s\n' "$MAIL_SPEC" "$version" "$(date -u +%FT%TZ)" >"$marker"
+    log "smtp_relay: installed aiosmtpd $version"
+}
+
+# The relay's arguments, one a line; its command line carries every setting.
+smtp_relay_args() {
+    printf '%s\n' "$SMTP_RELAY_PY" --host "$MAIL_HOST" --port "$SMTP_PORT" \
+        --lmtp-host "$MAIL_HOST" --lmtp-port "$LMTP_PORT" \
+        --password-file "$MAIL_PASSWORD_FILE" --sent-dir "$MAIL_SENT_DIR"
+}
+
+# (port-independent, so that a relay started with other ports is still found)
+SMTP_RELAY_MATCH="--password-file $MAIL_PASSWORD_FILE --sent-dir $MAIL_SENT_DIR"
+smtp_relay_running() { pid_matches "$SMTP_RELAY_PIDFILE" "$SMTP_RELAY_MATCH"; }
+
+smtp_relay_up() {
+    smtp_relay_install
+    gen_secret "$MAIL_PASSWORD_FILE"
+    mkdir -p "$MAIL_SENT_DIR"
+    if smtp_relay_running; then
+        local want have
+        want=$(smtp_relay_args | paste -sd' ' -)
+        have=$(tr '\0' ' ' <"/proc/$(<"$SMTP_RELAY_PIDFILE")/cmdline")
+        if [[ $have == *"$want "* ]] && port_open "$SMTP_PORT"; then
+            log "smtp_relay: already running (pid $(<"$SMTP_RELAY_PIDFILE")), SMTP $MAIL_HOST:$SMTP_PORT"
+            return 0
+        fi
+        log "smtp_relay: settings changed or port not answering, restarting"
+        smtp_relay_down
+    fi
+    if port_open "$SMTP_PORT"; then
+        die "something else already answers on $MAIL_HOST:$SMTP_PORT (another stack?); set RAPPORTEUR_SMTP_PORT"
+    fi
+    log "smtp_relay: starting on $MAIL_HOST:$SMTP_PORT, LMTP to $LMTP_PORT (log: $SMTP_RELAY_LOG)"
+    printf '\n===== %s start =====\n' "$(date -u +%FT%TZ)" >>"$SMTP_RELAY_LOG"
+    local args
+    mapfile -t args < <(smtp_relay_args)
+    start_detached "$SMTP_RELAY_PIDFILE" "$SMTP_RELAY_LOG" "$STACK" "$MAIL_VENV/bin/python" "${args[@]}"
+    if ! wait_port "$SMTP_PORT" open smtp_relay "$SMTP_RELAY_PIDFILE"; then
+        tail -n 30 "$SMTP_RELAY_LOG" >&2 || true
+        die "smtp_relay did not start"
+    fi
+    log "smtp_relay: up (pid $(<"$SMTP_RELAY_PIDFILE"))"
+}
+
+smtp_relay_down() {
+    stop_pid "$SMTP_RELAY_PIDFILE" "$SMTP_RELAY_MATCH" smtp_relay
+    wait_port "$SMTP_PORT" closed smtp_relay || true
+}
+
+smtp_relay_status() {
+    if smtp_relay_running; then
+        if port_open "$SMTP_PORT"; then
+            echo "smtp_relay: running (pid $(<"$SMTP_RELAY_PIDFILE"), SMTP $MAIL_HOST:$SMTP_PORT, mail kept in $MAIL_SENT_DIR)"
+        else
+            echo "smtp_relay: running but port $SMTP_PORT NOT answering (pid $(<"$SMTP_RELAY_PIDFILE"))"
+            return 1
+        fi
+    else
+        echo "smtp_relay: stopped"
+        return 1
+    fi
+}
+
+smtp_relay_reset() {
+    rm -rf "$MAIL_SENT_DIR" "$SMTP_RELAY_LOG"
+}
+
+# ---------------------------------------------------------------------------
 # env file and how-to
 # ---------------------------------------------------------------------------
 
@@ -395,6 +788,13 @@ write_env() {
         printf 'export RAPPORTEUR_TEST_HOMESERVER_URL=%q\n' "$HS_URL"
         printf 'export RAPPORTEUR_TEST_REGISTRATION_SECRET_FILE=%q\n' "$SECRETS/registration_shared_secret"
         printf 'export RAPPORTEUR_TEST_DEMO_PASSWORD_FILE=%q\n' "$SECRETS/demo_password"
+        printf 'export RAPPORTEUR_IMAP_HOST=%q\n' "$MAIL_HOST"
+        printf 'export RAPPORTEUR_IMAP_PORT=%q\n' "$IMAP_PORT"
+        printf 'export RAPPORTEUR_SMTP_HOST=%q\n' "$MAIL_HOST"
+        printf 'export RAPPORTEUR_SMTP_PORT=%q\n' "$SMTP_PORT"
+        printf 'export RAPPORTEUR_LMTP_PORT=%q\n' "$LMTP_PORT"
+        printf 'export RAPPORTEUR_MAIL_PASSWORD_FILE=%q\n' "$MAIL_PASSWORD_FILE"
+        printf 'export RAPPORTEUR_MAIL_SENT_DIR=%q\n' "$MAIL_SENT_DIR"
         if [[ -f $ROOMS_ENV ]]; then
             grep -E '^[A-Z0-9_]+=' "$ROOMS_ENV" | sed 's/^/export /'
         fi
@@ -407,7 +807,7 @@ print_howto() {
     creators=$(grep -E '_CREATOR=' "$ROOMS_ENV" 2>/dev/null | cut -d"'" -f2 | sort -u | paste -sd' ' - || true)
     cat <<EOF
 
-Local Matrix homeserver is up.
+Local Matrix homeserver and mail servers are up.
   Homeserver URL : $HS_URL   (server name: $SERVER_NAME)
   Bot account    : @$BOT_LOCALPART:$SERVER_NAME (password in $SECRETS/bot_password)
   Demo accounts  : every @...:$SERVER_NAME person in $GROUPS_DIR/*.toml,
@@ -419,8 +819,15 @@ Connect with any Matrix client (e.g. Element desktop): choose "Sign in",
 edit the homeserver to $HS_URL, log in as e.g. @ana.lima:$SERVER_NAME
 (user name ana.lima) with password '$DEMO_PASSWORD', and open the rooms above.
 
+Mail, no TLS (every address is an account; one password for all, in
+$MAIL_PASSWORD_FILE):
+  IMAP           : $MAIL_HOST:$IMAP_PORT   (dovecot; user name = full address, e.g. rapporteur@localhost)
+  SMTP           : $MAIL_HOST:$SMTP_PORT   (AUTH PLAIN/LOGIN, or none from loopback)
+  Sent mail      : $MAIL_SENT_DIR/*.eml (+ .json envelope), delivered to the IMAP INBOXes
+
 Settings for the bot and tests:  . $ENV_FILE
 Stop: scripts/stack.sh down    Status: scripts/stack.sh status    Wipe data: scripts/stack.sh reset
+One server: scripts/stack.sh stop-service|start-service synapse|dovecot|smtp_relay
 EOF
 }
 
@@ -459,6 +866,28 @@ cmd_reset() {
     log "reset: service data removed (kept: venvs, secrets)"
 }
 
+# check_service NAME: NAME is one of SERVICES.
+check_service() {
+    local svc
+    for svc in "${SERVICES[@]}"; do
+        [[ $1 == "$svc" ]] && return 0
+    done
+    die "unknown service '$1' (one of: ${SERVICES[*]})"
+}
+
+# One server only, e.g. to simulate an outage: start returns once the server
+# answers, stop once its port is closed.
+cmd_start_service() {
+    check_service "$1"
+    mkdir -p "$STACK/state"
+    "${1}_up"
+}
+
+cmd_stop_service() {
+    check_service "$1"
+    "${1}_down"
+}
+
 main() {
     case ${1:-} in
         up) cmd_up ;;
@@ -467,6 +896,8 @@ main() {
         reset) cmd_reset ;;
         status) cmd_status ;;
         env) cat "$ENV_FILE" ;;
+        start-service) cmd_start_service "${2:-}" ;;
+        stop-service) cmd_stop_service "${2:-}" ;;
         *)
             sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
             exit 2

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite, on a new machine as on a developer's: starts what the tests need (a
-# loopback Synapse from PyPI in its own state folder and port, PostgreSQL if it is stopped), then
+# The whole test suite, on a new machine as on a developer's: starts what the tests need (the
+# loopback stack of scripts/stack.sh -- Synapse, dovecot, SMTP relay -- in its own state folder
+# and ports, PostgreSQL if it is stopped), then
 # runs formatting and lint checks and every test with RAPPORTEUR_REQUIRE_SERVERS=1, so a test that
-# needs a server fails instead of skipping. The test homeserver is stopped at the end.
+# needs a server fails instead of skipping. The test servers are stopped at the end.
 #
 # Usage: scripts/test.sh [extra cargo test arguments]
 set -euo pipefail
@@ -10,9 +11,13 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 
-# A stack of its own, beside (not instead of) the quick-start one on port 8008.
+# A stack of its own, beside (not instead of) the quick-start one (Synapse 8008, IMAP 1143,
+# LMTP 2424, SMTP 2525).
 export RAPPORTEUR_STACK_DIR=${RAPPORTEUR_TEST_STACK_DIR:-$REPO/var/test-stack}
 export RAPPORTEUR_SYNAPSE_PORT=${RAPPORTEUR_TEST_SYNAPSE_PORT:-8018}
+export RAPPORTEUR_IMAP_PORT=${RAPPORTEUR_TEST_IMAP_PORT:-1153}
+export RAPPORTEUR_LMTP_PORT=${RAPPORTEUR_TEST_LMTP_PORT:-2434}
+export RAPPORTEUR_SMTP_PORT=${RAPPORTEUR_TEST_SMTP_PORT:-2535}
 
 say() { printf '[test] %s\n' "$*" >&2; }
 
@@ -47,7 +52,7 @@ cleanup() {
 trap cleanup EXIT
 
 ensure_postgres
-say "starting the test homeserver (port $RAPPORTEUR_SYNAPSE_PORT, state in $RAPPORTEUR_STACK_DIR)"
+say "starting the test servers (Synapse $RAPPORTEUR_SYNAPSE_PORT, IMAP $RAPPORTEUR_IMAP_PORT, SMTP $RAPPORTEUR_SMTP_PORT; state in $RAPPORTEUR_STACK_DIR)"
 bash "$REPO/scripts/stack.sh" up >/dev/null
 # shellcheck disable=SC1091
 . "$RAPPORTEUR_STACK_DIR/env"

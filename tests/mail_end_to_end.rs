@@ -203,12 +203,12 @@ async fn the_same_mail_twice_by_smtp_and_by_pipe_is_answered_once() {
 async fn a_stranger_gets_one_answer_a_day_and_automatic_mail_none() {
     let Some(scene) = mail_scene().await else { return };
     let stranger = format!("stranger-{}@example.net", std::process::id());
-    let first = scene.send(&stranger, "!roster", "", None).await;
-    let refusal = scene.only_reply(&stranger, &first).await;
+    let first = scene.send(&stranger, "!whoami", "", None).await;
+    let answer = scene.only_reply(&stranger, &first).await;
     assert!(
-        refusal.text.contains("members"),
-        "the stranger is told who may use !roster: {}",
-        refusal.text
+        answer.text.contains(&format!("does not list {stranger}")),
+        "the stranger is told the group does not know the address: {}",
+        answer.text
     );
     let second = scene.send(&stranger, "!ping", "", None).await;
     // An auto-reply with a command in it is never answered.

@@ -6,19 +6,10 @@
 mod support;
 
 use rapporteur::storage::NewInboxItem;
-use std::process::Command;
 use std::time::{Duration, Instant};
 use support::matrix::{ChairRoom, bot_store, homeserver};
+use support::stack;
 
-fn stack(action: &str) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/stack.sh");
-    let status = Command::new("bash")
-        .arg(script)
-        .arg(action)
-        .status()
-        .expect("run scripts/stack.sh");
-    assert!(status.success(), "scripts/stack.sh {action} failed");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_wait_out_a_homeserver_outage_and_are_sent_once() {
@@ -45,7 +36,7 @@ async fn replies_wait_out_a_homeserver_outage_and_are_sent_once() {
         .wait_for_reply(&room_id, &before, Duration::from_secs(30))
         .await;
 
-    stack("down");
+    stack(&["stop-service", "synapse"]);
     // While the homeserver is down, a command is recorded as if it had just been synced: the bot
     // handles it and its reply cannot be delivered.
     let store = bot_store(&bot).await;
@@ -83,7 +74,7 @@ async fn replies_wait_out_a_homeserver_outage_and_are_sent_once() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     store.close().await;
-    stack("up");
+    stack(&["start-service", "synapse"]);
 
     chair
         .wait_for_reply(&room_id, &pending_command, Duration::from_secs(90))

@@ -10,6 +10,19 @@ use rapporteur::storage::Store;
 use sqlx::Connection;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Runs `scripts/stack.sh` with the given arguments (such as `stop-service smtp_relay`), on the
+/// stack the tests use; fails the test if the script fails.
+pub fn stack(arguments: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/stack.sh");
+    let status = std::process::Command::new("bash")
+        .arg(script)
+        .args(arguments)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run scripts/stack.sh");
+    assert!(status.success(), "scripts/stack.sh {arguments:?} failed");
+}
+
 pub fn servers_required() -> bool {
     std::env::var("RAPPORTEUR_REQUIRE_SERVERS").is_ok_and(|value| value == "1")
 }
