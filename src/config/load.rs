@@ -304,7 +304,12 @@ pub fn load_settings(
             Err(mut group_problems) => problems.append(&mut group_problems),
         }
     }
-    if raw.mail.is_some() && groups.iter().all(|group| group.mailing_list.is_none()) {
+    if raw.mail.is_some()
+        && raw
+            .groups
+            .iter()
+            .all(|group| group.get_ref().mailing_list.is_none())
+    {
         problems.push(source.whole_file_problem(
             "[mail] is configured but no group has a mailing_list: give each group that takes \
              mail its list address",
