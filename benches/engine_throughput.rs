@@ -188,7 +188,7 @@ fn bench_core(engine: &Engine, group: &Group, count: usize, now: Timestamp) -> (
             &item.body,
             now,
         );
-        black_box(outbox_items_for(item, &decision, &engine));
+        black_box(outbox_items_for(item, &decision, engine));
     }
     let rendered = Row::new("core: decide + render outbox", count, started.elapsed());
     (decide, rendered)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (release build): engine throughput on SQLite and PostgreSQL, and the `!ping`
-# round trip and memory on a loopback Synapse started in the test stack's folder.
+# round trip and memory on a loopback Synapse, and a fan-out of mail through the loopback SMTP
+# relay, on the stack started in the test stack's folder.
 # Results go to standard output; docs/benchmarks.md records the figures of a run.
 set -euo pipefail
 
@@ -8,6 +9,9 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 export RAPPORTEUR_STACK_DIR=${RAPPORTEUR_TEST_STACK_DIR:-$REPO/var/test-stack}
 export RAPPORTEUR_SYNAPSE_PORT=${RAPPORTEUR_TEST_SYNAPSE_PORT:-8018}
+export RAPPORTEUR_IMAP_PORT=${RAPPORTEUR_TEST_IMAP_PORT:-1153}
+export RAPPORTEUR_LMTP_PORT=${RAPPORTEUR_TEST_LMTP_PORT:-2434}
+export RAPPORTEUR_SMTP_PORT=${RAPPORTEUR_TEST_SMTP_PORT:-2535}
 trap 'bash "$REPO/scripts/stack.sh" down >/dev/null 2>&1 || true' EXIT
 bash scripts/stack.sh up >/dev/null
 # shellcheck disable=SC1091
@@ -18,3 +22,4 @@ cargo build --profile dist
 export RAPPORTEUR_BOT_BINARY="$REPO/target/dist/rapporteur"
 cargo bench --bench engine_throughput
 cargo bench --bench matrix_round_trip
+cargo bench --bench mail_fanout

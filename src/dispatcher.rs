@@ -99,10 +99,10 @@ impl Dispatcher {
             }
             let wait = match self.deliver_due(&mut delivered).await {
                 Ok(()) => match self.store.next_outbox_due(self.adapter.channel()).await {
-                    Ok(Some(due)) => {
-                        Duration::from_millis((due - now_ms()).clamp(0, 60_000) as u64)
-                    }
-                    Ok(None) => Duration::from_secs(60),
+                    // Another process (`ingest-mail`, an operator's command) may add items
+                    // without waking this one: look again at least every two seconds.
+                    Ok(Some(due)) => Duration::from_millis((due - now_ms()).clamp(0, 2_000) as u64),
+                    Ok(None) => Duration::from_secs(2),
                     Err(_) => Duration::from_secs(1),
                 },
                 Err(error) => {
@@ -176,7 +176,10 @@ impl Dispatcher {
         &self,
         items: &[OutboxItem],
     ) -> Vec<(i64, Result<bool, crate::storage::StorageError>)> {
-        let deliveries: Vec<_> = items.iter().map(|item| self.deliver_with_id(item)).collect();
+        let deliveries: Vec<_> = items
+            .iter()
+            .map(|item| self.deliver_with_id(item))
+            .collect();
         futures_util::stream::iter(deliveries)
             .buffer_unordered(self.adapter.concurrency())
             .collect()
@@ -199,12 +202,13 @@ impl Dispatcher {
                 }
                 deliver_reply(client, item).await
             }
-            (ChannelAdapter::Mail(sender), crate::handling::MAIL_CHANNEL) => {
-                sender.deliver(item).await.map_err(|error| crate::matrix::DeliveryError {
+            (ChannelAdapter::Mail(sender), crate::handling::MAIL_CHANNEL) => sender
+                .deliver(item)
+                .await
+                .map_err(|error| crate::matrix::DeliveryError {
                     transient: error.transient,
                     message: error.message,
-                })
-            }
+                }),
             (_, other) => Err(crate::matrix::DeliveryError {
                 transient: false,
                 message: format!("no adapter for channel {other}"),

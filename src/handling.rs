@@ -123,18 +123,31 @@ fn mail_reply(
 
 /// A mail may carry several commands, one per line of the inbox item's body: each is decided on
 /// its own and the answers are put together into one reply, each under the command it answers.
-pub fn decide_mail(engine: &Engine, group: &Group, sender: &SenderAddress, body: &str, now: Timestamp) -> Decision {
-    let lines: Vec<&str> = body.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
+pub fn decide_mail(
+    engine: &Engine,
+    group: &Group,
+    sender: &SenderAddress,
+    body: &str,
+    now: Timestamp,
+) -> Decision {
+    let lines: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
     let mut decisions: Vec<(&str, Decision)> = lines
         .iter()
         .map(|line| (*line, engine.decide(group, sender, line, now)))
         .collect();
     if decisions.len() <= 1 {
-        return decisions.pop().map(|(_, decision)| decision).unwrap_or(Decision {
-            command: None,
-            disposition: Disposition::NotACommand,
-            effects: Vec::new(),
-        });
+        return decisions
+            .pop()
+            .map(|(_, decision)| decision)
+            .unwrap_or(Decision {
+                command: None,
+                disposition: Disposition::NotACommand,
+                effects: Vec::new(),
+            });
     }
     let mut combined = ReplyDocument::new();
     for (line, decision) in &decisions {

@@ -182,7 +182,9 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
         }
     };
     let result: anyhow::Result<bool> = runtime.block_on(async {
-        let store = rapporteur::runtime::open_store(&settings).await.context("open the database")?;
+        let store = rapporteur::runtime::open_store(&settings)
+            .await
+            .context("open the database")?;
         let succeeded = match &arguments.command {
             Command::IngestMail => {
                 let outcome = rapporteur::mail::operator::ingest_one(&store, &ingest, &raw)
@@ -191,18 +193,24 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
                 println!("{}", rapporteur::mail::operator::describe_outcome(&outcome));
                 true
             }
-            Command::Quarantine { action: QuarantineAction::List { all } } => {
+            Command::Quarantine {
+                action: QuarantineAction::List { all },
+            } => {
                 print!(
                     "{}",
                     rapporteur::mail::operator::quarantine_table(&store, *all).await?
                 );
                 true
             }
-            Command::Quarantine { action: QuarantineAction::Retry { id } } => {
+            Command::Quarantine {
+                action: QuarantineAction::Retry { id },
+            } => {
                 use rapporteur::mail::operator::RetryOutcome;
                 match rapporteur::mail::operator::retry_quarantined(&store, &ingest, *id).await? {
                     RetryOutcome::NotFound => {
-                        eprintln!("no quarantined mail with id {id}; see `rapporteur quarantine list`");
+                        eprintln!(
+                            "no quarantined mail with id {id}; see `rapporteur quarantine list`"
+                        );
                         false
                     }
                     RetryOutcome::Released(what) => {

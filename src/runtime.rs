@@ -69,7 +69,10 @@ async fn handler_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let hand_over = |effect: OutboxItem| {
-        if let Some(handle) = dispatchers.iter().find(|handle| handle.channel == effect.channel) {
+        if let Some(handle) = dispatchers
+            .iter()
+            .find(|handle| handle.channel == effect.channel)
+        {
             let _ = handle.fresh_effects.send(effect);
         }
     };
@@ -203,8 +206,12 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     tasks.push(task);
     if let Some(mail) = &settings.mail {
         let sender = MailSender::new(mail).map_err(|error| RunError::Mail(error.to_string()))?;
-        let (handle, task) =
-            spawn_dispatcher(&store, ChannelAdapter::Mail(Arc::new(sender)), &latency, &shutdown);
+        let (handle, task) = spawn_dispatcher(
+            &store,
+            ChannelAdapter::Mail(Arc::new(sender)),
+            &latency,
+            &shutdown,
+        );
         dispatchers.push(handle);
         tasks.push(task);
         if let Some(imap) = &mail.imap {

@@ -21,7 +21,12 @@ fn rapporteur(arguments: &[&str], config: &Path, input: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run the binary");
-    child.stdin.take().expect("stdin").write_all(input).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 
@@ -58,24 +63,46 @@ fn broken_mail_is_quarantined_listed_and_retried() {
     let folder = tempfile::tempdir().expect("temp dir");
     let config = write_config(folder.path(), 1024);
 
-    let garbage = rapporteur(&["ingest-mail"], &config, b"\x89PNG\r\n\x1a\n\x00\x00 not mail");
+    let garbage = rapporteur(
+        &["ingest-mail"],
+        &config,
+        b"\x89PNG\r\n\x1a\n\x00\x00 not mail",
+    );
     assert!(garbage.status.success(), "{}", text(&garbage.stderr));
-    assert!(text(&garbage.stdout).contains("quarantined as 1 (unparseable)"), "{}", text(&garbage.stdout));
+    assert!(
+        text(&garbage.stdout).contains("quarantined as 1 (unparseable)"),
+        "{}",
+        text(&garbage.stdout)
+    );
 
     let mut large = b"From: Ana Lima <ana.lima@example.org>\r\nMessage-ID: <large@example.org>\r\nSubject: !ping\r\n\r\n".to_vec();
     large.extend(std::iter::repeat_n(b'x', 2000));
     let too_large = rapporteur(&["ingest-mail"], &config, &large);
-    assert!(text(&too_large.stdout).contains("quarantined as 2 (too-large)"), "{}", text(&too_large.stdout));
+    assert!(
+        text(&too_large.stdout).contains("quarantined as 2 (too-large)"),
+        "{}",
+        text(&too_large.stdout)
+    );
 
     let listed = rapporteur(&["quarantine", "list"], &config, b"");
     let table = text(&listed.stdout);
     assert!(listed.status.success());
-    assert!(table.contains("unparseable") && table.contains("too-large"), "{table}");
-    assert!(table.contains("ana.lima@example.org") && table.contains("!ping"), "{table}");
+    assert!(
+        table.contains("unparseable") && table.contains("too-large"),
+        "{table}"
+    );
+    assert!(
+        table.contains("ana.lima@example.org") && table.contains("!ping"),
+        "{table}"
+    );
 
     let still = rapporteur(&["quarantine", "retry", "1"], &config, b"");
     assert!(!still.status.success());
-    assert!(text(&still.stderr).contains("still held: unparseable"), "{}", text(&still.stderr));
+    assert!(
+        text(&still.stderr).contains("still held: unparseable"),
+        "{}",
+        text(&still.stderr)
+    );
     let missing = rapporteur(&["quarantine", "retry", "99"], &config, b"");
     assert!(text(&missing.stderr).contains("no quarantined mail with id 99"));
 
@@ -83,15 +110,26 @@ fn broken_mail_is_quarantined_listed_and_retried() {
     write_config(folder.path(), 1_048_576);
     let retried = rapporteur(&["quarantine", "retry", "2"], &config, b"");
     assert!(retried.status.success(), "{}", text(&retried.stderr));
-    assert!(text(&retried.stdout).contains("recorded as inbox item"), "{}", text(&retried.stdout));
+    assert!(
+        text(&retried.stdout).contains("recorded as inbox item"),
+        "{}",
+        text(&retried.stdout)
+    );
     let held = text(&rapporteur(&["quarantine", "list"], &config, b"").stdout);
-    assert!(!held.contains("too-large"), "released mail is no longer held: {held}");
+    assert!(
+        !held.contains("too-large"),
+        "released mail is no longer held: {held}"
+    );
     let everything = text(&rapporteur(&["quarantine", "list", "--all"], &config, b"").stdout);
     assert!(everything.contains("released"), "{everything}");
 
     // The same mail piped in again is a redelivery.
     let again = rapporteur(&["ingest-mail"], &config, &large);
-    assert!(text(&again.stdout).contains("already recorded"), "{}", text(&again.stdout));
+    assert!(
+        text(&again.stdout).contains("already recorded"),
+        "{}",
+        text(&again.stdout)
+    );
 }
 
 #[test]
@@ -99,7 +137,11 @@ fn ingest_mail_asks_the_mta_to_retry_when_the_configuration_is_broken() {
     let folder = tempfile::tempdir().expect("temp dir");
     let config = folder.path().join("missing.toml");
     let output = rapporteur(&["ingest-mail"], &config, b"From: a@example.org\r\n\r\n");
-    assert_eq!(output.status.code(), Some(75), "EX_TEMPFAIL keeps the mail at the MTA");
+    assert_eq!(
+        output.status.code(),
+        Some(75),
+        "EX_TEMPFAIL keeps the mail at the MTA"
+    );
     let no_mail_section = tempfile::tempdir().expect("temp dir");
     let config = write_config(no_mail_section.path(), 1024);
     let with_mail = std::fs::read_to_string(&config).unwrap();
@@ -109,5 +151,9 @@ fn ingest_mail_asks_the_mta_to_retry_when_the_configuration_is_broken() {
     std::fs::write(&config, without_mail).unwrap();
     let output = rapporteur(&["ingest-mail"], &config, b"From: a@example.org\r\n\r\n");
     assert_eq!(output.status.code(), Some(75));
-    assert!(text(&output.stderr).contains("no [mail] section"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("no [mail] section"),
+        "{}",
+        text(&output.stderr)
+    );
 }

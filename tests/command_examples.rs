@@ -107,7 +107,10 @@ fn every_command_example_gives_the_same_reply_by_mail() {
                     &examined.commands.join("\n"),
                     now,
                 );
-                decision.reply().map(|reply| reply.plain_text()).unwrap_or_default()
+                decision
+                    .reply()
+                    .map(|reply| reply.plain_text())
+                    .unwrap_or_default()
             } else {
                 String::new()
             };

@@ -213,7 +213,10 @@ fn the_example_config_loads_with_both_example_groups() {
         settings.groups[0].list_id.as_deref(),
         Some("cip-ccg.lists.localhost")
     );
-    let mail = settings.mail.as_ref().expect("the example has a [mail] section");
+    let mail = settings
+        .mail
+        .as_ref()
+        .expect("the example has a [mail] section");
     assert_eq!(mail.address, "rapporteur@localhost");
     assert_eq!(mail.message_id_domain, "rapporteur.localhost");
     let imap = mail.imap.as_ref().expect("and reads a mailbox");

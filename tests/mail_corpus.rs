@@ -43,7 +43,11 @@ fn corpus_files() -> Vec<PathBuf> {
 #[test]
 fn every_corpus_message_yields_what_its_expectation_says() {
     let files = corpus_files();
-    assert!(files.len() >= 30, "the corpus has {} messages, fewer than 30", files.len());
+    assert!(
+        files.len() >= 30,
+        "the corpus has {} messages, fewer than 30",
+        files.len()
+    );
     let rules = corpus_rules();
     let mut differences = Vec::new();
     for eml in &files {
@@ -66,7 +70,9 @@ fn every_corpus_message_yields_what_its_expectation_says() {
         };
         let mut mismatch = |field: &str, expected: String, actual: String| {
             if expected != actual {
-                differences.push(format!("{name}: {field}: expected {expected}, got {actual}"));
+                differences.push(format!(
+                    "{name}: {field}: expected {expected}, got {actual}"
+                ));
             }
         };
         // Quarantined mail is not read beyond its headers, so only outcome and reason count.
@@ -78,7 +84,11 @@ fn every_corpus_message_yields_what_its_expectation_says() {
         mismatch("author", expected.author, actual.author);
         mismatch("list_id", expected.list_id, actual.list_id);
         mismatch("message_id", expected.message_id, actual.message_id);
-        mismatch("commands", format!("{:?}", expected.commands), format!("{:?}", actual.commands));
+        mismatch(
+            "commands",
+            format!("{:?}", expected.commands),
+            format!("{:?}", actual.commands),
+        );
         mismatch("answer", expected.answer, actual.answer);
         mismatch(
             "answers_to",
@@ -86,11 +96,22 @@ fn every_corpus_message_yields_what_its_expectation_says() {
             format!("{:?}", actual.answers_to),
         );
         // Nothing taken from a mail may carry a line break into a header of the reply.
-        for text in [&examined.subject, examined.author.as_ref().unwrap_or(&String::new())] {
-            assert!(!text.contains(['\r', '\n']), "{name}: line break kept in {text:?}");
+        for text in [
+            &examined.subject,
+            examined.author.as_ref().unwrap_or(&String::new()),
+        ] {
+            assert!(
+                !text.contains(['\r', '\n']),
+                "{name}: line break kept in {text:?}"
+            );
         }
     }
-    assert!(differences.is_empty(), "{} differences:\n{}", differences.len(), differences.join("\n"));
+    assert!(
+        differences.is_empty(),
+        "{} differences:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
 }
 
 #[test]
@@ -118,10 +139,22 @@ fn only_the_trusted_server_can_vouch_for_a_sender() {
         )
     };
     let cases = [
-        ("Authentication-Results: mx.example.org; dkim=pass header.d=example.org\r\n", "accepted"),
-        ("Authentication-Results: mx.example.org; dkim=fail; spf=pass smtp.mailfrom=x\r\n", "accepted"),
-        ("Authentication-Results: mx.example.org; dkim=fail; spf=softfail\r\n", "quarantined"),
-        ("Authentication-Results: evil.example; dkim=pass\r\n", "quarantined"),
+        (
+            "Authentication-Results: mx.example.org; dkim=pass header.d=example.org\r\n",
+            "accepted",
+        ),
+        (
+            "Authentication-Results: mx.example.org; dkim=fail; spf=pass smtp.mailfrom=x\r\n",
+            "accepted",
+        ),
+        (
+            "Authentication-Results: mx.example.org; dkim=fail; spf=softfail\r\n",
+            "quarantined",
+        ),
+        (
+            "Authentication-Results: evil.example; dkim=pass\r\n",
+            "quarantined",
+        ),
         ("", "quarantined"),
     ];
     for (header, expected) in cases {

@@ -5,12 +5,11 @@
 
 mod support;
 
+use std::time::Duration;
 use support::mail::{
-    BotMail, MailServers, OutgoingTestMail, ReceivedMail, email_of, mail_servers,
-    unique_message_id,
+    BotMail, MailServers, OutgoingTestMail, ReceivedMail, email_of, mail_servers, unique_message_id,
 };
 use support::matrix::{ChairRoom, homeserver};
-use std::time::Duration;
 
 const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -38,7 +37,13 @@ async fn mail_scene() -> Option<MailScene> {
 }
 
 impl MailScene {
-    async fn send(&self, from: &str, subject: &str, body: &str, in_reply_to: Option<&str>) -> String {
+    async fn send(
+        &self,
+        from: &str,
+        subject: &str,
+        body: &str,
+        in_reply_to: Option<&str>,
+    ) -> String {
         let message_id = unique_message_id();
         let raw = OutgoingTestMail {
             from,
@@ -63,14 +68,20 @@ impl MailScene {
             .servers
             .wait_for_replies(to, message_id, 1, REPLY_TIMEOUT)
             .await;
-        assert_eq!(replies.len(), 1, "expected one reply to {message_id} in {to}'s inbox");
+        assert_eq!(
+            replies.len(),
+            1,
+            "expected one reply to {message_id} in {to}'s inbox"
+        );
         replies.into_iter().next().unwrap()
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_by_mail_gets_a_threaded_reply_and_a_bare_word_answer_works() {
-    let Some(scene) = mail_scene().await else { return };
+    let Some(scene) = mail_scene().await else {
+        return;
+    };
     let chair = scene.chair_address.clone();
 
     let first = scene.send(&chair, "!whoami", "", None).await;
@@ -78,10 +89,24 @@ async fn a_command_by_mail_gets_a_threaded_reply_and_a_bare_word_answer_works() 
     assert_eq!(reply.from, scene.mail.bot_address);
     assert_eq!(reply.subject, "Re: !whoami");
     assert_eq!(reply.auto_submitted.as_deref(), Some("auto-replied"));
-    assert!(reply.references.contains(&first), "References: {:?}", reply.references);
-    let bot_message_id = reply.message_id.clone().expect("the reply has a Message-ID");
-    assert!(bot_message_id.ends_with("@rapporteur.localhost>"), "{bot_message_id}");
-    assert!(reply.html.contains("Chair Person"), "HTML part: {}", reply.html);
+    assert!(
+        reply.references.contains(&first),
+        "References: {:?}",
+        reply.references
+    );
+    let bot_message_id = reply
+        .message_id
+        .clone()
+        .expect("the reply has a Message-ID");
+    assert!(
+        bot_message_id.ends_with("@rapporteur.localhost>"),
+        "{bot_message_id}"
+    );
+    assert!(
+        reply.html.contains("Chair Person"),
+        "HTML part: {}",
+        reply.html
+    );
 
     // The same person asks in the room: the same answer, word for word.
     let event = scene.scene.chair.send(&scene.scene.room, "!whoami").await;
@@ -90,7 +115,10 @@ async fn a_command_by_mail_gets_a_threaded_reply_and_a_bare_word_answer_works() 
         .chair
         .wait_for_reply(&scene.scene.room_id, &event, Duration::from_secs(30))
         .await;
-    let chat_body = chat.json["content"]["body"].as_str().unwrap_or_default().to_string();
+    let chat_body = chat.json["content"]["body"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(
         reply.text.replace("\r\n", "\n").trim(),
         chat_body.trim(),
@@ -98,7 +126,11 @@ async fn a_command_by_mail_gets_a_threaded_reply_and_a_bare_word_answer_works() 
     );
 
     // A reply to the bot's mail with one word in it, quoting the bot below as clients do.
-    let quoted: String = reply.text.lines().map(|line| format!("> {line}\n")).collect();
+    let quoted: String = reply
+        .text
+        .lines()
+        .map(|line| format!("> {line}\n"))
+        .collect();
     let body = format!("roster\n\nOn Wed, the bot wrote:\n{quoted}");
     let answer = scene
         .send(&chair, "Re: !whoami", &body, Some(&bot_message_id))
@@ -114,7 +146,9 @@ async fn a_command_by_mail_gets_a_threaded_reply_and_a_bare_word_answer_works() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dmarc_rewritten_list_post_is_attributed_to_its_author() {
-    let Some(scene) = mail_scene().await else { return };
+    let Some(scene) = mail_scene().await else {
+        return;
+    };
     let chair = scene.chair_address.clone();
     let message_id = unique_message_id();
     // What Mailman makes of the chair's post when it rewrites From for DMARC.
@@ -142,12 +176,18 @@ async fn a_dmarc_rewritten_list_post_is_attributed_to_its_author() {
         .expect("sent");
     let reply = scene.only_reply(&chair, &message_id).await;
     assert!(reply.text.contains("Chair Person"), "{}", reply.text);
-    assert!(!reply.text.contains("not in"), "the author was recognised: {}", reply.text);
+    assert!(
+        !reply.text.contains("not in"),
+        "the author was recognised: {}",
+        reply.text
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_mail_twice_by_smtp_and_by_pipe_is_answered_once() {
-    let Some(scene) = mail_scene().await else { return };
+    let Some(scene) = mail_scene().await else {
+        return;
+    };
     let chair = scene.chair_address.clone();
     let message_id = unique_message_id();
     let raw = OutgoingTestMail {
@@ -185,7 +225,11 @@ async fn the_same_mail_twice_by_smtp_and_by_pipe_is_answered_once() {
             child.wait_with_output()
         })
         .expect("run ingest-mail");
-    assert!(output.status.success(), "ingest-mail: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "ingest-mail: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     // A later command is answered only after the earlier mail was handled (one mailbox, read
     // in order), so once its reply is in, any second reply to the first would be too.
@@ -201,7 +245,9 @@ async fn the_same_mail_twice_by_smtp_and_by_pipe_is_answered_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_gets_one_answer_a_day_and_automatic_mail_none() {
-    let Some(scene) = mail_scene().await else { return };
+    let Some(scene) = mail_scene().await else {
+        return;
+    };
     let stranger = format!("stranger-{}@example.net", std::process::id());
     let first = scene.send(&stranger, "!whoami", "", None).await;
     let answer = scene.only_reply(&stranger, &first).await;
@@ -236,10 +282,18 @@ async fn a_stranger_gets_one_answer_a_day_and_automatic_mail_none() {
         .servers
         .wait_for_replies(&stranger, &second, 1, Duration::from_secs(1))
         .await;
-    assert!(stranger_replies.is_empty(), "a second answer the same day to a stranger");
+    assert!(
+        stranger_replies.is_empty(),
+        "a second answer the same day to a stranger"
+    );
     let automatic_replies = scene
         .servers
-        .wait_for_replies(&scene.chair_address, &automatic_id, 1, Duration::from_secs(1))
+        .wait_for_replies(
+            &scene.chair_address,
+            &automatic_id,
+            1,
+            Duration::from_secs(1),
+        )
         .await;
     assert!(automatic_replies.is_empty(), "an auto-reply was answered");
 }

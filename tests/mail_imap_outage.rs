@@ -12,8 +12,12 @@ use support::stack;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_that_arrives_while_imap_was_down_is_answered_once() {
-    let Some(homeserver) = homeserver().await else { return };
-    let Some(servers) = mail_servers().await else { return };
+    let Some(homeserver) = homeserver().await else {
+        return;
+    };
+    let Some(servers) = mail_servers().await else {
+        return;
+    };
     let mut scene = ChairRoom::prepare(&homeserver).await;
     let mail = scene.bot.enable_mail(&servers);
     scene.bot.start();
@@ -27,7 +31,13 @@ async fn mail_that_arrives_while_imap_was_down_is_answered_once() {
 
     stack(&["stop-service", "dovecot"]);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while scene.bot.log().matches("IMAP reader stopped; reconnecting").count() < 2 {
+    while scene
+        .bot
+        .log()
+        .matches("IMAP reader stopped; reconnecting")
+        .count()
+        < 2
+    {
         if Instant::now() > deadline {
             stack(&["start-service", "dovecot"]);
             panic!("the bot did not notice the IMAP outage");

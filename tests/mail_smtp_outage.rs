@@ -21,8 +21,12 @@ impl Drop for Restart {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_waits_out_an_smtp_outage_and_is_delivered_once() {
-    let Some(homeserver) = homeserver().await else { return };
-    let Some(servers) = mail_servers().await else { return };
+    let Some(homeserver) = homeserver().await else {
+        return;
+    };
+    let Some(servers) = mail_servers().await else {
+        return;
+    };
     let mut scene = ChairRoom::prepare(&homeserver).await;
     let mail = scene.bot.enable_mail(&servers);
     scene.bot.start();
@@ -60,12 +64,25 @@ async fn a_reply_waits_out_an_smtp_outage_and_is_delivered_once() {
             child.wait_with_output()
         })
         .expect("run ingest-mail");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     // Wait until the bot has tried and failed at least twice.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while scene.bot.log().matches("delivery failed; will retry").count() < 2 {
-        assert!(Instant::now() < deadline, "the bot never tried to send during the outage");
+    while scene
+        .bot
+        .log()
+        .matches("delivery failed; will retry")
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the bot never tried to send during the outage"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     drop(restart);

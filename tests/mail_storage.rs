@@ -54,7 +54,10 @@ fn mail(from: &str, id: &str, subject: &str, body: &str, in_reply_to: Option<&st
 }
 
 async fn recorded(store: &Store, raw: &[u8]) -> Option<InboxItem> {
-    match ingest_mail(store, &ingest(), raw, "test", None, 1_000).await.unwrap() {
+    match ingest_mail(store, &ingest(), raw, "test", None, 1_000)
+        .await
+        .unwrap()
+    {
         IngestOutcome::Recorded(item) => item,
         other => panic!("expected the mail to be recorded, got {other:?}"),
     }
@@ -63,27 +66,39 @@ async fn recorded(store: &Store, raw: &[u8]) -> Option<InboxItem> {
 async fn handle(store: &Store, items: &[InboxItem]) -> Vec<rapporteur::storage::OutboxItem> {
     let engine = Engine::new(Catalog::builtin().unwrap(), "!");
     let groups = HashMap::from([("cip-ccg".to_string(), cip_ccg())]);
-    handle_items(store, &engine, &groups, items, "2026-11-25T16:00:00Z".parse().unwrap())
-        .await
-        .unwrap()
+    handle_items(
+        store,
+        &engine,
+        &groups,
+        items,
+        "2026-11-25T16:00:00Z".parse().unwrap(),
+    )
+    .await
+    .unwrap()
 }
 
 on_both_backends!(
     broken_mail_is_quarantined_once_with_its_bytes,
     |store: Store| async move {
         // Not UTF-8, and larger than the limit of 4096 bytes.
-        let mut raw = b"From: ana.lima@example.org\r\nMessage-ID: <big@example.org>\r\n\r\n".to_vec();
+        let mut raw =
+            b"From: ana.lima@example.org\r\nMessage-ID: <big@example.org>\r\n\r\n".to_vec();
         raw.extend(std::iter::repeat_n(0xE9u8, 5000));
         let first = ingest_mail(&store, &ingest(), &raw, "pipe", Some(("imap:x", "1:7")), 10)
             .await
             .unwrap();
-        let again = ingest_mail(&store, &ingest(), &raw, "imap", None, 20).await.unwrap();
+        let again = ingest_mail(&store, &ingest(), &raw, "imap", None, 20)
+            .await
+            .unwrap();
         assert_eq!(first, again, "the same mail keeps its quarantine row");
         let IngestOutcome::Quarantined { id, reason } = first else {
             panic!("{first:?}")
         };
         assert_eq!(reason, "too-large");
-        assert_eq!(store.adapter_state("imap:x").await.unwrap().as_deref(), Some("1:7"));
+        assert_eq!(
+            store.adapter_state("imap:x").await.unwrap().as_deref(),
+            Some("1:7")
+        );
         assert_eq!(store.quarantined_raw(id).await.unwrap(), Some(raw.clone()));
         let listed = store.quarantined_mail(true, 10).await.unwrap();
         assert_eq!(listed.len(), 1);
@@ -91,7 +106,10 @@ on_both_backends!(
         assert_eq!(listed[0].sender.as_deref(), Some("ana.lima@example.org"));
         store.release_quarantined(id, 30).await.unwrap();
         assert!(store.quarantined_mail(true, 10).await.unwrap().is_empty());
-        assert_eq!(store.quarantined_mail(false, 10).await.unwrap()[0].state, "released");
+        assert_eq!(
+            store.quarantined_mail(false, 10).await.unwrap()[0].state,
+            "released"
+        );
         let other = NewQuarantinedMail {
             external_id: "sha256:00",
             source: "pipe",
@@ -107,33 +125,69 @@ on_both_backends!(
 on_both_backends!(
     a_redelivered_mail_is_recorded_once,
     |store: Store| async move {
-        let raw = mail("Ana Lima <ana.lima@example.org>", "<a@example.org>", "!ping", "", None);
+        let raw = mail(
+            "Ana Lima <ana.lima@example.org>",
+            "<a@example.org>",
+            "!ping",
+            "",
+            None,
+        );
         assert!(recorded(&store, &raw).await.is_some());
-        assert!(recorded(&store, &raw).await.is_none(), "the second copy is a redelivery");
+        assert!(
+            recorded(&store, &raw).await.is_none(),
+            "the second copy is a redelivery"
+        );
     }
 );
 
 on_both_backends!(
     a_stranger_gets_one_answer_a_day,
     |store: Store| async move {
-        let first = recorded(&store, &mail("x@example.net", "<s1@example.net>", "!ping", "", None))
-            .await
-            .unwrap();
-        let second = recorded(&store, &mail("x@example.net", "<s2@example.net>", "!help", "", None))
-            .await
-            .unwrap();
-        let member = recorded(&store, &mail("ana.lima@example.org", "<m1@example.org>", "!ping", "", None))
-            .await
-            .unwrap();
-        let member_again =
-            recorded(&store, &mail("ana.lima@example.org", "<m2@example.org>", "!ping", "", None))
-                .await
-                .unwrap();
+        let first = recorded(
+            &store,
+            &mail("x@example.net", "<s1@example.net>", "!ping", "", None),
+        )
+        .await
+        .unwrap();
+        let second = recorded(
+            &store,
+            &mail("x@example.net", "<s2@example.net>", "!help", "", None),
+        )
+        .await
+        .unwrap();
+        let member = recorded(
+            &store,
+            &mail(
+                "ana.lima@example.org",
+                "<m1@example.org>",
+                "!ping",
+                "",
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+        let member_again = recorded(
+            &store,
+            &mail(
+                "ana.lima@example.org",
+                "<m2@example.org>",
+                "!ping",
+                "",
+                None,
+            ),
+        )
+        .await
+        .unwrap();
         let effects = handle(&store, &[first, second, member, member_again]).await;
         let destinations: Vec<&str> = effects.iter().map(|e| e.destination.as_str()).collect();
         assert_eq!(
             destinations,
-            ["x@example.net", "ana.lima@example.org", "ana.lima@example.org"],
+            [
+                "x@example.net",
+                "ana.lima@example.org",
+                "ana.lima@example.org"
+            ],
             "one answer for the stranger, every answer for the member"
         );
     }
@@ -142,9 +196,18 @@ on_both_backends!(
 on_both_backends!(
     a_bare_word_answers_only_mail_the_bot_really_sent,
     |store: Store| async move {
-        let question = recorded(&store, &mail("ana.lima@example.org", "<q@example.org>", "!whoami", "", None))
-            .await
-            .unwrap();
+        let question = recorded(
+            &store,
+            &mail(
+                "ana.lima@example.org",
+                "<q@example.org>",
+                "!whoami",
+                "",
+                None,
+            ),
+        )
+        .await
+        .unwrap();
         let effects = handle(&store, &[question]).await;
         assert_eq!(effects.len(), 1);
         let payload: MailPayload = serde_json::from_str(&effects[0].payload).unwrap();
@@ -154,24 +217,48 @@ on_both_backends!(
 
         let answer = recorded(
             &store,
-            &mail("ana.lima@example.org", "<r@example.org>", "Re: !whoami", "roster\r\n", Some(&bot_mail)),
+            &mail(
+                "ana.lima@example.org",
+                "<r@example.org>",
+                "Re: !whoami",
+                "roster\r\n",
+                Some(&bot_mail),
+            ),
         )
         .await
         .unwrap();
         assert_eq!(answer.body, "!roster");
-        assert!(answer.conversation.contains(&bot_mail), "the context is kept");
+        assert!(
+            answer.conversation.contains(&bot_mail),
+            "the context is kept"
+        );
 
         let forged_id = format!("<rapporteur-forged@{DOMAIN}>");
         let forged = recorded(
             &store,
-            &mail("ana.lima@example.org", "<f@example.org>", "Re: x", "roster\r\n", Some(&forged_id)),
+            &mail(
+                "ana.lima@example.org",
+                "<f@example.org>",
+                "Re: x",
+                "roster\r\n",
+                Some(&forged_id),
+            ),
         )
         .await
         .unwrap();
-        assert_eq!(forged.body, "", "a Message-ID the bot never sent gives no context");
+        assert_eq!(
+            forged.body, "",
+            "a Message-ID the bot never sent gives no context"
+        );
         // The examination alone sees the answer word; only the store knows it is not the bot's.
         let examined = examine_mail(
-            &mail("ana.lima@example.org", "<f@example.org>", "Re: x", "roster\r\n", Some(&forged_id)),
+            &mail(
+                "ana.lima@example.org",
+                "<f@example.org>",
+                "Re: x",
+                "roster\r\n",
+                Some(&forged_id),
+            ),
             &ingest().rules,
         );
         assert_eq!(examined.answer.as_deref(), Some("roster"));

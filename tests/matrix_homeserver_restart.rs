@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use support::matrix::{ChairRoom, bot_store, homeserver};
 use support::stack;
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_wait_out_a_homeserver_outage_and_are_sent_once() {
     let Some(homeserver) = homeserver().await else {

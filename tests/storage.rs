@@ -120,7 +120,13 @@ on_both_backends!(
             .mark_outbox_sent(due[1].id, "$reply", 25)
             .await
             .unwrap();
-        assert!(store.due_outbox("matrix", 999, 10).await.unwrap().is_empty());
+        assert!(
+            store
+                .due_outbox("matrix", 999, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(store.next_outbox_due("matrix").await.unwrap(), Some(1_000));
         let retried = store.due_outbox("matrix", 1_000, 10).await.unwrap();
         assert_eq!(retried.len(), 1);

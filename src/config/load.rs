@@ -53,7 +53,11 @@ pub(super) fn overridable<'a>(
     }
 }
 
-pub(super) fn problem_for(source: &SourceText, origin: &Option<Origin>, message: String) -> ConfigProblem {
+pub(super) fn problem_for(
+    source: &SourceText,
+    origin: &Option<Origin>,
+    message: String,
+) -> ConfigProblem {
     match origin {
         Some(Origin::File(spanned)) => source.problem_at(spanned.span(), message),
         Some(Origin::Environment(variable)) => environment_problem(variable, message),

@@ -140,9 +140,9 @@ pub(super) fn load_mail_section(
 
 fn is_domain(text: &str) -> bool {
     !text.is_empty()
-        && text
-            .chars()
-            .all(|character| character.is_ascii_alphanumeric() || character == '-' || character == '.')
+        && text.chars().all(|character| {
+            character.is_ascii_alphanumeric() || character == '-' || character == '.'
+        })
 }
 
 fn security(
@@ -193,7 +193,10 @@ fn port(
             }
         };
     }
-    value.as_ref().map(|spanned| *spanned.get_ref()).unwrap_or(default)
+    value
+        .as_ref()
+        .map(|spanned| *spanned.get_ref())
+        .unwrap_or(default)
 }
 
 fn load_smtp(
@@ -238,7 +241,13 @@ fn load_smtp(
         MailSecurity::StartTls => 587,
         MailSecurity::Tls => 465,
     };
-    let port = port(&section.port, "RAPPORTEUR_SMTP_PORT", default_port, environment, problems);
+    let port = port(
+        &section.port,
+        "RAPPORTEUR_SMTP_PORT",
+        default_port,
+        environment,
+        problems,
+    );
     let password = secret_setting(
         "RAPPORTEUR_SMTP_PASSWORD",
         &section.password_file,
@@ -257,7 +266,11 @@ fn load_smtp(
     if let Some(Origin::File(spanned)) = &host.origin
         && host_name.chars().any(char::is_whitespace)
     {
-        problems.push(problem_for(source, &host.origin, format!("{host_name:?} is not a host name")));
+        problems.push(problem_for(
+            source,
+            &host.origin,
+            format!("{host_name:?} is not a host name"),
+        ));
         let _ = spanned;
     }
     let pool_size = match &section.pool_size {
@@ -295,8 +308,18 @@ fn load_imap(
         source,
         problems,
     );
-    let default_port = if security == MailSecurity::Tls { 993 } else { 143 };
-    let port = port(&section.port, "RAPPORTEUR_IMAP_PORT", default_port, environment, problems);
+    let default_port = if security == MailSecurity::Tls {
+        993
+    } else {
+        143
+    };
+    let port = port(
+        &section.port,
+        "RAPPORTEUR_IMAP_PORT",
+        default_port,
+        environment,
+        problems,
+    );
     let problems_before_password = problems.len();
     let password = secret_setting(
         "RAPPORTEUR_IMAP_PASSWORD",
@@ -308,7 +331,9 @@ fn load_imap(
     );
     let poll_interval_seconds = match &section.poll_interval_seconds {
         Some(spanned) if *spanned.get_ref() == 0 => {
-            problems.push(source.problem_at(spanned.span(), "poll_interval_seconds must be at least 1"));
+            problems.push(
+                source.problem_at(spanned.span(), "poll_interval_seconds must be at least 1"),
+            );
             60
         }
         Some(spanned) => *spanned.get_ref(),
@@ -332,7 +357,10 @@ fn load_imap(
         security,
         username: section.username.get_ref().clone(),
         password,
-        mailbox: section.mailbox.clone().unwrap_or_else(|| "INBOX".to_string()),
+        mailbox: section
+            .mailbox
+            .clone()
+            .unwrap_or_else(|| "INBOX".to_string()),
         idle: section.idle.unwrap_or(true),
         poll_interval_seconds,
     })

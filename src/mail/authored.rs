@@ -12,7 +12,10 @@
 /// The lines the author wrote, in order, with quoted text, signatures, footers and forwarded
 /// messages left out.
 pub fn authored_lines(text: &str) -> Vec<&str> {
-    let lines: Vec<&str> = text.lines().map(|line| line.trim_end_matches('\r')).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .collect();
     let mut authored = Vec::new();
     let mut index = 0;
     while index < lines.len() {
@@ -60,8 +63,7 @@ fn ends_authored_text(lines: &[&str], index: usize) -> bool {
     let dashes_around = |marker: &str| {
         lower.starts_with("--")
             && lower.ends_with("--")
-            && lower.trim_matches(|character: char| character == '-' || character == ' ')
-                == marker
+            && lower.trim_matches(|character: char| character == '-' || character == ' ') == marker
     };
     if dashes_around("original message")
         || dashes_around("forwarded message")
@@ -193,12 +195,18 @@ mod tests {
     fn quoted_signature_footer_and_forward_are_not_authored() {
         let cases: &[(&str, &[&str])] = &[
             ("!ping\n> !roster\n", &["!ping"]),
-            ("!ping\n\nOn Mon, 2 Nov 2026, Ana wrote:\n> !roster\n", &["!ping"]),
+            (
+                "!ping\n\nOn Mon, 2 Nov 2026, Ana wrote:\n> !roster\n",
+                &["!ping"],
+            ),
             (
                 "!ping\nOn Mon, 2 Nov 2026 at 10:00, Ana Lima <\nana.lima@example.org> wrote:\n> !roster\n",
                 &["!ping"],
             ),
-            ("On Mon, Ana wrote:\n> question?\n\n!roster\nthanks\n", &["!roster", "thanks"]),
+            (
+                "On Mon, Ana wrote:\n> question?\n\n!roster\nthanks\n",
+                &["!roster", "thanks"],
+            ),
             ("!ping\nOn Mon, Ana wrote:\n!roster unquoted\n", &["!ping"]),
             (
                 "whoami\n\nAm Mi., 4. Nov. 2026 um 18:10 Uhr schrieb rapporteur <\nbot@example.org>:\n> x\n",
@@ -211,11 +219,23 @@ mod tests {
                 "!ping\nFrom: Ana Lima\nSent: Monday\nTo: list\nSubject: x\n!roster\n",
                 &["!ping"],
             ),
-            ("!ping\n________________________________\nFrom: x\n", &["!ping"]),
-            ("!ping\n---------- Forwarded message ---------\n!roster\n", &["!ping"]),
+            (
+                "!ping\n________________________________\nFrom: x\n",
+                &["!ping"],
+            ),
+            (
+                "!ping\n---------- Forwarded message ---------\n!roster\n",
+                &["!ping"],
+            ),
             ("!ping\nBegin forwarded message:\n!roster\n", &["!ping"]),
-            ("!ping\n_______________________________________________\nlist\n", &["!ping"]),
-            ("From: me, to whoever reads this\n!ping\n", &["From: me, to whoever reads this", "!ping"]),
+            (
+                "!ping\n_______________________________________________\nlist\n",
+                &["!ping"],
+            ),
+            (
+                "From: me, to whoever reads this\n!ping\n",
+                &["From: me, to whoever reads this", "!ping"],
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(&authored(text), expected, "for {text:?}");
@@ -224,7 +244,14 @@ mod tests {
 
     #[test]
     fn commands_need_a_letter_after_the_prefix_and_are_limited() {
-        let lines = ["!ping", "!!", "! roster", "  !roster  ", "!1", "text !whoami"];
+        let lines = [
+            "!ping",
+            "!!",
+            "! roster",
+            "  !roster  ",
+            "!1",
+            "text !whoami",
+        ];
         assert_eq!(command_lines(&lines, "!", 10), vec!["!ping", "!roster"]);
         let many: Vec<&str> = std::iter::repeat_n("!ping", 25).collect();
         assert_eq!(command_lines(&many, "!", 10).len(), 10);
@@ -243,7 +270,10 @@ mod tests {
         ] {
             assert_eq!(subject_core(subject), expected, "for {subject:?}");
         }
-        assert_eq!(subject_command("[CIP-CCG] !roster GAC", "!"), Some("!roster GAC"));
+        assert_eq!(
+            subject_command("[CIP-CCG] !roster GAC", "!"),
+            Some("!roster GAC")
+        );
         assert_eq!(subject_command("Re: [CIP-CCG] !roster GAC", "!"), None);
     }
 }

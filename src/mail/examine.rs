@@ -181,7 +181,9 @@ pub fn examine_mail(raw: &[u8], rules: &MailRules) -> ExaminedMail {
         return ExaminedMail::rejected(Outcome::Quarantined(QuarantineReason::Unparseable), raw);
     };
     let message_id = message.message_id().map(bracketed);
-    let external_id = message_id.clone().unwrap_or_else(|| stable_hash_id(&message, raw));
+    let external_id = message_id
+        .clone()
+        .unwrap_or_else(|| stable_hash_id(&message, raw));
     let subject = one_line(message.subject().unwrap_or_default());
     let list_id = list_id(&message);
     let (author, author_name) = author(&message, &from_address, list_id.is_some(), rules);
@@ -375,7 +377,9 @@ fn address_in_text(text: &str) -> Option<String> {
     let (local, domain) = candidate.split_once('@')?;
     let plausible = !local.is_empty()
         && !domain.is_empty()
-        && !candidate.chars().any(|c| c.is_whitespace() || c.is_control());
+        && !candidate
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control());
     plausible.then(|| candidate.to_lowercase())
 }
 
@@ -451,7 +455,10 @@ fn authored_body(message: &Message) -> String {
 }
 
 fn bare_answer(authored: &[&str]) -> Option<String> {
-    let mut lines = authored.iter().map(|line| line.trim()).filter(|line| !line.is_empty());
+    let mut lines = authored
+        .iter()
+        .map(|line| line.trim())
+        .filter(|line| !line.is_empty());
     let only = lines.next()?;
     if lines.next().is_some() {
         return None;
@@ -465,7 +472,13 @@ fn bare_answer(authored: &[&str]) -> Option<String> {
 pub fn one_line(text: &str) -> String {
     let replaced: String = text
         .chars()
-        .map(|character| if character.is_control() { ' ' } else { character })
+        .map(|character| {
+            if character.is_control() {
+                ' '
+            } else {
+                character
+            }
+        })
         .collect();
     replaced.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -480,7 +493,13 @@ fn hash_id(raw: &[u8]) -> String {
 fn stable_hash_id(message: &Message, raw: &[u8]) -> String {
     let mut hasher = Sha256::new();
     for name in ["From", "Date", "Subject", "To", "Cc"] {
-        hasher.update(message.header_raw(name).unwrap_or_default().trim().as_bytes());
+        hasher.update(
+            message
+                .header_raw(name)
+                .unwrap_or_default()
+                .trim()
+                .as_bytes(),
+        );
         hasher.update([0]);
     }
     let body_start = message.root_part().raw_body_offset() as usize;

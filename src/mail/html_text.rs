@@ -15,7 +15,12 @@ pub fn html_to_authored_text(html: &str) -> String {
             push_text(&mut output, rest, blockquote_depth, skipped_element);
             break;
         };
-        push_text(&mut output, &rest[..open], blockquote_depth, skipped_element);
+        push_text(
+            &mut output,
+            &rest[..open],
+            blockquote_depth,
+            skipped_element,
+        );
         rest = &rest[open..];
         if let Some(comment) = rest.strip_prefix("<!--") {
             rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
@@ -133,12 +138,27 @@ mod tests {
     #[test]
     fn blocks_become_lines_and_quotes_are_left_out() {
         let cases: &[(&str, &[&str])] = &[
-            ("<div>!whoami</div><div>thanks</div>", &["!whoami", "thanks"]),
+            (
+                "<div>!whoami</div><div>thanks</div>",
+                &["!whoami", "thanks"],
+            ),
             ("<p>!ping<br>x &amp; y&nbsp;z</p>", &["!ping", "x & y z"]),
-            ("!ping<blockquote>!roster<blockquote>deep</blockquote></blockquote>after", &["!ping", "after"]),
-            ("<div dir=ltr>!ping</div><div class=\"gmail_quote\">On x wrote:<blockquote>!roster</blockquote></div>", &["!ping"]),
-            ("<p>!ping</p><div id=\"divRplyFwdMsg\"><b>From:</b> x</div><p>!roster</p>", &["!ping"]),
-            ("<head><title>!roster</title><style>p{}</style></head><body>!ping</body>", &["!ping"]),
+            (
+                "!ping<blockquote>!roster<blockquote>deep</blockquote></blockquote>after",
+                &["!ping", "after"],
+            ),
+            (
+                "<div dir=ltr>!ping</div><div class=\"gmail_quote\">On x wrote:<blockquote>!roster</blockquote></div>",
+                &["!ping"],
+            ),
+            (
+                "<p>!ping</p><div id=\"divRplyFwdMsg\"><b>From:</b> x</div><p>!roster</p>",
+                &["!ping"],
+            ),
+            (
+                "<head><title>!roster</title><style>p{}</style></head><body>!ping</body>",
+                &["!ping"],
+            ),
             ("<!-- !roster -->!ping", &["!ping"]),
             ("a < b and no close", &["a < b and no close"]),
             ("<", &["<"]),

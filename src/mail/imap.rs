@@ -100,7 +100,10 @@ impl ImapReader {
         }
     }
 
-    async fn connect_and_read(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), ImapError> {
+    async fn connect_and_read(
+        &self,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), ImapError> {
         let address = format!("{}:{}", self.settings.host, self.settings.port);
         let connect_error = |reason: String| ImapError::Connect {
             address: address.clone(),
@@ -209,13 +212,26 @@ impl ImapReader {
             Some(_) => {
                 // The server renumbered the mailbox: every UID may mean another message now.
                 // Reading it all again is safe because each mail is recorded by Message-ID.
-                tracing::warn!(uid_validity, "IMAP UIDVALIDITY changed; reading the mailbox again");
-                MailboxPosition { uid_validity, last_uid: 0 }
+                tracing::warn!(
+                    uid_validity,
+                    "IMAP UIDVALIDITY changed; reading the mailbox again"
+                );
+                MailboxPosition {
+                    uid_validity,
+                    last_uid: 0,
+                }
             }
-            None => MailboxPosition { uid_validity, last_uid: 0 },
+            None => MailboxPosition {
+                uid_validity,
+                last_uid: 0,
+            },
         };
         loop {
-            let range = format!("{}:{}", position.last_uid + 1, position.last_uid + FETCH_BATCH);
+            let range = format!(
+                "{}:{}",
+                position.last_uid + 1,
+                position.last_uid + FETCH_BATCH
+            );
             let fetched: Vec<async_imap::types::Fetch> = session
                 .uid_fetch(&range, "(UID BODY.PEEK[])")
                 .await?
@@ -231,7 +247,10 @@ impl ImapReader {
                 // UIDs may have gaps (deleted mail); look past this batch only if there is
                 // anything beyond it.
                 let beyond: Vec<async_imap::types::Fetch> = session
-                    .uid_fetch(format!("{}:*", position.last_uid + FETCH_BATCH + 1), "(UID)")
+                    .uid_fetch(
+                        format!("{}:*", position.last_uid + FETCH_BATCH + 1),
+                        "(UID)",
+                    )
                     .await?
                     .try_collect()
                     .await?;

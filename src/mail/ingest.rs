@@ -32,7 +32,10 @@ pub enum IngestOutcome {
     /// Recorded in the inbox; `None` when it had been recorded before (a redelivery).
     Recorded(Option<InboxItem>),
     Ignored(&'static str),
-    Quarantined { id: i64, reason: &'static str },
+    Quarantined {
+        id: i64,
+        reason: &'static str,
+    },
 }
 
 impl MailIngest {
@@ -96,7 +99,12 @@ impl MailIngest {
         let author = examined.author.as_deref().unwrap_or_default();
         let knowing: Vec<&&MailGroup> = taking_mail
             .iter()
-            .filter(|group| group.member_addresses.iter().any(|address| address == author))
+            .filter(|group| {
+                group
+                    .member_addresses
+                    .iter()
+                    .any(|address| address == author)
+            })
             .collect();
         match knowing.as_slice() {
             [only] => Some(only),

@@ -39,7 +39,10 @@ pub fn describe_outcome(outcome: &IngestOutcome) -> String {
 }
 
 /// The quarantine as a table for the terminal.
-pub async fn quarantine_table(store: &Store, include_released: bool) -> Result<String, StorageError> {
+pub async fn quarantine_table(
+    store: &Store,
+    include_released: bool,
+) -> Result<String, StorageError> {
     let rows = store.quarantined_mail(!include_released, 200).await?;
     if rows.is_empty() {
         return Ok("The quarantine is empty.\n".to_string());
@@ -68,7 +71,13 @@ pub async fn quarantine_table(store: &Store, include_released: bool) -> Result<S
 fn printable(text: &str) -> String {
     let cleaned: String = text
         .chars()
-        .map(|character| if character.is_control() { '?' } else { character })
+        .map(|character| {
+            if character.is_control() {
+                '?'
+            } else {
+                character
+            }
+        })
         .take(60)
         .collect();
     cleaned

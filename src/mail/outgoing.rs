@@ -115,18 +115,24 @@ impl MailSender {
         let message = build_message(&self.from, &message_id, &self.message_id_domain, &payload)?;
         match &self.transport {
             Transport::Smtp(transport) => {
-                transport.send(message).await.map_err(|error| MailDeliveryError {
-                    // Only a 5xx answer is final; refused connections, timeouts and 4xx answers
-                    // are what an outage looks like.
-                    transient: !error.is_permanent(),
-                    message: error.to_string(),
-                })?;
+                transport
+                    .send(message)
+                    .await
+                    .map_err(|error| MailDeliveryError {
+                        // Only a 5xx answer is final; refused connections, timeouts and 4xx answers
+                        // are what an outage looks like.
+                        transient: !error.is_permanent(),
+                        message: error.to_string(),
+                    })?;
             }
             Transport::Folder(transport) => {
-                transport.send(message).await.map_err(|error| MailDeliveryError {
-                    transient: true,
-                    message: error.to_string(),
-                })?;
+                transport
+                    .send(message)
+                    .await
+                    .map_err(|error| MailDeliveryError {
+                        transient: true,
+                        message: error.to_string(),
+                    })?;
             }
         }
         Ok(message_id)
@@ -209,7 +215,11 @@ mod tests {
             to_name: Some(name.into()),
             subject: subject.into(),
             in_reply_to: Some("<a@example.org>".into()),
-            references: vec!["<root@example.org>".into(), "<a@example.org>".into(), "<bad id>".into()],
+            references: vec![
+                "<root@example.org>".into(),
+                "<a@example.org>".into(),
+                "<bad id>".into(),
+            ],
             auto_submitted: "auto-replied".into(),
             plain: "You are Ana Lima.".into(),
             html: "<p>You are Ana Lima.</p>".into(),
@@ -218,13 +228,23 @@ mod tests {
 
     fn headers(message: &Message) -> String {
         let formatted = String::from_utf8_lossy(&message.formatted()).to_string();
-        formatted.split("\r\n\r\n").next().unwrap_or_default().to_string()
+        formatted
+            .split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_string()
     }
 
     #[test]
     fn replies_are_threaded_and_marked_automatic() {
         let from: Mailbox = "rapporteur <rapporteur@lists.example.org>".parse().unwrap();
-        let message = build_message(&from, "<k@rapporteur.localhost>", "rapporteur.localhost", &payload("Re: !whoami", "Ana Lima")).unwrap();
+        let message = build_message(
+            &from,
+            "<k@rapporteur.localhost>",
+            "rapporteur.localhost",
+            &payload("Re: !whoami", "Ana Lima"),
+        )
+        .unwrap();
         let headers = headers(&message);
         for expected in [
             "Message-ID: <k@rapporteur.localhost>",
@@ -234,7 +254,10 @@ mod tests {
             "Subject: Re: !whoami",
             "X-Rapporteur-Origin: rapporteur.localhost",
         ] {
-            assert!(headers.contains(expected), "{expected} missing in\n{headers}");
+            assert!(
+                headers.contains(expected),
+                "{expected} missing in\n{headers}"
+            );
         }
         assert!(!headers.contains("bad id"));
         assert!(headers.contains("Date: "));
@@ -247,12 +270,18 @@ mod tests {
             &from,
             "<k@rapporteur.localhost>",
             "rapporteur.localhost",
-            &payload("Re: !whoami\r\nBcc: victim@evil.example", "Ana\r\nBcc: victim@evil.example"),
+            &payload(
+                "Re: !whoami\r\nBcc: victim@evil.example",
+                "Ana\r\nBcc: victim@evil.example",
+            ),
         )
         .unwrap();
         let headers = headers(&message);
         for line in headers.split("\r\n") {
-            assert!(!line.to_ascii_lowercase().starts_with("bcc:"), "injected header in\n{headers}");
+            assert!(
+                !line.to_ascii_lowercase().starts_with("bcc:"),
+                "injected header in\n{headers}"
+            );
         }
     }
 }

@@ -92,9 +92,9 @@ impl Store {
                     reason: row.try_get("reason")?,
                     sender: row.try_get("sender")?,
                     subject: row.try_get("subject")?,
-                    size_bytes: row.try_get::<i64, _>("size_bytes").or_else(|_| {
-                        row.try_get::<i32, _>("size_bytes").map(i64::from)
-                    })?,
+                    size_bytes: row
+                        .try_get::<i64, _>("size_bytes")
+                        .or_else(|_| row.try_get::<i32, _>("size_bytes").map(i64::from))?,
                     received_ms: row.try_get("received_ms")?,
                     state: row.try_get("state")?,
                 })
@@ -104,20 +104,23 @@ impl Store {
 
     /// The raw bytes of a quarantined mail, for a retry.
     pub async fn quarantined_raw(&self, id: i64) -> Result<Option<Vec<u8>>, StorageError> {
-        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT raw FROM mail_quarantine WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT raw FROM mail_quarantine WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|(raw,)| raw))
     }
 
     /// Marks a quarantined mail released (handled by a retry); it stays listed for the record.
     pub async fn release_quarantined(&self, id: i64, now_ms: i64) -> Result<(), StorageError> {
-        sqlx::query("UPDATE mail_quarantine SET state = 'released', released_ms = $1 WHERE id = $2")
-            .bind(now_ms)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE mail_quarantine SET state = 'released', released_ms = $1 WHERE id = $2",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -59,6 +59,36 @@ pub(super) async fn insert_outbox_item(
 }
 
 impl Store {
+    /// Stores effects that answer no message, such as the mails of a reminder sent to every
+    /// member, in one transaction. Items whose idempotency key is already stored are skipped, so
+    /// a schedule that fires twice sends once. Returns the items stored.
+    pub async fn enqueue(
+        &self,
+        items: &[NewOutboxItem],
+        now_ms: i64,
+    ) -> Result<Vec<OutboxItem>, StorageError> {
+        let mut transaction = self.pool.begin().await?;
+        let mut stored = Vec::with_capacity(items.len());
+        for item in items {
+            if let Some(item) = insert_outbox_item(&mut transaction, None, item, now_ms).await? {
+                stored.push(item);
+            }
+        }
+        transaction.commit().await?;
+        Ok(stored)
+    }
+
+    /// The times (ms) at which the outbox items of a channel were sent, for measurements.
+    pub async fn sent_times(&self, channel: &str) -> Result<Vec<i64>, StorageError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT sent_ms FROM outbox WHERE channel = $1 AND state = 'sent' ORDER BY sent_ms",
+        )
+        .bind(channel)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(sent,)| sent).collect())
+    }
+
     /// Pending effects of one channel whose next attempt is due, oldest first.
     pub async fn due_outbox(
         &self,

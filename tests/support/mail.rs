@@ -165,9 +165,17 @@ impl ReceivedMail {
             from: address(parsed.from()),
             to: address(parsed.to()),
             subject: parsed.subject().unwrap_or_default().to_string(),
-            auto_submitted: parsed.header_raw("Auto-Submitted").map(|value| value.trim().to_string()),
-            text: parsed.body_text(0).map(|text| text.to_string()).unwrap_or_default(),
-            html: parsed.body_html(0).map(|html| html.to_string()).unwrap_or_default(),
+            auto_submitted: parsed
+                .header_raw("Auto-Submitted")
+                .map(|value| value.trim().to_string()),
+            text: parsed
+                .body_text(0)
+                .map(|text| text.to_string())
+                .unwrap_or_default(),
+            html: parsed
+                .body_html(0)
+                .map(|html| html.to_string())
+                .unwrap_or_default(),
             raw: raw.clone(),
         }
     }
@@ -198,7 +206,9 @@ impl OutgoingTestMail<'_> {
             self.message_id,
         );
         if let Some(in_reply_to) = self.in_reply_to {
-            headers.push_str(&format!("In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n"));
+            headers.push_str(&format!(
+                "In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n"
+            ));
         }
         headers.push_str(self.extra_headers);
         format!("{headers}\r\n{}\r\n", self.body.replace('\n', "\r\n")).into_bytes()
@@ -212,7 +222,11 @@ pub fn unique_message_id() -> String {
 /// The address a test person has by mail: their Matrix localpart at example.org, as
 /// [`BotProcess::configure`] writes it into the group file.
 pub fn email_of(user_id: &str) -> String {
-    let localpart = user_id.trim_start_matches('@').split(':').next().unwrap_or_default();
+    let localpart = user_id
+        .trim_start_matches('@')
+        .split(':')
+        .next()
+        .unwrap_or_default();
     format!("{localpart}@example.org")
 }
 

@@ -1,0 +1,33 @@
+//! The mail ingest path on arbitrary bytes: parse, find the authored lines and commands, judge
+//! automatic mail and identify the author, exactly as IMAP and `ingest-mail` do. Any panic is a
+//! bug. The outcome is also checked for the promises the rest of the bot relies on.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rapporteur::mail::html_text::html_to_authored_text;
+use rapporteur::mail::{MailRules, Outcome, examine_mail};
+
+fuzz_target!(|data: &[u8]| {
+    let rules = MailRules {
+        command_prefix: "!".to_string(),
+        message_id_domain: "rapporteur.localhost".to_string(),
+        size_limit_bytes: 64 * 1024,
+        list_addresses: vec!["cip-ccg@lists.example.org".to_string()],
+        trusted_authserv_id: None,
+    };
+    let examined = examine_mail(data, &rules);
+    // Nothing taken from a mail may carry a line break into a reply's headers.
+    for text in [&examined.subject, examined.author.as_deref().unwrap_or_default()]
+        .iter()
+        .map(|text| text.to_string())
+    {
+        assert!(!text.contains(['\r', '\n']), "line break in {text:?}");
+    }
+    assert!(examined.commands.len() <= 10);
+    if examined.outcome == Outcome::Accepted {
+        assert!(examined.author.is_some());
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = html_to_authored_text(text);
+    }
+});
