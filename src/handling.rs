@@ -275,6 +275,82 @@ pub async fn handle_pending(
 mod tests {
     use super::*;
 
+    fn mail_item(body: &str) -> InboxItem {
+        let conversation = MailConversation {
+            author: "ana.lima@example.org".into(),
+            author_name: Some("Ana Lima".into()),
+            subject: "[CIP-CCG] !ping".into(),
+            message_id: Some("<q@example.org>".into()),
+            references: vec!["<q@example.org>".into()],
+            list_address: Some("cip-ccg@lists.example.org".into()),
+            answers: None,
+        };
+        InboxItem {
+            id: 1,
+            channel: MAIL_CHANNEL.into(),
+            external_id: "<q@example.org>".into(),
+            group_id: "cip-ccg".into(),
+            conversation: serde_json::to_string(&conversation).unwrap(),
+            sender: "ana.lima@example.org".into(),
+            body: body.into(),
+            origin_ms: 0,
+            received_ms: 0,
+        }
+    }
+
+    #[test]
+    fn mail_answers_go_to_the_list_only_when_the_command_file_says_so() {
+        use crate::core::catalog::{COMMAND_FILES, Catalog};
+        let files: Vec<(&str, String)> = COMMAND_FILES
+            .iter()
+            .map(|(name, text)| {
+                let text = if *name == "ping.toml" {
+                    text.replace("mail_reply_to = \"author\"", "mail_reply_to = \"list\"")
+                } else {
+                    text.to_string()
+                };
+                (*name, text)
+            })
+            .collect();
+        let catalog =
+            Catalog::from_files(files.iter().map(|(name, text)| (*name, text.as_str()))).unwrap();
+        let engine = Engine::new(catalog, "!");
+        let group = crate::core::directory::test_support::small_group();
+        let now: Timestamp = "2026-11-25T16:00:00Z".parse().unwrap();
+        let sender = SenderAddress::Email("ana.lima@example.org".into());
+        let cases = [
+            ("!ping", "cip-ccg@lists.example.org"),
+            // A mistake is the author's business, not the list's.
+            ("!ping now", "ana.lima@example.org"),
+            ("!whoami", "ana.lima@example.org"),
+        ];
+        for (body, destination) in cases {
+            let item = mail_item(body);
+            let decision = decide_mail(&engine, &group, &sender, body, now);
+            let outbox = outbox_items_for(&item, &decision, &engine);
+            assert_eq!(outbox.len(), 1, "{body}");
+            assert_eq!(outbox[0].destination, destination, "{body}");
+            let payload: MailPayload = serde_json::from_str(&outbox[0].payload).unwrap();
+            assert_eq!(payload.subject, "Re: [CIP-CCG] !ping");
+            assert_eq!(payload.in_reply_to.as_deref(), Some("<q@example.org>"));
+        }
+    }
+
+    #[test]
+    fn several_commands_in_one_mail_get_one_answer() {
+        let engine = Engine::new(crate::core::catalog::Catalog::builtin().unwrap(), "!");
+        let group = crate::core::directory::test_support::small_group();
+        let now: Timestamp = "2026-11-25T16:00:00Z".parse().unwrap();
+        let sender = SenderAddress::Email("ana.lima@example.org".into());
+        let decision = decide_mail(&engine, &group, &sender, "!ping\n!nosuch", now);
+        assert_eq!(decision.effects.len(), 1);
+        let text = decision.reply().unwrap().plain_text();
+        assert!(text.contains("!ping") && text.contains("pong"), "{text}");
+        assert!(text.contains("!nosuch"), "{text}");
+        assert_eq!(decision.disposition, Disposition::UnknownCommand);
+        assert_eq!(decision.command.as_deref(), Some("ping"));
+    }
+
     #[test]
     fn idempotency_keys_are_stable_and_distinct() {
         let first = idempotency_key("matrix", "$event:localhost", 0);

@@ -162,3 +162,27 @@ fn only_the_trusted_server_can_vouch_for_a_sender() {
         assert_eq!(examined.outcome.name(), expected, "for {header:?}");
     }
 }
+
+#[test]
+fn non_utf8_charsets_are_decoded_not_mangled() {
+    let rules = corpus_rules();
+    let read = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/mail/corpus")
+            .join(name);
+        examine_mail(&std::fs::read(path).expect("corpus file"), &rules)
+    };
+    // ISO-2022-JP in an encoded-word subject.
+    let japanese = read("15-becky-iso-2022-jp.eml");
+    assert_eq!(japanese.subject, "Re: [CIP-CCG] 次回会合の議題について");
+    // An ISO-8859-1 quoted-printable argument reaches the command as the author wrote it.
+    let latin1 = read("12-claws-quoted-printable-latin1.eml");
+    assert!(
+        latin1
+            .commands
+            .iter()
+            .any(|command| command == "!whoami \"José Hernández\""),
+        "{:?}",
+        latin1.commands
+    );
+}
