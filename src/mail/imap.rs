@@ -9,6 +9,7 @@ use crate::config::{ImapSettings, MailSecurity};
 use crate::storage::{InboxItem, Store};
 use async_imap::Client;
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::UnsolicitedResponse;
 use futures_util::TryStreamExt;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -152,6 +153,7 @@ impl ImapReader {
             idle = can_idle,
             "IMAP connected"
         );
+        let mut looked_again = false;
         loop {
             let mailbox = session.select(&self.settings.mailbox).await?;
             let uid_validity = mailbox.uid_validity.unwrap_or(0);
@@ -160,10 +162,30 @@ impl ImapReader {
                 let _ = session.logout().await;
                 return Ok(());
             }
+            // Mail that arrived while the last fetch ran is announced as an unsolicited EXISTS,
+            // which IDLE would not report again: look once more before waiting.
+            // One look again at most, so a server that always sends something cannot keep the
+            // reader from waiting; the renewal below bounds any delay either way.
+            let mut announced = false;
+            while let Ok(response) = session.unsolicited_responses.try_recv() {
+                announced |= matches!(
+                    response,
+                    UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+                );
+            }
+            if announced && !looked_again {
+                looked_again = true;
+                continue;
+            }
+            looked_again = false;
             if can_idle {
                 let mut idle = session.idle();
                 idle.init().await?;
-                let (wait, interrupt) = idle.wait_with_timeout(Duration::from_secs(25 * 60));
+                // IDLE is renewed at the poll interval, which also bounds how long any change
+                // the server failed to announce can wait.
+                let (wait, interrupt) = idle.wait_with_timeout(Duration::from_secs(
+                    self.settings.poll_interval_seconds.clamp(10, 25 * 60),
+                ));
                 let response = tokio::select! {
                     response = wait => Some(response?),
                     _ = shutdown.changed() => None,
