@@ -24,14 +24,37 @@
 #                          <time_ns>-<random>.eml, with <same>.json beside it
 #                          ({mail_from, rcpt_tos, time, time_ns, auth_login, peer, eml})
 #     smtp_relay.pid       process id of the SMTP relay; smtp_relay.log its log
+#     venv-mailman/        Mailman 3 core virtualenv (only with RAPPORTEUR_WITH_MAILMAN=1;
+#                          110 MB; kept by `reset`)
+#     mailman/mailman.cfg  its config (contains the REST password); mailman/var/ its
+#                          var_dir: sqlite db, queues, logs/ (mailman.log, smtp.log, ...)
+#     mailman.pid          process id of the Mailman master; mailman.log its output
 #     state/tokens.json    access tokens of the room creators (one device each)
 #     rooms.env            room ids / aliases (sourceable)
 #     env                  sourceable settings for the bot and the tests
 #
 # Usage: scripts/stack.sh up|down|restart|reset|status|env
-#        scripts/stack.sh stop-service|start-service synapse|dovecot|smtp_relay
+#        scripts/stack.sh stop-service|start-service synapse|dovecot|smtp_relay|mailman
+#        scripts/stack.sh mailman-list LIST_ADDRESS [SUBSCRIBER...]
 #   stop-service / start-service stop or start one server (to simulate an
 #   outage); they return once its port is closed / answers.
+#   mailman-list (Mailman only) creates the list LIST_ADDRESS (in
+#   @lists.localhost) if missing, sets it up so that anyone may post, nothing
+#   is held, no notices are mailed, and EVERY post has its From rewritten as
+#   for DMARC ("Name via List" <list@lists.localhost>, author in Reply-To),
+#   and subscribes each SUBSCRIBER ("addr" or "Name <addr>"; the domain must
+#   contain a dot, e.g. bot@mail.localhost) without confirmation or welcome
+#   mail. Idempotent; members not named are kept.
+#
+# Optional Mailman 3 (RAPPORTEUR_WITH_MAILMAN=1): `up` also installs Mailman 3
+# core 3.3 from PyPI (own venv, 20-60 s once) and runs it on loopback (9
+# processes, about 560 MB of memory, up in about 5 s):
+# its LMTP runner takes the list mail, its REST API is for mailman-list, and it
+# sends the list copies to the SMTP relay, which hands every recipient
+# @lists.localhost to Mailman's LMTP port (the rest still go to dovecot). So a
+# post sent to the relay for test@lists.localhost reaches the subscribers'
+# IMAP INBOXes as real list mail. Without the variable nothing about Mailman
+# is installed or started (and `up` stops a Mailman an earlier `up` started).
 #
 # Environment:
 #   RAPPORTEUR_STACK_DIR     state directory (default <repo>/var/stack)
@@ -41,12 +64,19 @@
 #   RAPPORTEUR_SMTP_PORT     SMTP relay port (default 2525)
 #   RAPPORTEUR_GROUPS_DIR    group files (default <repo>/config/groups)
 #   RAPPORTEUR_PYTHON        python >= 3.10 used to make the venvs (default python3)
+#   RAPPORTEUR_WITH_MAILMAN  1: also run Mailman 3 (default 0)
+#   RAPPORTEUR_MAILMAN_LMTP_PORT  Mailman's LMTP runner port (default 8024)
+#   RAPPORTEUR_MAILMAN_REST_PORT  Mailman's REST API port (default 8001)
 #
 # The env file sets RAPPORTEUR_STACK_DIR, RAPPORTEUR_HOMESERVER_URL,
 # RAPPORTEUR_MATRIX_USER_ID, RAPPORTEUR_MATRIX_PASSWORD_FILE, RAPPORTEUR_TEST_*,
 # the room variables, and for mail RAPPORTEUR_IMAP_HOST, RAPPORTEUR_IMAP_PORT,
 # RAPPORTEUR_SMTP_HOST, RAPPORTEUR_SMTP_PORT, RAPPORTEUR_LMTP_PORT,
-# RAPPORTEUR_MAIL_PASSWORD_FILE and RAPPORTEUR_MAIL_SENT_DIR.
+# RAPPORTEUR_MAIL_PASSWORD_FILE and RAPPORTEUR_MAIL_SENT_DIR; with Mailman also
+# RAPPORTEUR_WITH_MAILMAN=1, RAPPORTEUR_MAILMAN=1, RAPPORTEUR_MAILMAN_LMTP_PORT,
+# RAPPORTEUR_MAILMAN_REST_PORT, RAPPORTEUR_MAILMAN_REST_URL,
+# RAPPORTEUR_MAILMAN_REST_USER, RAPPORTEUR_MAILMAN_REST_PASSWORD_FILE and
+# RAPPORTEUR_MAILMAN_DOMAIN (lists.localhost).
 #
 # Needed on a new machine: python3 (>= 3.10, with venv) and network access to
 # PyPI; for dovecot, root and apt (the script installs Debian's dovecot-imapd and
@@ -111,6 +141,34 @@ SMTP_RELAY_PY="$REPO/scripts/lib/smtp_relay.py"
 SMTP_RELAY_PIDFILE="$STACK/smtp_relay.pid"
 SMTP_RELAY_LOG="$STACK/smtp_relay.log"
 PORT_TIMEOUT=20                    # seconds to wait for a port to open / close
+
+# --- Mailman 3 settings (only used with RAPPORTEUR_WITH_MAILMAN=1) -------------
+case ${RAPPORTEUR_WITH_MAILMAN:-0} in
+    1 | true | yes | on) WITH_MAILMAN=1 ;;
+    0 | false | no | off | '') WITH_MAILMAN=0 ;;
+    *)
+        printf '[stack] ERROR: RAPPORTEUR_WITH_MAILMAN must be 1 or 0, not %q\n' "$RAPPORTEUR_WITH_MAILMAN" >&2
+        exit 1
+        ;;
+esac
+# Mailman 3.3 does not work with SQLAlchemy 2.1.
+MAILMAN_SPEC=('mailman>=3.3,<3.4' 'sqlalchemy<2.1')
+MAILMAN_LMTP_PORT=${RAPPORTEUR_MAILMAN_LMTP_PORT:-8024}
+MAILMAN_REST_PORT=${RAPPORTEUR_MAILMAN_REST_PORT:-8001}
+MAILMAN_REST_URL="http://127.0.0.1:${MAILMAN_REST_PORT}"
+MAILMAN_REST_USER=restadmin
+MAILMAN_REST_PASSWORD_FILE="$SECRETS/mailman_rest_password"
+# Mailman refuses list (and member) domains without a dot.
+MAILMAN_DOMAIN=lists.localhost
+MAILMAN_SITE_OWNER=postmaster@mail.localhost
+MAILMAN_VENV="$STACK/venv-mailman"
+MAILMAN_DIR="$STACK/mailman"
+MAILMAN_CFG="$MAILMAN_DIR/mailman.cfg"
+MAILMAN_PIDFILE="$STACK/mailman.pid"
+MAILMAN_LOG="$STACK/mailman.log"
+MAILMAN_ADMIN_PY="$REPO/scripts/lib/mailman_admin.py"
+MAILMAN_START_TIMEOUT=90
+if ((WITH_MAILMAN)); then SERVICES+=(mailman); fi
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -710,10 +768,14 @@ smtp_relay_install() {
 }
 
 # The relay's arguments, one a line; its command line carries every setting.
+# With Mailman, recipients @lists.localhost go to Mailman's LMTP runner.
 smtp_relay_args() {
     printf '%s\n' "$SMTP_RELAY_PY" --host "$MAIL_HOST" --port "$SMTP_PORT" \
         --lmtp-host "$MAIL_HOST" --lmtp-port "$LMTP_PORT" \
         --password-file "$MAIL_PASSWORD_FILE" --sent-dir "$MAIL_SENT_DIR"
+    if ((WITH_MAILMAN)); then
+        printf '%s\n' --route "$MAILMAN_DOMAIN=127.0.0.1:$MAILMAN_LMTP_PORT"
+    fi
 }
 
 # (port-independent, so that a relay started with other ports is still found)
@@ -728,7 +790,7 @@ smtp_relay_up() {
         local want have
         want=$(smtp_relay_args | paste -sd' ' -)
         have=$(tr '\0' ' ' <"/proc/$(<"$SMTP_RELAY_PIDFILE")/cmdline")
-        if [[ $have == *"$want "* ]] && port_open "$SMTP_PORT"; then
+        if [[ $have == *" $want " ]] && port_open "$SMTP_PORT"; then
             log "smtp_relay: already running (pid $(<"$SMTP_RELAY_PIDFILE")), SMTP $MAIL_HOST:$SMTP_PORT"
             return 0
         fi
@@ -738,7 +800,9 @@ smtp_relay_up() {
     if port_open "$SMTP_PORT"; then
         die "something else already answers on $MAIL_HOST:$SMTP_PORT (another stack?); set RAPPORTEUR_SMTP_PORT"
     fi
-    log "smtp_relay: starting on $MAIL_HOST:$SMTP_PORT, LMTP to $LMTP_PORT (log: $SMTP_RELAY_LOG)"
+    local routed=""
+    if ((WITH_MAILMAN)); then routed=" (@$MAILMAN_DOMAIN to Mailman's $MAILMAN_LMTP_PORT)"; fi
+    log "smtp_relay: starting on $MAIL_HOST:$SMTP_PORT, LMTP to $LMTP_PORT$routed (log: $SMTP_RELAY_LOG)"
     printf '\n===== %s start =====\n' "$(date -u +%FT%TZ)" >>"$SMTP_RELAY_LOG"
     local args
     mapfile -t args < <(smtp_relay_args)
@@ -774,6 +838,223 @@ smtp_relay_reset() {
 }
 
 # ---------------------------------------------------------------------------
+# mailman: optional Mailman 3 core (RAPPORTEUR_WITH_MAILMAN=1), its master in
+# the foreground with its runners (in, pipeline, out, lmtp, rest, ...) as
+# children; incoming over LMTP from the relay, outgoing over SMTP to the relay
+# ---------------------------------------------------------------------------
+
+mailman_install() {
+    local marker="$MAILMAN_VENV/.rapporteur-installed" spec="${MAILMAN_SPEC[*]}"
+    if [[ -x $MAILMAN_VENV/bin/master && -f $marker && $(head -n1 "$marker") == "$spec" ]]; then
+        return 0
+    fi
+    log "mailman: installing '$spec' into $MAILMAN_VENV (20-60 s)"
+    make_venv "$MAILMAN_VENV"
+    "$MAILMAN_VENV/bin/pip" install --disable-pip-version-check -q "${MAILMAN_SPEC[@]}" \
+        || die "pip install ${MAILMAN_SPEC[*]} failed"
+    local version
+    version=$("$MAILMAN_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("mailman"), "with SQLAlchemy", m.version("sqlalchemy"))')
+    printf '%s\ninstalled mailman %s on %s\n' "$spec" "$version" "$(date -u +%FT%TZ)" >"$marker"
+    log "mailman: installed mailman $version"
+}
+
+mailman_config_text() {
+    local password runner
+    password=$(<"$MAILMAN_REST_PASSWORD_FILE")
+    cat <<CFG
+# Written by scripts/stack.sh: edits are overwritten on the next \`up\`.
+# Loopback-only Mailman 3 for rapporteur's tests: list mail comes in over LMTP
+# on 127.0.0.1:$MAILMAN_LMTP_PORT (from the stack's SMTP relay), list copies go out
+# over SMTP to the relay on 127.0.0.1:$SMTP_PORT, REST API on $MAILMAN_REST_URL.
+[mailman]
+layout: rapporteur
+site_owner: $MAILMAN_SITE_OWNER
+
+[paths.rapporteur]
+var_dir: $MAILMAN_DIR/var
+
+[mta]
+# no MTA maps to maintain: the relay routes @$MAILMAN_DOMAIN here by itself
+incoming: mailman.mta.null.NullMTA
+outgoing: mailman.mta.deliver.deliver
+lmtp_host: 127.0.0.1
+lmtp_port: $MAILMAN_LMTP_PORT
+smtp_host: 127.0.0.1
+smtp_port: $SMTP_PORT
+smtp_secure_mode: smtp
+
+[webservice]
+hostname: 127.0.0.1
+port: $MAILMAN_REST_PORT
+use_https: no
+admin_user: $MAILMAN_REST_USER
+admin_pass: $password
+workers: 1
+configuration: $MAILMAN_DIR/gunicorn.cfg
+
+[dmarc]
+# the test lists match every author by dmarc_addresses, so DNS is not asked;
+# should it be, do not wait long on a machine without it
+resolver_timeout: 1s
+resolver_lifetime: 1s
+CFG
+    # A post passes lmtp -> in -> pipeline -> out: poll these queues often
+    # (default 1 s each); retry: a delivery the relay refused with 451 (dovecot
+    # down) is tried again soon instead of after 15 minutes.
+    for runner in in pipeline out virgin; do
+        printf '\n[runner.%s]\nsleep_time: 0.2s\n' "$runner"
+    done
+    printf '\n[runner.retry]\nsleep_time: 2s\n'
+    # Each runner is a Python process of about 65 MB. Not needed here: archive
+    # and digest (the test lists have neither), bounces (nothing bounces on
+    # loopback), command (-request/-join/-leave mail) and task (housekeeping).
+    for runner in archive digest bounces command task; do
+        printf '\n[runner.%s]\nstart: no\n' "$runner"
+    done
+}
+
+# Gunicorn settings for the REST runner: no control socket in ~/.gunicorn
+# (gunicorn >= 25 makes one there by default, shared by every instance), and
+# a short graceful shutdown so that `down` is quick.
+mailman_gunicorn_text() {
+    cat <<CFG
+# Written by scripts/stack.sh: edits are overwritten on the next \`up\`.
+[gunicorn]
+graceful_timeout = 3
+timeout = 360
+control_socket_disable = true
+CFG
+}
+
+# Writes mailman.cfg (0600: it holds the REST password); sets MAILMAN_CONFIG_CHANGED.
+mailman_configure() {
+    mkdir -p "$MAILMAN_DIR/var"
+    chmod 700 "$MAILMAN_DIR"
+    MAILMAN_CONFIG_CHANGED=0
+    local new file
+    for file in "$MAILMAN_CFG" "$MAILMAN_DIR/gunicorn.cfg"; do
+        if [[ $file == "$MAILMAN_CFG" ]]; then new=$(mailman_config_text); else new=$(mailman_gunicorn_text); fi
+        if [[ ! -f $file || $(cat "$file") != "$new" ]]; then
+            (umask 077 && printf '%s\n' "$new" >"$file.tmp")
+            mv "$file.tmp" "$file"
+            MAILMAN_CONFIG_CHANGED=1
+        fi
+    done
+}
+
+# Every process of this stack's Mailman (master, runners, REST workers): each
+# has "-C <this config>" on its command line. The pattern is read from a file
+# so that grep does not find itself.
+mailman_pids() {
+    grep -lxzF -f <(printf '%s\n' "$MAILMAN_CFG") /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 || true
+}
+
+mailman_running() { pid_matches "$MAILMAN_PIDFILE" "bin/master -C $MAILMAN_CFG"; }
+
+mailman_rest() {
+    "$PYTHON" "$MAILMAN_ADMIN_PY" "$@" --url "$MAILMAN_REST_URL" --user "$MAILMAN_REST_USER" \
+        --password-file "$MAILMAN_REST_PASSWORD_FILE"
+}
+
+mailman_healthy() { port_open "$MAILMAN_LMTP_PORT" && mailman_rest health; }
+
+mailman_up() {
+    mailman_install
+    gen_secret "$MAILMAN_REST_PASSWORD_FILE"
+    mailman_configure
+    if mailman_running; then
+        if ((MAILMAN_CONFIG_CHANGED)); then
+            log "mailman: configuration changed, restarting"
+            mailman_down
+        elif mailman_healthy; then
+            log "mailman: already running (pid $(<"$MAILMAN_PIDFILE")), LMTP 127.0.0.1:$MAILMAN_LMTP_PORT, REST $MAILMAN_REST_URL"
+            return 0
+        else
+            log "mailman: running but not answering, restarting"
+            mailman_down
+        fi
+    elif [[ -n $(mailman_pids) ]]; then
+        log "mailman: processes left from an earlier run, stopping them"
+        mailman_down
+    fi
+    local port
+    for port in "$MAILMAN_LMTP_PORT" "$MAILMAN_REST_PORT"; do
+        if port_open "$port"; then
+            die "something else already answers on 127.0.0.1:$port (another stack?); set RAPPORTEUR_MAILMAN_LMTP_PORT / RAPPORTEUR_MAILMAN_REST_PORT"
+        fi
+    done
+    log "mailman: starting, LMTP 127.0.0.1:$MAILMAN_LMTP_PORT, REST $MAILMAN_REST_URL (log: $MAILMAN_LOG, $MAILMAN_DIR/var/logs/)"
+    printf '\n===== %s start =====\n' "$(date -u +%FT%TZ)" >>"$MAILMAN_LOG"
+    # master in the foreground (`mailman start` would daemonize); it does not
+    # refuse root. --force: take over a lock a killed master left behind.
+    start_detached "$MAILMAN_PIDFILE" "$MAILMAN_LOG" "$MAILMAN_DIR" \
+        "$MAILMAN_VENV/bin/master" -C "$MAILMAN_CFG" --force
+    if ! mailman_rest wait --timeout "$MAILMAN_START_TIMEOUT" --pid "$(<"$MAILMAN_PIDFILE")" \
+            || ! wait_port "$MAILMAN_LMTP_PORT" open mailman "$MAILMAN_PIDFILE"; then
+        tail -n 30 "$MAILMAN_LOG" "$MAILMAN_DIR/var/logs/mailman.log" >&2 2>/dev/null || true
+        mailman_down
+        die "mailman did not start"
+    fi
+    log "mailman: up (pid $(<"$MAILMAN_PIDFILE"), $(mailman_pids | wc -l) processes)"
+}
+
+# The master stops its runners on SIGTERM; whatever is left after it (e.g. the
+# runners of a master that was killed) is stopped here, so nothing remains.
+mailman_down() {
+    stop_pid "$MAILMAN_PIDFILE" "bin/master -C $MAILMAN_CFG" mailman
+    local pids i
+    mapfile -t pids < <(mailman_pids)
+    if ((${#pids[@]})); then
+        log "mailman: stopping ${#pids[@]} leftover process(es): ${pids[*]}"
+        kill -TERM "${pids[@]}" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do
+            mapfile -t pids < <(mailman_pids)
+            ((${#pids[@]})) || break
+            sleep 0.1
+        done
+        if ((${#pids[@]})); then
+            log "mailman: still alive after 10 s, sending SIGKILL to ${pids[*]}"
+            kill -KILL "${pids[@]}" 2>/dev/null || true
+            sleep 0.5
+        fi
+    fi
+    wait_port "$MAILMAN_LMTP_PORT" closed mailman || true
+    wait_port "$MAILMAN_REST_PORT" closed mailman || true
+}
+
+# Resident memory of all Mailman processes, in MB.
+mailman_rss_mb() {
+    local pid kb=0 v
+    for pid in $(mailman_pids); do
+        v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+        kb=$((kb + ${v:-0}))
+    done
+    echo $((kb / 1024))
+}
+
+mailman_status() {
+    if mailman_running; then
+        local what="pid $(<"$MAILMAN_PIDFILE"), $(mailman_pids | wc -l) processes, RSS $(mailman_rss_mb) MB, LMTP 127.0.0.1:$MAILMAN_LMTP_PORT, REST $MAILMAN_REST_URL"
+        if mailman_healthy; then
+            echo "mailman: running ($what)"
+        else
+            echo "mailman: running but NOT answering ($what)"
+            return 1
+        fi
+    elif [[ -n $(mailman_pids) ]]; then
+        echo "mailman: master stopped but processes left: $(mailman_pids | paste -sd' ' -) (run: scripts/stack.sh down)"
+        return 1
+    else
+        echo "mailman: stopped"
+        return 1
+    fi
+}
+
+mailman_reset() {
+    rm -rf "$MAILMAN_DIR" "$MAILMAN_LOG"
+}
+
+# ---------------------------------------------------------------------------
 # env file and how-to
 # ---------------------------------------------------------------------------
 
@@ -795,6 +1076,16 @@ write_env() {
         printf 'export RAPPORTEUR_LMTP_PORT=%q\n' "$LMTP_PORT"
         printf 'export RAPPORTEUR_MAIL_PASSWORD_FILE=%q\n' "$MAIL_PASSWORD_FILE"
         printf 'export RAPPORTEUR_MAIL_SENT_DIR=%q\n' "$MAIL_SENT_DIR"
+        if ((WITH_MAILMAN)); then
+            echo "export RAPPORTEUR_WITH_MAILMAN=1"
+            if mailman_running; then echo "export RAPPORTEUR_MAILMAN=1"; fi
+            printf 'export RAPPORTEUR_MAILMAN_LMTP_PORT=%q\n' "$MAILMAN_LMTP_PORT"
+            printf 'export RAPPORTEUR_MAILMAN_REST_PORT=%q\n' "$MAILMAN_REST_PORT"
+            printf 'export RAPPORTEUR_MAILMAN_REST_URL=%q\n' "$MAILMAN_REST_URL"
+            printf 'export RAPPORTEUR_MAILMAN_REST_USER=%q\n' "$MAILMAN_REST_USER"
+            printf 'export RAPPORTEUR_MAILMAN_REST_PASSWORD_FILE=%q\n' "$MAILMAN_REST_PASSWORD_FILE"
+            printf 'export RAPPORTEUR_MAILMAN_DOMAIN=%q\n' "$MAILMAN_DOMAIN"
+        fi
         if [[ -f $ROOMS_ENV ]]; then
             grep -E '^[A-Z0-9_]+=' "$ROOMS_ENV" | sed 's/^/export /'
         fi
@@ -825,9 +1116,22 @@ $MAIL_PASSWORD_FILE):
   SMTP           : $MAIL_HOST:$SMTP_PORT   (AUTH PLAIN/LOGIN, or none from loopback)
   Sent mail      : $MAIL_SENT_DIR/*.eml (+ .json envelope), delivered to the IMAP INBOXes
 
+$(print_howto_mailman)
 Settings for the bot and tests:  . $ENV_FILE
 Stop: scripts/stack.sh down    Status: scripts/stack.sh status    Wipe data: scripts/stack.sh reset
-One server: scripts/stack.sh stop-service|start-service synapse|dovecot|smtp_relay
+One server: scripts/stack.sh stop-service|start-service $(IFS='|' && echo "${SERVICES[*]}")
+EOF
+}
+
+print_howto_mailman() {
+    ((WITH_MAILMAN)) || return 0
+    cat <<EOF
+Mailman 3 list server (mail to @$MAILMAN_DOMAIN goes through it):
+  LMTP / REST    : 127.0.0.1:$MAILMAN_LMTP_PORT / $MAILMAN_REST_URL (user $MAILMAN_REST_USER,
+                   password in $MAILMAN_REST_PASSWORD_FILE)
+  Make a list    : scripts/stack.sh mailman-list test@$MAILMAN_DOMAIN ana.lima@example.org bot@mail.localhost
+                   (member domains need a dot: Mailman refuses bot@localhost)
+
 EOF
 }
 
@@ -838,6 +1142,10 @@ EOF
 cmd_up() {
     local t0=$SECONDS svc
     mkdir -p "$STACK/state"
+    if ! ((WITH_MAILMAN)) && mailman_present; then
+        log "mailman: running from an earlier up, but RAPPORTEUR_WITH_MAILMAN is not set: stopping it"
+        mailman_down
+    fi
     for svc in "${SERVICES[@]}"; do "${svc}_up"; done
     synapse_seed
     write_env
@@ -847,13 +1155,19 @@ cmd_up() {
 
 cmd_down() {
     local i
+    # a Mailman started by an `up` with RAPPORTEUR_WITH_MAILMAN=1 stops anyway
+    if ! ((WITH_MAILMAN)) && mailman_present; then mailman_down; fi
     for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do "${SERVICES[i]}_down"; done
 }
+
+# This stack's Mailman has a pid file or processes (whatever RAPPORTEUR_WITH_MAILMAN says).
+mailman_present() { [[ -e $MAILMAN_PIDFILE || -n $(mailman_pids) ]]; }
 
 cmd_status() {
     local rc=0 svc
     echo "stack dir: $STACK"
     for svc in "${SERVICES[@]}"; do "${svc}_status" || rc=1; done
+    if ! ((WITH_MAILMAN)) && mailman_present; then mailman_status || true; fi
     [[ -f $ROOMS_ENV ]] && grep -E '_(ID|ALIAS)=' "$ROOMS_ENV" | sed 's/^/  /'
     return $rc
 }
@@ -862,6 +1176,7 @@ cmd_reset() {
     local svc
     cmd_down
     for svc in "${SERVICES[@]}"; do "${svc}_reset"; done
+    if ! ((WITH_MAILMAN)); then mailman_reset; fi
     rm -f "$ENV_FILE"
     log "reset: service data removed (kept: venvs, secrets)"
 }
@@ -888,6 +1203,23 @@ cmd_stop_service() {
     "${1}_down"
 }
 
+# mailman-list LIST_ADDRESS [SUBSCRIBER...]: see the header.
+cmd_mailman_list() {
+    (($# >= 1)) || die "usage: scripts/stack.sh mailman-list LIST_ADDRESS [SUBSCRIBER...]"
+    if ! mailman_running; then
+        if ((WITH_MAILMAN)); then
+            die "Mailman is not running (stack $STACK): run scripts/stack.sh up (or start-service mailman) first"
+        fi
+        die "Mailman is not running (stack $STACK): start the stack with RAPPORTEUR_WITH_MAILMAN=1 scripts/stack.sh up"
+    fi
+    # the REST port the running Mailman was configured with, whatever this shell says
+    local port
+    port=$(awk '/^\[/ { web = ($0 == "[webservice]") } web && $1 == "port:" { print $2 }' "$MAILMAN_CFG")
+    [[ $port =~ ^[0-9]+$ ]] && MAILMAN_REST_URL="http://127.0.0.1:$port"
+    mailman_rest ensure-list --domain "$MAILMAN_DOMAIN" --timeout 30 "$@" \
+        || die "mailman-list $* failed"
+}
+
 main() {
     case ${1:-} in
         up) cmd_up ;;
@@ -898,6 +1230,7 @@ main() {
         env) cat "$ENV_FILE" ;;
         start-service) cmd_start_service "${2:-}" ;;
         stop-service) cmd_stop_service "${2:-}" ;;
+        mailman-list) shift && cmd_mailman_list "$@" ;;
         *)
             sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
             exit 2

@@ -7,9 +7,11 @@ loopback may also send without authenticating. Every message is:
 
   1. handed on to dovecot over LMTP, one recipient per LMTP transaction
      (MAIL, RCPT and BDAT in one write when the server offers PIPELINING and
-     CHUNKING, as dovecot does; over a few reused connections). If LMTP does
-     not take every recipient, the SMTP client gets 451 (temporary: retry), or
-     550 if LMTP answered 5xx; recipients already delivered stay delivered;
+     CHUNKING, as dovecot does; over a few reused connections). A recipient
+     whose domain has a --route goes to that LMTP server instead (e.g. the
+     Mailman 3 list server for lists.localhost). If LMTP does not take every
+     recipient, the SMTP client gets 451 (temporary: retry), or 550 if LMTP
+     answered 5xx; recipients already delivered stay delivered;
   2. then kept, byte-exact as received after DATA, as
      <sent-dir>/<time_ns>-<random>.eml, with <same name>.json beside it
      ({"mail_from", "rcpt_tos", "time", "time_ns", "auth_login", "peer",
@@ -19,6 +21,7 @@ loopback may also send without authenticating. Every message is:
 Only after both does the client get 250.
 
 Usage: smtp_relay.py --port 2525 --lmtp-port 2424 --password-file FILE --sent-dir DIR
+                     [--route DOMAIN=HOST:PORT ...]
 """
 
 from __future__ import annotations
@@ -236,6 +239,33 @@ class LmtpPool:
             conn.close()
 
 
+class LmtpRouter:
+    """The LMTP pool for each recipient: by the recipient's domain (--route), else the default."""
+
+    def __init__(self, default: LmtpPool, routes: dict[str, LmtpPool]):
+        self.default = default
+        self.routes = routes
+
+    def pool_for(self, rcpt: str) -> LmtpPool:
+        domain = rcpt.rpartition("@")[2].strip().rstrip(".").lower()
+        return self.routes.get(domain, self.default)
+
+    def close(self) -> None:
+        self.default.close()
+        for pool in self.routes.values():
+            pool.close()
+
+
+def parse_route(text: str) -> tuple[str, str, int]:
+    """DOMAIN=HOST:PORT (argparse type)."""
+    domain, eq, target = text.partition("=")
+    host, colon, port = target.rpartition(":")
+    domain = domain.strip().rstrip(".").lower()
+    if not (eq and colon and domain and host and port.isdigit() and 0 < int(port) < 65536):
+        raise argparse.ArgumentTypeError(f"expected DOMAIN=HOST:PORT, got {text!r}")
+    return domain, host, int(port)
+
+
 def _text(v) -> str:
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
@@ -248,8 +278,8 @@ def _is_loopback(peer) -> bool:
 
 
 class Relay:
-    def __init__(self, pool: LmtpPool, sent_dir: str, password: str):
-        self.pool = pool
+    def __init__(self, router: LmtpRouter, sent_dir: str, password: str):
+        self.router = router
         self.sent_dir = sent_dir
         self.password = password.encode()
 
@@ -311,7 +341,7 @@ class Relay:
 
         try:
             for rcpt in envelope.rcpt_tos:
-                await self.pool.deliver(mail_from, rcpt, data, options, write_tmp)
+                await self.router.pool_for(rcpt).deliver(mail_from, rcpt, data, options, write_tmp)
         except DeliveryError as e:
             _unlink(written)
             log.warning("not accepted (%s -> %s): %s", mail_from, envelope.rcpt_tos, e)
@@ -355,8 +385,11 @@ async def serve(a) -> None:
     with open(a.password_file, encoding="utf-8") as f:
         password = f.read().strip()
     os.makedirs(a.sent_dir, exist_ok=True)
-    pool = LmtpPool(a.lmtp_host, a.lmtp_port)
-    relay = Relay(pool, a.sent_dir, password)
+    router = LmtpRouter(
+        LmtpPool(a.lmtp_host, a.lmtp_port),
+        {domain: LmtpPool(host, port) for domain, host, port in a.route},
+    )
+    relay = Relay(router, a.sent_dir, password)
     loop = asyncio.get_running_loop()
 
     def factory() -> SMTP:
@@ -374,13 +407,15 @@ async def serve(a) -> None:
 
     server = await loop.create_server(factory, host=a.host, port=a.port, reuse_address=True)
     log.info("listening on %s:%d, LMTP to %s:%d, keeping mail in %s", a.host, a.port, a.lmtp_host, a.lmtp_port, a.sent_dir)
+    for domain, host, port in a.route:
+        log.info("recipients @%s: LMTP to %s:%d", domain, host, port)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("stopping")
     server.close()
-    pool.close()
+    router.close()
 
 
 def main() -> None:
@@ -391,6 +426,14 @@ def main() -> None:
     p.add_argument("--lmtp-port", type=int, default=2424)
     p.add_argument("--password-file", required=True)
     p.add_argument("--sent-dir", required=True)
+    p.add_argument(
+        "--route",
+        type=parse_route,
+        action="append",
+        default=[],
+        metavar="DOMAIN=HOST:PORT",
+        help="deliver recipients @DOMAIN over LMTP to HOST:PORT instead (repeatable)",
+    )
     p.add_argument("--verbose", action="store_true", help="log every SMTP command")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -52,6 +52,8 @@ pub enum IgnoreReason {
 pub enum QuarantineReason {
     TooLarge,
     Unparseable,
+    /// The mail parser gave up on the message (see [`examine_mail`]).
+    ParserFailure,
     /// The trusted receiving server did not vouch for the sender (see
     /// [`MailRules::trusted_authserv_id`]).
     Unauthenticated,
@@ -75,6 +77,7 @@ impl QuarantineReason {
         match self {
             QuarantineReason::TooLarge => "too-large",
             QuarantineReason::Unparseable => "unparseable",
+            QuarantineReason::ParserFailure => "parser-failure",
             QuarantineReason::Unauthenticated => "unauthenticated",
         }
     }
@@ -156,7 +159,21 @@ impl ExaminedMail {
 }
 
 /// Examines one raw message. Never panics, whatever the bytes.
+///
+/// mail-parser 0.11 itself panics on some malformed MIME structures (the fuzzer found one:
+/// "Invalid part ID, could not find multipart"); the version that may fix it needs a newer
+/// compiler than this project's. Such a mail is quarantined as `parser-failure` rather than
+/// taking the reader down; the panic message still reaches the log through the panic hook.
 pub fn examine_mail(raw: &[u8], rules: &MailRules) -> ExaminedMail {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        examine_unguarded(raw, rules)
+    }))
+    .unwrap_or_else(|_| {
+        ExaminedMail::rejected(Outcome::Quarantined(QuarantineReason::ParserFailure), raw)
+    })
+}
+
+fn examine_unguarded(raw: &[u8], rules: &MailRules) -> ExaminedMail {
     if raw.len() > rules.size_limit_bytes {
         let mut examined = ExaminedMail::rejected(
             Outcome::Quarantined(QuarantineReason::TooLarge),
