@@ -198,6 +198,9 @@ fn former_fuzz_crashes_are_examined_calmly() {
         let raw = std::fs::read(entry.expect("entry").path()).expect("readable");
         let examined = examine_mail(&raw, &rules);
         assert!(!examined.subject.contains(['\r', '\n']));
+        // The second crash: a Reply-To address with a CR in it became the author.
+        let author = examined.author.unwrap_or_default();
+        assert!(!author.chars().any(char::is_control), "{author:?}");
         assert!(examined.commands.len() <= 10);
         count += 1;
     }

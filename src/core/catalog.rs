@@ -265,6 +265,7 @@ mod tests {
 name = "x"
 summary = "s"
 help = "h"
+mail_reply_to = "author"
 [[forms]]
 syntax = "!x"
 description = "d"
@@ -285,6 +286,7 @@ reply = ""
 name = "x"
 summary = "s"
 help = "h"
+mail_reply_to = "author"
 examples = []
 [[forms]]
 syntax = "!x"

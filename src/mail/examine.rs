@@ -354,7 +354,7 @@ fn author(
                 message.reply_to().and_then(|reply_to| {
                     reply_to
                         .iter()
-                        .filter_map(|addr| addr.address().map(str::to_lowercase))
+                        .filter_map(|addr| addr.address().and_then(clean_address))
                         .find(|address| {
                             address != from_address && !rules.list_addresses.contains(address)
                         })
@@ -390,7 +390,13 @@ fn address_in_text(text: &str) -> Option<String> {
             .find(|word| word.contains('@'))
             .unwrap_or_default(),
     };
-    let candidate = candidate.trim().trim_matches(['"', '\'', '(', ')']);
+    clean_address(candidate.trim_matches(['"', '\'', '(', ')']))
+}
+
+/// An address as the bot keeps it: lower case, with a local part and a domain, and no space or
+/// control character anywhere (an address is later written into the headers of a reply).
+fn clean_address(text: &str) -> Option<String> {
+    let candidate = text.trim();
     let (local, domain) = candidate.split_once('@')?;
     let plausible = !local.is_empty()
         && !domain.is_empty()
@@ -404,8 +410,7 @@ fn first_address(address: &Address) -> Option<String> {
     address
         .iter()
         .filter_map(Addr::address)
-        .map(|address| address.trim().to_lowercase())
-        .find(|address| address.contains('@') && !address.chars().any(char::is_control))
+        .find_map(clean_address)
 }
 
 fn recipients(message: &Message) -> Vec<String> {
@@ -414,7 +419,7 @@ fn recipients(message: &Message) -> Vec<String> {
         .into_iter()
         .chain(message.cc())
         .flat_map(|address| address.iter())
-        .filter_map(|addr| addr.address().map(|address| address.trim().to_lowercase()))
+        .filter_map(|addr| addr.address().and_then(clean_address))
         .collect()
 }
 
