@@ -241,9 +241,15 @@ impl BotProcess {
     /// Adds a `[mail]` section (SMTP and IMAP on the stack's servers, a fresh mailbox for the
     /// bot) and a list address for the test group.
     pub fn enable_mail(&mut self, servers: &MailServers) -> BotMail {
+        self.enable_mail_at(servers, "localhost")
+    }
+
+    /// As [`BotProcess::enable_mail`], with the bot's mailbox on the given domain (Mailman
+    /// accepts subscribers only on domains with a dot).
+    pub fn enable_mail_at(&mut self, servers: &MailServers, bot_domain: &str) -> BotMail {
         let name = unique_name("bot");
-        let bot_address = format!("{name}@localhost");
-        let list_address = format!("{name}-list@lists.localhost");
+        let bot_address = format!("{name}@{bot_domain}");
+        let list_address = format!("{name}list@lists.localhost");
         let list_id = list_address.replace('@', ".");
         let quote = |text: &str| serde_json::to_string(text).expect("string");
         let section = format!(
