@@ -16,8 +16,8 @@ mod support;
 use rapporteur::mail::thread::MailPayload;
 use rapporteur::storage::NewOutboxItem;
 use std::time::{Duration, Instant};
-use support::mail::mail_servers;
-use support::matrix::{ChairRoom, TestClient, bot_store, homeserver};
+use support::mail::MailScene;
+use support::matrix::{ChairRoom, TestClient, bot_store};
 
 fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     if sorted.is_empty() {
@@ -57,14 +57,16 @@ async fn main() {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(1000);
-    let (Some(homeserver), Some(servers)) = (homeserver().await, mail_servers().await) else {
+    let Some(MailScene {
+        servers,
+        scene,
+        mail,
+        ..
+    }) = MailScene::started().await
+    else {
         eprintln!("SKIPPED: start the stack first (scripts/bench.sh does)");
         return;
     };
-    let mut scene = ChairRoom::prepare(&homeserver).await;
-    let mail = scene.bot.enable_mail(&servers);
-    scene.bot.start();
-    scene.wait_for_bot().await;
     let ChairRoom {
         chair,
         room,

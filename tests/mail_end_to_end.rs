@@ -6,80 +6,11 @@
 mod support;
 
 use std::time::Duration;
-use support::mail::{
-    BotMail, MailServers, OutgoingTestMail, ReceivedMail, email_of, mail_servers, unique_message_id,
-};
-use support::matrix::{ChairRoom, homeserver};
-
-const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
-
-struct MailScene {
-    servers: MailServers,
-    scene: ChairRoom,
-    mail: BotMail,
-    chair_address: String,
-}
-
-async fn mail_scene() -> Option<MailScene> {
-    let homeserver = homeserver().await?;
-    let servers = mail_servers().await?;
-    let mut scene = ChairRoom::prepare(&homeserver).await;
-    let mail = scene.bot.enable_mail(&servers);
-    scene.bot.start();
-    scene.wait_for_bot().await;
-    let chair_address = email_of(&scene.chair_user.user_id);
-    Some(MailScene {
-        servers,
-        scene,
-        mail,
-        chair_address,
-    })
-}
-
-impl MailScene {
-    async fn send(
-        &self,
-        from: &str,
-        subject: &str,
-        body: &str,
-        in_reply_to: Option<&str>,
-    ) -> String {
-        let message_id = unique_message_id();
-        let raw = OutgoingTestMail {
-            from,
-            from_name: "Chair Person",
-            to: &self.mail.bot_address,
-            subject,
-            body,
-            message_id: &message_id,
-            in_reply_to,
-            extra_headers: "",
-        }
-        .render();
-        self.servers
-            .send_raw(from, &self.mail.bot_address, &raw)
-            .await
-            .expect("the relay accepts the mail");
-        message_id
-    }
-
-    async fn only_reply(&self, to: &str, message_id: &str) -> ReceivedMail {
-        let replies = self
-            .servers
-            .wait_for_replies(to, message_id, 1, REPLY_TIMEOUT)
-            .await;
-        assert_eq!(
-            replies.len(),
-            1,
-            "expected one reply to {message_id} in {to}'s inbox"
-        );
-        replies.into_iter().next().unwrap()
-    }
-}
+use support::mail::{MailScene, OutgoingTestMail, pipe_to_ingest_mail, unique_message_id};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_by_mail_gets_a_threaded_reply_and_a_bare_word_answer_works() {
-    let Some(scene) = mail_scene().await else {
+    let Some(scene) = MailScene::started().await else {
         return;
     };
     let chair = scene.chair_address.clone();
@@ -146,7 +77,7 @@ async fn a_command_by_mail_gets_a_threaded_reply_and_a_bare_word_answer_works() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dmarc_rewritten_list_post_is_attributed_to_its_author() {
-    let Some(scene) = mail_scene().await else {
+    let Some(scene) = MailScene::started().await else {
         return;
     };
     let chair = scene.chair_address.clone();
@@ -185,7 +116,7 @@ async fn a_dmarc_rewritten_list_post_is_attributed_to_its_author() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_mail_twice_by_smtp_and_by_pipe_is_answered_once() {
-    let Some(scene) = mail_scene().await else {
+    let Some(scene) = MailScene::started().await else {
         return;
     };
     let chair = scene.chair_address.clone();
@@ -209,22 +140,7 @@ async fn the_same_mail_twice_by_smtp_and_by_pipe_is_answered_once() {
             .expect("sent");
     }
     // The MTA pipe path, with the same message.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rapporteur"))
-        .arg("--config")
-        .arg(&scene.scene.bot.config_path)
-        .arg("ingest-mail")
-        .env_remove("RAPPORTEUR_SMTP_PORT")
-        .env_remove("RAPPORTEUR_IMAP_PORT")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().expect("stdin").write_all(&raw)?;
-            child.wait_with_output()
-        })
-        .expect("run ingest-mail");
+    let output = pipe_to_ingest_mail(&scene.scene.bot.config_path, &raw);
     assert!(
         output.status.success(),
         "ingest-mail: {}",
@@ -245,7 +161,7 @@ async fn the_same_mail_twice_by_smtp_and_by_pipe_is_answered_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_gets_one_answer_a_day_and_automatic_mail_none() {
-    let Some(scene) = mail_scene().await else {
+    let Some(scene) = MailScene::started().await else {
         return;
     };
     let stranger = format!("stranger-{}@example.net", std::process::id());

@@ -6,23 +6,20 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::mail::{OutgoingTestMail, email_of, mail_servers, unique_message_id};
-use support::matrix::{ChairRoom, homeserver};
+use support::mail::{MailScene, OutgoingTestMail, unique_message_id};
 use support::stack;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_that_arrives_while_imap_was_down_is_answered_once() {
-    let Some(homeserver) = homeserver().await else {
+    let Some(MailScene {
+        servers,
+        scene,
+        mail,
+        chair_address: chair,
+    }) = MailScene::started().await
+    else {
         return;
     };
-    let Some(servers) = mail_servers().await else {
-        return;
-    };
-    let mut scene = ChairRoom::prepare(&homeserver).await;
-    let mail = scene.bot.enable_mail(&servers);
-    scene.bot.start();
-    scene.wait_for_bot().await;
-    let chair = email_of(&scene.chair_user.user_id);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !scene.bot.log().contains("IMAP connected") {
         assert!(Instant::now() < deadline, "the bot never connected to IMAP");

@@ -6,8 +6,8 @@
 mod support;
 
 use std::time::{Duration, Instant};
-use support::mail::{OutgoingTestMail, email_of, mail_servers, unique_message_id};
-use support::matrix::{ChairRoom, bot_store, homeserver};
+use support::mail::{MailScene, OutgoingTestMail, pipe_to_ingest_mail, unique_message_id};
+use support::matrix::bot_store;
 use support::stack;
 
 /// Starts the server again even when the test fails half-way.
@@ -21,17 +21,15 @@ impl Drop for Restart {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_waits_out_an_smtp_outage_and_is_delivered_once() {
-    let Some(homeserver) = homeserver().await else {
+    let Some(MailScene {
+        servers,
+        scene,
+        mail,
+        chair_address: chair,
+    }) = MailScene::started().await
+    else {
         return;
     };
-    let Some(servers) = mail_servers().await else {
-        return;
-    };
-    let mut scene = ChairRoom::prepare(&homeserver).await;
-    let mail = scene.bot.enable_mail(&servers);
-    scene.bot.start();
-    scene.wait_for_bot().await;
-    let chair = email_of(&scene.chair_user.user_id);
 
     stack(&["stop-service", "smtp_relay"]);
     let restart = Restart("smtp_relay");
@@ -48,22 +46,7 @@ async fn a_reply_waits_out_an_smtp_outage_and_is_delivered_once() {
         extra_headers: "",
     }
     .render();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rapporteur"))
-        .arg("--config")
-        .arg(&scene.bot.config_path)
-        .arg("ingest-mail")
-        .env_remove("RAPPORTEUR_SMTP_PORT")
-        .env_remove("RAPPORTEUR_IMAP_PORT")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().expect("stdin").write_all(&raw)?;
-            child.wait_with_output()
-        })
-        .expect("run ingest-mail");
+    let output = pipe_to_ingest_mail(&scene.bot.config_path, &raw);
     assert!(
         output.status.success(),
         "{}",

@@ -11,8 +11,7 @@
 mod support;
 
 use std::time::Duration;
-use support::mail::{OutgoingTestMail, email_of, mail_servers, unique_message_id};
-use support::matrix::{ChairRoom, homeserver};
+use support::mail::{MailScene, OutgoingTestMail, unique_message_id};
 use support::stack;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,23 +22,21 @@ async fn a_post_through_a_dmarc_munging_mailman_list_is_answered_to_its_author()
         );
         return;
     }
-    let Some(homeserver) = homeserver().await else {
+    let Some(MailScene {
+        servers,
+        scene,
+        mail,
+        chair_address: chair,
+    }) = MailScene::started_at("mail.localhost").await
+    else {
         return;
     };
-    let Some(servers) = mail_servers().await else {
-        return;
-    };
-    let mut scene = ChairRoom::prepare(&homeserver).await;
-    let mail = scene.bot.enable_mail_at(&servers, "mail.localhost");
-    let chair = email_of(&scene.chair_user.user_id);
     stack(&[
         "mailman-list",
         &mail.list_address,
         &chair,
         &mail.bot_address,
     ]);
-    scene.bot.start();
-    scene.wait_for_bot().await;
 
     let message_id = unique_message_id();
     let raw = OutgoingTestMail {

@@ -2,7 +2,7 @@
 //! `scripts/stack.sh`, subscribers who send raw mail by SMTP and read their IMAP inbox, and the
 //! bot's `[mail]` configuration.
 
-use super::matrix::{BotProcess, unique_name};
+use super::matrix::{BotProcess, ChairRoom, homeserver, unique_name};
 use super::unavailable;
 use futures_util::TryStreamExt;
 use lettre::address::Envelope;
@@ -275,4 +275,101 @@ impl BotProcess {
             list_id,
         }
     }
+}
+
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A bot with mail in a room with its chair, who also has a mail address.
+pub struct MailScene {
+    pub servers: MailServers,
+    pub scene: ChairRoom,
+    pub mail: BotMail,
+    pub chair_address: String,
+}
+
+impl MailScene {
+    /// The scene with the bot started and in the room; `None` when a server is missing.
+    pub async fn started() -> Option<MailScene> {
+        MailScene::started_at("localhost").await
+    }
+
+    /// As [`MailScene::started`], with the bot's mailbox on `bot_domain`.
+    pub async fn started_at(bot_domain: &str) -> Option<MailScene> {
+        let homeserver = homeserver().await?;
+        let servers = mail_servers().await?;
+        let mut scene = ChairRoom::prepare(&homeserver).await;
+        let mail = scene.bot.enable_mail_at(&servers, bot_domain);
+        scene.bot.start();
+        scene.wait_for_bot().await;
+        let chair_address = email_of(&scene.chair_user.user_id);
+        Some(MailScene {
+            servers,
+            scene,
+            mail,
+            chair_address,
+        })
+    }
+
+    /// Sends a mail from `from` to the bot; returns its Message-ID.
+    pub async fn send(
+        &self,
+        from: &str,
+        subject: &str,
+        body: &str,
+        in_reply_to: Option<&str>,
+    ) -> String {
+        let message_id = unique_message_id();
+        let raw = OutgoingTestMail {
+            from,
+            from_name: "Chair Person",
+            to: &self.mail.bot_address,
+            subject,
+            body,
+            message_id: &message_id,
+            in_reply_to,
+            extra_headers: "",
+        }
+        .render();
+        self.servers
+            .send_raw(from, &self.mail.bot_address, &raw)
+            .await
+            .expect("the relay accepts the mail");
+        message_id
+    }
+
+    /// The one reply to `message_id` in `to`'s inbox (fails if there is none or more).
+    pub async fn only_reply(&self, to: &str, message_id: &str) -> ReceivedMail {
+        let replies = self
+            .servers
+            .wait_for_replies(to, message_id, 1, REPLY_TIMEOUT)
+            .await;
+        assert_eq!(
+            replies.len(),
+            1,
+            "expected one reply to {message_id} in {to}'s inbox"
+        );
+        replies.into_iter().next().unwrap()
+    }
+}
+
+/// Runs `rapporteur ingest-mail` on the bot's config with the mail on standard input, as an MTA
+/// pipe does.
+pub fn pipe_to_ingest_mail(config_path: &std::path::Path, raw: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    Command::new(env!("CARGO_BIN_EXE_rapporteur"))
+        .arg("--config")
+        .arg(config_path)
+        .arg("ingest-mail")
+        .env_remove("RAPPORTEUR_SMTP_PORT")
+        .env_remove("RAPPORTEUR_IMAP_PORT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().expect("stdin").write_all(raw)?;
+            child.wait_with_output()
+        })
+        .expect("run ingest-mail")
 }
