@@ -58,7 +58,7 @@ async fn mail_that_arrives_while_imap_was_down_is_answered_once() {
         }
         .render();
         servers
-            .send_raw(&chair, &mail.bot_address, &raw)
+            .send_raw_patiently(&chair, &mail.bot_address, &raw)
             .await
             .expect("the relay delivers once dovecot is back");
         message_ids.push(message_id);

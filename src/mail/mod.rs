@@ -9,6 +9,7 @@ pub mod imap;
 pub mod ingest;
 pub mod operator;
 pub mod outgoing;
+pub mod smtp_pool;
 pub mod thread;
 
 pub use examine::{ExaminedMail, IgnoreReason, MailRules, Outcome, QuarantineReason, examine_mail};

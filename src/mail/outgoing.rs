@@ -4,16 +4,13 @@
 //! the same ID and a reply to it can be traced back to the outbox.
 
 use super::examine::one_line;
+use super::smtp_pool::SmtpPool;
 use super::thread::MailPayload;
-use crate::config::{MailSecurity, MailSettings, OutgoingMail};
+use crate::config::{MailSettings, OutgoingMail};
 use crate::storage::OutboxItem;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::Tls;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use std::time::Duration;
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// Why a mail could not be sent, and whether trying again later may help.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -33,7 +30,7 @@ impl MailDeliveryError {
 }
 
 enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpPool),
     Folder(AsyncFileTransport<Tokio1Executor>),
 }
 
@@ -63,35 +60,10 @@ impl MailSender {
                 })?;
                 (Transport::Folder(AsyncFileTransport::new(folder)), 1)
             }
-            OutgoingMail::Smtp(smtp) => {
-                let builder = match smtp.security {
-                    MailSecurity::Plain => {
-                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
-                            .tls(Tls::None)
-                    }
-                    MailSecurity::StartTls => {
-                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-                            .map_err(|error| MailDeliveryError::permanent(error.to_string()))?
-                    }
-                    MailSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
-                        .map_err(|error| MailDeliveryError::permanent(error.to_string()))?,
-                };
-                let mut builder = builder
-                    .port(smtp.port)
-                    .timeout(Some(Duration::from_secs(30)))
-                    .pool_config(
-                        PoolConfig::new()
-                            .max_size(smtp.pool_size)
-                            .idle_timeout(Duration::from_secs(60)),
-                    );
-                if let (Some(username), Some(password)) = (&smtp.username, &smtp.password) {
-                    builder = builder.credentials(Credentials::new(
-                        username.clone(),
-                        password.expose().to_string(),
-                    ));
-                }
-                (Transport::Smtp(builder.build()), smtp.pool_size as usize)
-            }
+            OutgoingMail::Smtp(smtp) => (
+                Transport::Smtp(SmtpPool::new(smtp.clone(), &settings.message_id_domain)),
+                smtp.pool_size as usize,
+            ),
         };
         Ok(MailSender {
             transport,
@@ -114,15 +86,12 @@ impl MailSender {
         let message_id = self.message_id_for(item);
         let message = build_message(&self.from, &message_id, &self.message_id_domain, &payload)?;
         match &self.transport {
-            Transport::Smtp(transport) => {
-                transport
-                    .send(message)
+            Transport::Smtp(pool) => {
+                pool.send(message.envelope(), &message.formatted())
                     .await
-                    .map_err(|error| MailDeliveryError {
-                        // Only a 5xx answer is final; refused connections, timeouts and 4xx answers
-                        // are what an outage looks like.
-                        transient: !error.is_permanent(),
-                        message: error.to_string(),
+                    .map_err(|failure| MailDeliveryError {
+                        transient: failure.transient,
+                        message: failure.message,
                     })?;
             }
             Transport::Folder(transport) => {

@@ -70,6 +70,20 @@ impl MailServers {
             .map_err(|error| error.to_string())
     }
 
+    /// As [`MailServers::send_raw`], trying again for up to 20 s on a temporary refusal, as a
+    /// sender's MTA does (the relay answers 451 while dovecot is still starting).
+    pub async fn send_raw_patiently(&self, from: &str, to: &str, raw: &[u8]) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match self.send_raw(from, to, raw).await {
+                Err(error) if error.contains("451") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
     /// Every message in a mailbox's INBOX, oldest first.
     pub async fn inbox(&self, address: &str) -> Vec<Vec<u8>> {
         let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.imap_port))
