@@ -40,6 +40,19 @@ async fn ping_once(
     started.elapsed().as_secs_f64() * 1_000.0
 }
 
+fn resident_mb(pid: Option<u32>) -> f64 {
+    let kib = pid
+        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmRSS:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        });
+    kib.map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
 fn summary(label: &str, mut samples: Vec<f64>) {
     samples.sort_by(f64::total_cmp);
     println!(
@@ -77,6 +90,8 @@ async fn main() {
     for _ in 0..5 {
         ping_once(&chair, &room, &room_id).await;
     }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let idle_mb = resident_mb(bot.pid());
     let mut before = Vec::new();
     for _ in 0..50 {
         before.push(ping_once(&chair, &room, &room_id).await);
@@ -143,6 +158,10 @@ async fn main() {
     println!(
         "  stored → last mail accepted: {:.2} s",
         (last - enqueued_ms) as f64 / 1000.0
+    );
+    println!(
+        "  bot resident memory: idle with mail and Matrix {idle_mb:.1} MB, after the fan-out {:.1} MB",
+        resident_mb(bot.pid())
     );
     summary("!ping round trip before the fan-out", before);
     summary("!ping round trip during the fan-out", during);
