@@ -18,14 +18,7 @@ use rapporteur::storage::NewOutboxItem;
 use std::time::{Duration, Instant};
 use support::mail::MailScene;
 use support::matrix::{ChairRoom, TestClient, bot_store};
-
-fn percentile(sorted: &[f64], fraction: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
+use support::measure::{percentile, resident_kib};
 
 async fn ping_once(
     chair: &TestClient,
@@ -41,16 +34,8 @@ async fn ping_once(
 }
 
 fn resident_mb(pid: Option<u32>) -> f64 {
-    let kib = pid
-        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmRSS:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse::<f64>().ok())
-        });
-    kib.map_or(f64::NAN, |kib| kib / 1024.0)
+    pid.and_then(resident_kib)
+        .map_or(f64::NAN, |kib| kib as f64 / 1024.0)
 }
 
 fn summary(label: &str, mut samples: Vec<f64>) {

@@ -13,23 +13,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 use support::matrix::{ChairRoom, homeserver};
-
-fn percentile(sorted: &[f64], fraction: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
-fn resident_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|kib| kib.parse().ok())
-}
+use support::measure::{percentile, resident_kib};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {

@@ -263,15 +263,12 @@ fn load_smtp(
              RAPPORTEUR_SMTP_PASSWORD_FILE, or name a password_file",
         ));
     }
-    if let Some(Origin::File(spanned)) = &host.origin
-        && host_name.chars().any(char::is_whitespace)
-    {
+    if host_name.chars().any(char::is_whitespace) {
         problems.push(problem_for(
             source,
             &host.origin,
             format!("{host_name:?} is not a host name"),
         ));
-        let _ = spanned;
     }
     let pool_size = match &section.pool_size {
         Some(spanned) if *spanned.get_ref() == 0 || *spanned.get_ref() > 64 => {

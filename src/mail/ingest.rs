@@ -167,7 +167,7 @@ pub async fn ingest_mail(
     let context = if examined.answers_to.is_empty() {
         None
     } else {
-        store.sent_mail_context(&examined.answers_to).await?
+        store.sent_mail_answered(&examined.answers_to).await?
     };
     let mut body = examined.commands.join("\n");
     if body.is_empty()
@@ -182,7 +182,7 @@ pub async fn ingest_mail(
         message_id: examined.message_id.clone(),
         references: examined.thread_references.clone(),
         list_address: group.list_address.clone(),
-        answers: context.map(|context| context.message_id),
+        answers: context,
     };
     let item = NewInboxItem {
         channel: MAIL_CHANNEL.to_string(),

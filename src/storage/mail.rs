@@ -125,41 +125,27 @@ impl Store {
     }
 
     /// Of the given Message-IDs, the first that is a mail the bot sent (its idempotency key is
-    /// the local part), with the command that mail answered: the context a reply inherits.
-    pub async fn sent_mail_context(
+    /// the local part): the bot's mail a reply answers, and through its outbox row the message
+    /// and command that mail answered.
+    pub async fn sent_mail_answered(
         &self,
         message_ids: &[String],
-    ) -> Result<Option<SentMailContext>, StorageError> {
+    ) -> Result<Option<String>, StorageError> {
         for message_id in message_ids {
             let key = message_id
                 .trim_start_matches('<')
                 .split('@')
                 .next()
                 .unwrap_or_default();
-            let row = sqlx::query(
-                "SELECT o.idempotency_key, o.destination, i.command FROM outbox o \
-                 LEFT JOIN inbox i ON i.id = o.inbox_id WHERE o.idempotency_key = $1 AND o.channel = 'mail'",
-            )
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-            if let Some(row) = row {
-                return Ok(Some(SentMailContext {
-                    message_id: message_id.clone(),
-                    recipient: row.try_get("destination")?,
-                    answered_command: row.try_get("command")?,
-                }));
+            let row =
+                sqlx::query("SELECT 1 FROM outbox WHERE idempotency_key = $1 AND channel = 'mail'")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if row.is_some() {
+                return Ok(Some(message_id.clone()));
             }
         }
         Ok(None)
     }
-}
-
-/// What a reply to one of the bot's mails inherits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SentMailContext {
-    pub message_id: String,
-    pub recipient: String,
-    /// The command the bot's mail answered, if it answered one.
-    pub answered_command: Option<String>,
 }

@@ -10,7 +10,7 @@ mod mail;
 mod outbox;
 
 pub use inbox::{Completion, InboxItem, NewInboxItem};
-pub use mail::{NewQuarantinedMail, QuarantinedMail, SentMailContext};
+pub use mail::{NewQuarantinedMail, QuarantinedMail};
 pub use outbox::{NewOutboxItem, OutboxItem};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

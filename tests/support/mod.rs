@@ -5,6 +5,7 @@
 
 pub mod mail;
 pub mod matrix;
+pub mod measure;
 
 use rapporteur::storage::Store;
 use sqlx::Connection;
