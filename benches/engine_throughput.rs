@@ -21,7 +21,8 @@ use rapporteur::config::load_group_file;
 use rapporteur::core::catalog::Catalog;
 use rapporteur::core::directory::{Group, SenderAddress};
 use rapporteur::core::engine::{Disposition, Engine};
-use rapporteur::handling::{handle_pending, outbox_items_for};
+use rapporteur::core::state::GroupState;
+use rapporteur::handling::{Handler, Routes, outbox_items_for};
 use rapporteur::storage::{InboxItem, NewInboxItem, Store};
 use sqlx::Connection;
 use std::collections::HashMap;
@@ -138,7 +139,13 @@ struct StoreRun {
 
 fn check_mix(engine: &Engine, group: &Group, now: Timestamp) {
     for (sender, body, expected) in MIX {
-        let decision = engine.decide(group, &SenderAddress::Matrix((*sender).into()), body, now);
+        let decision = engine.decide_command(
+            &GroupState::default(),
+            group,
+            &SenderAddress::Matrix((*sender).into()),
+            body,
+            now,
+        );
         assert_eq!(
             decision.disposition, *expected,
             "the benchmark mix is stale: {sender} {body:?}"
@@ -154,12 +161,13 @@ fn bench_core(engine: &Engine, group: &Group, count: usize, now: Timestamp) -> (
         })
         .collect();
     // Warm up caches and the allocator.
+    let state = GroupState::default();
     for (sender, body) in inputs.iter().take(1000) {
-        black_box(engine.decide(group, sender, body, now));
+        black_box(engine.decide_command(&state, group, sender, body, now));
     }
     let started = Instant::now();
     for (sender, body) in &inputs {
-        black_box(engine.decide(group, black_box(sender), black_box(body), now));
+        black_box(engine.decide_command(&state, group, black_box(sender), black_box(body), now));
     }
     let decide = Row::new("core: decide", count, started.elapsed());
 
@@ -182,13 +190,20 @@ fn bench_core(engine: &Engine, group: &Group, count: usize, now: Timestamp) -> (
         .collect();
     let started = Instant::now();
     for item in &items {
-        let decision = engine.decide(
+        let decision = engine.decide_command(
+            &state,
             group,
             &SenderAddress::Matrix(item.sender.clone()),
             &item.body,
             now,
         );
-        black_box(outbox_items_for(item, &decision, engine));
+        black_box(outbox_items_for(
+            item,
+            &decision,
+            engine,
+            group,
+            &Routes::default(),
+        ));
     }
     let rendered = Row::new("core: decide + render outbox", count, started.elapsed());
     (decide, rendered)
@@ -221,9 +236,10 @@ async fn bench_store(
     assert_eq!(recorded, count, "{label}: every message recorded once");
 
     let started = Instant::now();
-    let produced = handle_pending(store, engine, groups)
+    let mut handler = Handler::load(store, engine.clone(), groups.clone(), Routes::default())
         .await
-        .expect("handle_pending");
+        .expect("handler");
+    let produced = handler.handle_pending(store).await.expect("handle_pending");
     let handle_elapsed = started.elapsed();
 
     let replies = expected_replies(count);

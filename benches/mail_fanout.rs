@@ -101,6 +101,7 @@ async fn main() {
                 channel: "mail".into(),
                 destination: to,
                 payload: serde_json::to_string(&payload).expect("payload"),
+                about: None,
             }
         })
         .collect();

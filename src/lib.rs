@@ -2,7 +2,8 @@
 //! mailing list. See ARCHITECTURE.md for the code map.
 
 pub mod config;
-pub mod core;
+/// The pure core lives in its own crate (`crates/core`); this name keeps `crate::core::…` paths.
+pub use rapporteur_core as core;
 pub mod dispatcher;
 pub mod handling;
 pub mod latency;

@@ -38,6 +38,34 @@ enum Command {
         #[command(subcommand)]
         action: QuarantineAction,
     },
+    /// Export a report from the record to standard output, for a group's review or a
+    /// spreadsheet.
+    Export {
+        #[command(subcommand)]
+        report: ExportReport,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportReport {
+    /// Per appointing organization: requests addressed, median and worst time to acknowledge and
+    /// to respond (in hours), and the share answered on time (WS2 recommendation 7.2.2).
+    ResponseTimes {
+        /// The output format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Export only this group (its id in the configuration); without it, every group.
+        #[arg(long)]
+        group: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    /// Comma-separated values with a header line (RFC 4180).
+    Csv,
+    /// A JSON array of objects with the CSV's columns as keys.
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -108,6 +136,7 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::IngestMail | Command::Quarantine { .. } => mail_command(&arguments),
+        Command::Export { .. } => export_command(&arguments),
         Command::Migrate | Command::Run => {
             init_logging();
             let settings = match load(&arguments) {
@@ -236,4 +265,85 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
             failure
         }
     }
+}
+
+/// `export`: reads every group's change log, rebuilds the state as the running bot does, and
+/// prints the report. It only reads, so it is safe beside a running bot.
+fn export_command(arguments: &Arguments) -> ExitCode {
+    use rapporteur::core::feedback::response_times::{response_times, to_csv, to_json};
+    use rapporteur::core::state::{Change, GroupState};
+    init_logging();
+    let Command::Export {
+        report: ExportReport::ResponseTimes { format, group },
+    } = &arguments.command
+    else {
+        return ExitCode::FAILURE;
+    };
+    let settings = match load(arguments) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let groups: Vec<&rapporteur::config::GroupSettings> = settings
+        .groups
+        .iter()
+        .filter(|configured| group.as_ref().is_none_or(|wanted| &configured.id == wanted))
+        .collect();
+    if let Some(wanted) = group
+        && groups.is_empty()
+    {
+        let known: Vec<&str> = settings.groups.iter().map(|g| g.id.as_str()).collect();
+        eprintln!(
+            "rapporteur: no group {wanted:?} in the configuration; the groups are: {}",
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: anyhow::Result<Vec<(String, String)>> = runtime.block_on(async {
+        let store = rapporteur::runtime::open_store(&settings)
+            .await
+            .context("open the database")?;
+        let changes = store.group_changes().await.context("read the change log")?;
+        store.close().await;
+        Ok(changes)
+    });
+    let changes = match result {
+        Ok(changes) => changes,
+        Err(error) => {
+            eprintln!("rapporteur: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut states: std::collections::HashMap<String, GroupState> =
+        std::collections::HashMap::new();
+    for (group_id, text) in changes {
+        match serde_json::from_str::<Change>(&text) {
+            Ok(change) => states.entry(group_id).or_default().apply(&change),
+            // The bot skips such a change when it loads the log too, so the export shows the
+            // same state the bot decides over.
+            Err(error) => {
+                tracing::error!(%error, group = %group_id, "a stored change cannot be read; it is skipped")
+            }
+        }
+    }
+    let now = jiff::Timestamp::now();
+    let empty = GroupState::default();
+    let rows: Vec<_> = groups
+        .iter()
+        .flat_map(|configured| {
+            let state = states.get(&configured.id).unwrap_or(&empty);
+            response_times(state, &configured.group, now)
+        })
+        .collect();
+    match format {
+        ExportFormat::Csv => print!("{}", to_csv(&rows)),
+        ExportFormat::Json => println!("{}", to_json(&rows)),
+    }
+    ExitCode::SUCCESS
 }

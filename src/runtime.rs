@@ -12,13 +12,14 @@ use crate::core::catalog::{Catalog, CatalogError};
 use crate::core::directory::Group;
 use crate::core::engine::Engine;
 use crate::dispatcher::{ChannelAdapter, Dispatcher};
-use crate::handling::{HANDLING_BATCH, handle_items, handle_pending};
+use crate::handling::{HANDLING_BATCH, Handler, Routes};
 use crate::latency::LatencyProbe;
 use crate::mail::imap::ImapReader;
 use crate::mail::ingest::MailIngest;
 use crate::mail::outgoing::MailSender;
 use crate::matrix::{MatrixError, SyncLoop, connect, resolve_rooms};
 use crate::storage::{InboxItem, OutboxItem, StorageError, Store};
+use jiff::Timestamp;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,14 +59,15 @@ pub fn groups_by_id(settings: &Settings) -> HashMap<String, Group> {
         .collect()
 }
 
-/// Handles messages as the sync loop hands them over, and looks at the whole inbox at start and
-/// every few seconds, which catches anything recorded but not handed over (after a crash, say).
+/// Handles inputs as the sync loop, the IMAP reader and the clock hand them over, and looks at
+/// the whole inbox at start and every few seconds, which catches anything recorded but not
+/// handed over (after a crash, say).
 async fn handler_loop(
     store: Store,
-    engine: Engine,
-    groups: HashMap<String, Group>,
+    mut handler: Handler,
     mut fresh_messages: mpsc::UnboundedReceiver<InboxItem>,
     dispatchers: Vec<DispatcherHandle>,
+    clock: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let hand_over = |effect: OutboxItem| {
@@ -92,15 +94,21 @@ async fn handler_loop(
                         Err(_) => break,
                     }
                 }
-                match handle_items(&store, &engine, &groups, &batch, jiff::Timestamp::now()).await {
-                    Ok(effects) => effects.into_iter().for_each(hand_over),
+                match handler.handle_items(&store, &batch, Timestamp::now()).await {
+                    Ok(handled) => {
+                        if handled.timers_changed {
+                            clock.notify_one();
+                        }
+                        handled.effects.into_iter().for_each(hand_over);
+                    }
                     Err(error) => tracing::warn!(%error, "cannot handle a message now; the next scan retries it"),
                 }
             }
             _ = tokio::time::sleep_until(next_scan) => {
-                match handle_pending(&store, &engine, &groups).await {
+                match handler.handle_pending(&store).await {
                     Ok(produced) if produced > 0 => {
                         dispatchers.iter().for_each(|handle| handle.outbox_ready.notify_one());
+                        clock.notify_one();
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "cannot handle the inbox; retrying"),
@@ -108,6 +116,57 @@ async fn handler_loop(
                 // Mail piped in by `rapporteur ingest-mail` (another process) is found here.
                 next_scan = tokio::time::Instant::now() + Duration::from_secs(2);
             }
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// The durable clock: sleeps until the next timer falls due (or it is told that timers
+/// changed), then records every due timer as an inbox item of the clock channel, in the
+/// transaction that marks it fired, and hands the items to the handler. Timers that fell due
+/// while the bot was down fire at the first look after start.
+async fn clock_loop(
+    store: Store,
+    handler: mpsc::UnboundedSender<InboxItem>,
+    changed: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    // Looking at least this often costs little and bounds the delay should a notification be
+    // missed (another process scheduling a timer, say).
+    const LONGEST_SLEEP: Duration = Duration::from_secs(30);
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let now_ms = Timestamp::now().as_millisecond();
+        let wait = match store.fire_due_timers(now_ms, HANDLING_BATCH).await {
+            Ok(fired) => {
+                let full_batch = fired.len() as i64 == HANDLING_BATCH;
+                for item in fired {
+                    tracing::info!(timer = %item.conversation, group = %item.group_id, late_ms = now_ms - item.origin_ms, "timer fired");
+                    let _ = handler.send(item);
+                }
+                if full_batch {
+                    Duration::ZERO
+                } else {
+                    match store.next_timer_due().await {
+                        Ok(Some(due)) => Duration::from_millis(
+                            (due - Timestamp::now().as_millisecond()).max(0) as u64,
+                        )
+                        .min(LONGEST_SLEEP),
+                        Ok(None) => LONGEST_SLEEP,
+                        Err(_) => Duration::from_secs(1),
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the timers; retrying");
+                Duration::from_secs(1)
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = changed.notified() => {}
             _ = shutdown.changed() => {}
         }
     }
@@ -184,6 +243,14 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
 
     let client = connect(&settings.matrix, &settings.data_dir).await?;
     let rooms = resolve_rooms(&client, &settings.groups).await?;
+    let routes = Routes {
+        rooms: rooms
+            .rooms()
+            .map(|(room_id, group_id)| (group_id.clone(), room_id.to_string()))
+            .collect(),
+        mail_enabled: settings.mail.is_some(),
+    };
+    let handler = Handler::load(&store, engine, groups, routes).await?;
     tracing::info!(
         user = %settings.matrix.user_id,
         device = ?client.device_id(),
@@ -225,12 +292,19 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         }
         tracing::info!(address = %mail.address, imap = mail.imap.is_some(), "mail channel ready");
     }
+    let clock = Arc::new(Notify::new());
+    tasks.push(tokio::spawn(clock_loop(
+        store.clone(),
+        message_sender.clone(),
+        clock.clone(),
+        shutdown.clone(),
+    )));
     tasks.push(tokio::spawn(handler_loop(
         store.clone(),
-        engine,
-        groups,
+        handler,
         message_receiver,
         dispatchers,
+        clock,
         shutdown.clone(),
     )));
     let sync_loop = SyncLoop::new(client, store.clone(), rooms, message_sender, latency);

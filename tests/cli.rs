@@ -68,7 +68,7 @@ fn a_valid_configuration_is_accepted() {
 fn run_refuses_a_broken_configuration_with_the_problems_check_config_reports() {
     let folder = tempfile::tempdir().expect("temp dir");
     let broken = format!(
-        "{GOOD_GROUP}\n[[people]]\nname = \"A\"\nmatrix_ids = [\"not-an-id\"]\norganization = \"XYZ\"\nroles = [\"member\"]\n"
+        "{GOOD_GROUP}\n[[people]]\nid = \"a\"\nname = \"A\"\nmatrix_ids = [\"not-an-id\"]\norganization = \"XYZ\"\nroles = [\"member\"]\n"
     );
     let config = write_config(folder.path(), &broken);
     let checked = rapporteur(&["check-config"], &config);
@@ -78,8 +78,8 @@ fn run_refuses_a_broken_configuration_with_the_problems_check_config_reports() {
     let checked_text = String::from_utf8_lossy(&checked.stderr).to_string();
     let refused_text = String::from_utf8_lossy(&refused.stderr).to_string();
     for expected in [
-        "group.toml:14:15: \"not-an-id\" is not a Matrix user ID",
-        "group.toml:15:16: unknown organization \"XYZ\"",
+        "group.toml:15:15: \"not-an-id\" is not a Matrix user ID",
+        "group.toml:16:16: unknown organization \"XYZ\"",
         "2 problems in the configuration",
     ] {
         assert!(

@@ -36,7 +36,7 @@ fn write_config(folder: &Path, size_limit: u32) -> PathBuf {
         "[group]\nshort_name = \"G\"\nname = \"Group\"\ntime_zone = \"UTC\"\n\
          consensus_designations = [\"Consensus\"]\n\n\
          [[organizations]]\nshort_name = \"GNSO\"\nname = \"Generic Names Supporting Organization\"\nseats = 1\n\n\
-         [[people]]\nname = \"Ana Lima\"\nemails = [\"ana.lima@example.org\"]\norganization = \"GNSO\"\nroles = [\"member\"]\n",
+         [[people]]\nid = \"ana.lima\"\nname = \"Ana Lima\"\nemails = [\"ana.lima@example.org\"]\norganization = \"GNSO\"\nroles = [\"member\"]\n",
     )
     .expect("write group");
     let config = folder.join("rapporteur.toml");

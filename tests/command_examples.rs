@@ -3,9 +3,10 @@
 //! The documentation and the behaviour therefore cannot drift apart.
 
 use rapporteur::config::load_group_file;
-use rapporteur::core::catalog::Catalog;
+use rapporteur::core::catalog::{Catalog, CommandExample};
 use rapporteur::core::directory::{Group, SenderAddress};
-use rapporteur::core::engine::Engine;
+use rapporteur::core::engine::{Disposition, Engine};
+use rapporteur::core::state::GroupState;
 use std::path::Path;
 
 const DEFAULT_EXAMPLE_TIME: &str = "2026-11-25T16:00:00Z";
@@ -25,6 +26,35 @@ fn sender_of(text: &str) -> SenderAddress {
     }
 }
 
+/// The state an example starts from: its setup commands run in order, each of which must be
+/// carried out (a setup that is refused would make the example test something else).
+fn state_after_setup(engine: &Engine, group: &Group, example: &CommandExample) -> GroupState {
+    let mut state = GroupState::default();
+    for step in &example.setup {
+        let now = step
+            .now
+            .as_deref()
+            .or(example.now.as_deref())
+            .unwrap_or(DEFAULT_EXAMPLE_TIME)
+            .parse()
+            .expect("setup time is RFC 3339");
+        let decision =
+            engine.decide_command(&state, group, &sender_of(&step.sender), &step.input, now);
+        assert_eq!(
+            decision.disposition,
+            Disposition::Executed,
+            "setup step {:?} of example {:?} was not carried out: {:?}",
+            step.input,
+            example.input,
+            decision.reply().map(|reply| reply.plain_text())
+        );
+        for change in &decision.changes {
+            state.apply(change);
+        }
+    }
+    state
+}
+
 #[test]
 fn every_command_example_gives_its_documented_reply() {
     let catalog = Catalog::builtin().expect("command files are valid");
@@ -40,7 +70,14 @@ fn every_command_example_gives_its_documented_reply() {
                 .unwrap_or(DEFAULT_EXAMPLE_TIME)
                 .parse()
                 .expect("example time is RFC 3339");
-            let decision = engine.decide(&group, &sender_of(&example.sender), &example.input, now);
+            let state = state_after_setup(&engine, &group, example);
+            let decision = engine.decide_command(
+                &state,
+                &group,
+                &sender_of(&example.sender),
+                &example.input,
+                now,
+            );
             let actual = decision
                 .reply()
                 .map(|reply| reply.plain_text())
@@ -100,8 +137,10 @@ fn every_command_example_gives_the_same_reply_by_mail() {
             );
             let examined = examine_mail(raw.as_bytes(), &rules);
             let actual = if examined.outcome == Outcome::Accepted {
+                let state = state_after_setup(&engine, &group, example);
                 let decision = decide_mail(
                     &engine,
+                    &state,
                     &group,
                     &SenderAddress::Email(examined.author.clone().unwrap_or_default()),
                     &examined.commands.join("\n"),

@@ -13,6 +13,7 @@
 //! `RAPPORTEUR_BLESS=1`, then read every line it wrote and check it by hand.
 
 use rapporteur::config::{ConfigProblem, Settings, load_settings};
+use rapporteur::core::directory::{Answering, DeadlineDayEnd, FeedbackPolicy};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -209,6 +210,24 @@ fn the_example_config_loads_with_both_example_groups() {
         config_dir.join("groups/cip-ccg.toml")
     );
     assert_eq!(settings.group("cceg-ig").unwrap().group.id, "cceg-ig");
+    // The group carries where it talks, as the [[groups]] entry gives it.
+    let cip_ccg = &settings.groups[0].group;
+    assert_eq!(cip_ccg.room.as_deref(), Some("#cip-ccg:localhost"));
+    assert_eq!(
+        cip_ccg.list_address.as_deref(),
+        Some("cip-ccg@lists.localhost")
+    );
+    // cip-ccg.toml writes out every [feedback] key with its default value.
+    assert_eq!(cip_ccg.feedback, FeedbackPolicy::default());
+    // The same person has the same id in both example groups.
+    let ana_in = |index: usize| {
+        settings.groups[index]
+            .group
+            .find_person("ana.lima@example.org")
+            .map(|person| person.id.clone())
+    };
+    assert_eq!(ana_in(0).as_deref(), Some("ana.lima"));
+    assert_eq!(ana_in(0), ana_in(1));
     assert_eq!(
         settings.groups[0].list_id.as_deref(),
         Some("cip-ccg.lists.localhost")
@@ -307,7 +326,46 @@ fn a_minimal_config_takes_the_defaults() {
     // The group file names no time zone, so the group takes the default one.
     assert_eq!(group.group.time_zone_name, "UTC");
     assert_eq!(group.group.people.len(), 2);
+    assert_eq!(group.group.people[0].id, "ana.lima");
     assert_eq!(group.group.organizations[0].seats, 2);
+    assert!(group.group.organizations[0].answerers.is_empty());
+    assert_eq!(group.group.room.as_deref(), Some("#test:localhost"));
+    assert_eq!(group.group.list_address, None);
+    assert_eq!(group.group.feedback, FeedbackPolicy::default());
+}
+
+#[test]
+fn a_feedback_section_and_answerers_load() {
+    let case = cases_dir().join("valid-feedback");
+    let settings = load_case(&case, default_environment()).unwrap_or_else(|problems| {
+        panic!("valid-feedback is invalid: {problems:?}");
+    });
+    let group = &settings.groups[0].group;
+    let defaults = FeedbackPolicy::default();
+    assert_eq!(
+        group.feedback,
+        FeedbackPolicy {
+            acknowledge_within_days: 5,
+            respond_within_days: 21,
+            // Earliest first, whatever the order in the file.
+            reminder_days_before: vec![5, 1],
+            deadline_day_end: DeadlineDayEnd::AnywhereOnEarth,
+            answering: Answering::Designated,
+            ..defaults
+        }
+    );
+    assert_eq!(
+        group.list_address.as_deref(),
+        Some("test@lists.example.org")
+    );
+    let gnso = group.organization("GNSO").expect("GNSO");
+    let alac = group.organization("ALAC").expect("ALAC");
+    assert_eq!(gnso.answerers, ["ana.lima"]);
+    let person = |id: &str| group.person_by_id(id).expect("person by id");
+    assert!(group.may_answer_for(person("ana.lima"), gnso));
+    assert!(!group.may_answer_for(person("pieter.de.vries"), gnso));
+    // ALAC names no answerers, so any of its members answers for it.
+    assert!(group.may_answer_for(person("bea.alac"), alac));
 }
 
 #[test]

@@ -58,7 +58,13 @@ proptest! {
                                               sender in prop_oneof![Just("@ana.lima:localhost".to_string()), Just("@kwame.mensah:localhost".to_string()), any::<String>()]) {
         let (engine, group) = fixtures();
         let now = "2026-11-25T16:00:00Z".parse().expect("time");
-        let decision = engine.decide(group, &SenderAddress::Matrix(sender), &body, now);
+        let decision = engine.decide_command(
+            &rapporteur::core::state::GroupState::default(),
+            group,
+            &SenderAddress::Matrix(sender),
+            &body,
+            now,
+        );
         if let Some(reply) = decision.reply() {
             let html = reply.html();
             let leftover = without_own_tags(&html);

@@ -8,7 +8,7 @@ use rapporteur::config::load_group_file;
 use rapporteur::core::catalog::Catalog;
 use rapporteur::core::directory::Group;
 use rapporteur::core::engine::Engine;
-use rapporteur::handling::handle_items;
+use rapporteur::handling::{Handler, Routes};
 use rapporteur::mail::ingest::{IngestOutcome, MailGroup, MailIngest, ingest_mail};
 use rapporteur::mail::outgoing::message_id;
 use rapporteur::mail::thread::MailPayload;
@@ -66,15 +66,14 @@ async fn recorded(store: &Store, raw: &[u8]) -> Option<InboxItem> {
 async fn handle(store: &Store, items: &[InboxItem]) -> Vec<rapporteur::storage::OutboxItem> {
     let engine = Engine::new(Catalog::builtin().unwrap(), "!");
     let groups = HashMap::from([("cip-ccg".to_string(), cip_ccg())]);
-    handle_items(
-        store,
-        &engine,
-        &groups,
-        items,
-        "2026-11-25T16:00:00Z".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    let mut handler = Handler::load(store, engine, groups, Routes::default())
+        .await
+        .unwrap();
+    handler
+        .handle_items(store, items, "2026-11-25T16:00:00Z".parse().unwrap())
+        .await
+        .unwrap()
+        .effects
 }
 
 on_both_backends!(
@@ -227,11 +226,17 @@ on_both_backends!(
         )
         .await
         .unwrap();
-        assert_eq!(answer.body, "!roster");
-        assert!(
-            answer.conversation.contains(&bot_mail),
-            "the context is kept"
-        );
+        // The bare word is kept as it was written; the core reads it as `!roster` in the
+        // context of the bot's mail.
+        assert_eq!(answer.body, "roster");
+        let conversation: rapporteur::mail::thread::MailConversation =
+            serde_json::from_str(&answer.conversation).unwrap();
+        assert!(conversation.bare_word);
+        assert_eq!(conversation.answers.as_deref(), Some(bot_mail.as_str()));
+        let reply = handle(&store, &[answer]).await;
+        assert_eq!(reply.len(), 1);
+        let payload: MailPayload = serde_json::from_str(&reply[0].payload).unwrap();
+        assert!(payload.plain.starts_with("CIP-CCG ("), "{}", payload.plain);
 
         let forged_id = format!("<rapporteur-forged@{DOMAIN}>");
         let forged = recorded(

@@ -117,7 +117,13 @@ async fn commands_are_answered(encrypted: bool) {
             .await;
         let sender = SenderAddress::Matrix(client.user.user_id.clone());
         let expected = engine
-            .decide(&group, &sender, body, jiff::Timestamp::now())
+            .decide_command(
+                &rapporteur::core::state::GroupState::default(),
+                &group,
+                &sender,
+                body,
+                jiff::Timestamp::now(),
+            )
             .reply()
             .expect("the core answers this")
             .clone();

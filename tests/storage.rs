@@ -22,6 +22,7 @@ fn reply_for(key: &str) -> NewOutboxItem {
         channel: "matrix".into(),
         destination: "!room:localhost".into(),
         payload: "{}".into(),
+        about: None,
     }
 }
 

@@ -1,11 +1,14 @@
 //! Group files: one group's organizations, people and conventions, validated as a whole.
 
 use super::addresses::{is_email_address, is_matrix_user_id};
+use super::feedback::feedback_policy;
+use super::person_ids::{LONGEST_PERSON_ID, is_valid_person_id, suggested_person_id};
 use super::position::{ConfigProblem, SourceText, read_failure};
-use super::raw::RawGroupFile;
+use super::raw::{RawGroupFile, RawOrganization, RawPerson};
 use crate::core::directory::{Group, Organization, Person, Role};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use toml::Spanned;
 
 pub fn load_group_file(
     path: &Path,
@@ -23,7 +26,9 @@ pub fn load_group_file(
     group_from_text(path, &text, id, default_time_zone)
 }
 
-/// Parses and validates a group file already read from `path`.
+/// Parses and validates a group file already read from `path`. The group's room and list
+/// address are left unset: they come from the main config's `[[groups]]` entry, which the caller
+/// holds.
 pub(super) fn group_from_text(
     path: &Path,
     text: &str,
@@ -79,7 +84,12 @@ fn validate_group(
         Some(_) => {}
     }
 
+    let feedback = feedback_policy(raw.feedback.as_ref(), source, &mut problems);
+
     let mut organizations = Vec::new();
+    // The organizations kept (a repeated short name is reported and left out), beside their
+    // entries in the file, for the checks that need the people.
+    let mut kept_organizations: Vec<&Spanned<RawOrganization>> = Vec::new();
     let mut organization_lines: HashMap<String, usize> = HashMap::new();
     for organization in &raw.organizations {
         let organization_ref = organization.get_ref();
@@ -101,6 +111,7 @@ fn validate_group(
                 format!("contact {:?} is not an email address", contact.get_ref()),
             ));
         }
+        kept_organizations.push(organization);
         organizations.push(Organization {
             short_name: short_name.clone(),
             name: organization_ref.name.clone(),
@@ -109,6 +120,11 @@ fn validate_group(
                 .contact
                 .as_ref()
                 .map(|c| c.get_ref().clone()),
+            answerers: organization_ref
+                .answerers
+                .iter()
+                .map(|answerer| answerer.get_ref().clone())
+                .collect(),
         });
     }
 
@@ -116,9 +132,26 @@ fn validate_group(
     // Compared form of an address -> (line, person, address as first written).
     let mut address_lines: HashMap<String, (usize, String, String)> = HashMap::new();
     let mut seated: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+    // Suggestions for missing ids avoid every id the file gives and every one suggested before,
+    // so following all of them never makes a duplicate.
+    let mut ids_not_to_suggest: HashSet<String> = raw
+        .people
+        .iter()
+        .filter_map(|person| person.get_ref().id.as_ref())
+        .map(|id| id.get_ref().clone())
+        .collect();
+    // Id -> (line, person) of the first person given it.
+    let mut id_lines: HashMap<String, (usize, String)> = HashMap::new();
     for person in &raw.people {
         let person_ref = person.get_ref();
         let name = person_ref.name.get_ref();
+        let id = checked_person_id(
+            person_ref,
+            source,
+            &mut ids_not_to_suggest,
+            &mut id_lines,
+            &mut problems,
+        );
         let mut roles = Vec::new();
         for role in &person_ref.roles {
             match Role::from_name(role.get_ref()) {
@@ -224,6 +257,7 @@ fn validate_group(
             }
         }
         people.push(Person {
+            id,
             name: name.clone(),
             matrix_ids: person_ref
                 .matrix_ids
@@ -262,6 +296,10 @@ fn validate_group(
         }
     }
 
+    for organization in kept_organizations {
+        check_answerers(organization, &raw.people, &people, source, &mut problems);
+    }
+
     // In the order of the file (problems about the file as a whole first), not of the checks.
     problems.sort_by_key(|problem| (problem.line, problem.column));
     match (problems.is_empty(), time_zone) {
@@ -279,7 +317,144 @@ fn validate_group(
                 .unwrap_or_default(),
             organizations,
             people,
+            room: None,
+            list_address: None,
+            feedback,
         }),
         _ => Err(problems),
     }
+}
+
+/// The id of a person as the file gives it, with a problem recorded when it is missing, invalid
+/// or already another person's. A missing id is replaced by the suggestion the problem makes, so
+/// the checks that follow can still name the person.
+fn checked_person_id(
+    person: &RawPerson,
+    source: &SourceText,
+    ids_not_to_suggest: &mut HashSet<String>,
+    id_lines: &mut HashMap<String, (usize, String)>,
+    problems: &mut Vec<ConfigProblem>,
+) -> String {
+    let name = person.name.get_ref();
+    let Some(spanned) = &person.id else {
+        let suggestion = suggested_person_id(&[name.as_str()], ids_not_to_suggest);
+        ids_not_to_suggest.insert(suggestion.clone());
+        problems.push(source.problem_at(
+            person.name.span(),
+            format!(
+                "{name} has no id; add id = \"{suggestion}\" (a stable name used in the group's record)"
+            ),
+        ));
+        return suggestion;
+    };
+    let id = spanned.get_ref();
+    if !is_valid_person_id(id) {
+        // An id close to valid ("Ana.Lima") is best corrected as written; one with nothing
+        // usable in it is replaced by one made from the name.
+        let suggestion = suggested_person_id(&[id.as_str(), name.as_str()], ids_not_to_suggest);
+        ids_not_to_suggest.insert(suggestion.clone());
+        problems.push(source.problem_at(
+            spanned.span(),
+            format!(
+                "id {id:?} is not valid: use 1 to {LONGEST_PERSON_ID} lower-case letters, \
+                 digits, \".\", \"-\" or \"_\", such as \"{suggestion}\""
+            ),
+        ));
+        return id.clone();
+    }
+    match id_lines.get(id) {
+        Some((line, owner)) => problems.push(source.problem_at(
+            spanned.span(),
+            format!(
+                "id \"{id}\" is already used by {owner} at line {line}; each person needs an id \
+                 of their own"
+            ),
+        )),
+        None => {
+            let (line, _) = source.line_and_column(spanned.span().start);
+            id_lines.insert(id.clone(), (line, name.clone()));
+        }
+    }
+    id.clone()
+}
+
+/// Checks an organization's `answerers`: each must be the id of a person in this file who is an
+/// appointed member of the organization, since only its members answer for it. `raw_people` and
+/// `people` are the same people in the same order, as written and as loaded.
+fn check_answerers(
+    organization: &Spanned<RawOrganization>,
+    raw_people: &[Spanned<RawPerson>],
+    people: &[Person],
+    source: &SourceText,
+    problems: &mut Vec<ConfigProblem>,
+) {
+    let organization = organization.get_ref();
+    let short_name = organization.short_name.get_ref();
+    let mut named: HashSet<&str> = HashSet::new();
+    for answerer in &organization.answerers {
+        let wanted = answerer.get_ref();
+        if !named.insert(wanted.as_str()) {
+            problems.push(source.problem_at(
+                answerer.span(),
+                format!("answerer \"{wanted}\" is named twice in the answerers of {short_name}"),
+            ));
+            continue;
+        }
+        let Some(index) = people.iter().position(|person| &person.id == wanted) else {
+            problems.push(source.problem_at(
+                answerer.span(),
+                format!(
+                    "answerer {wanted:?} is not the id of a person in this file{}",
+                    closest_id_hint(wanted, people)
+                ),
+            ));
+            continue;
+        };
+        let person = &people[index];
+        let of_this_organization = person
+            .organization
+            .as_deref()
+            .is_some_and(|own| own.eq_ignore_ascii_case(short_name));
+        if of_this_organization && person.has_role(Role::Member) {
+            continue;
+        }
+        let (line, _) = source.line_and_column(raw_people[index].get_ref().name.span().start);
+        let standing = match person.organization.as_deref() {
+            None => "has no organization".to_string(),
+            Some(_) if of_this_organization => format!(
+                "is with {short_name} but not as a member (roles: {})",
+                person.roles_text()
+            ),
+            Some(other) => format!("is with {other}"),
+        };
+        problems.push(source.problem_at(
+            answerer.span(),
+            format!(
+                "answerer \"{wanted}\" is not a member of {short_name}: {} (line {line}) \
+                 {standing}; only the organization's appointed members answer for it",
+                person.name
+            ),
+        ));
+    }
+}
+
+/// "; did you mean ..." for an answerer that names no one: the id of the person whose name it
+/// is, or the id closest to it in spelling.
+fn closest_id_hint(wanted: &str, people: &[Person]) -> String {
+    if let Some(person) = people
+        .iter()
+        .find(|person| person.name.eq_ignore_ascii_case(wanted.trim()))
+    {
+        return format!(
+            "; answerers name people by id, and {}'s id is \"{}\"",
+            person.name, person.id
+        );
+    }
+    people
+        .iter()
+        .map(|person| (strsim::levenshtein(wanted, &person.id), person))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, person)| format!("; did you mean \"{}\" ({})?", person.id, person.name))
+        .unwrap_or_default()
 }

@@ -284,27 +284,34 @@ pub fn load_settings(
             }
         };
         match group_from_text(&group_file, &text, id, zone_for_groups) {
-            Ok(group) => groups.push(GroupSettings {
-                id: id.clone(),
-                room: room.clone(),
-                mailing_list: entry_ref
+            Ok(mut group) => {
+                let mailing_list = entry_ref
                     .mailing_list
                     .as_ref()
-                    .map(|list| list.get_ref().to_lowercase()),
-                // Mailman and most list servers derive the List-Id from the posting address.
-                list_id: entry_ref
-                    .list_id
-                    .as_ref()
-                    .map(|list_id| list_id.get_ref().trim_matches(['<', '>']).to_lowercase())
-                    .or_else(|| {
-                        entry_ref
-                            .mailing_list
-                            .as_ref()
-                            .map(|list| list.get_ref().to_lowercase().replace('@', "."))
-                    }),
-                group_file,
-                group,
-            }),
+                    .map(|list| list.get_ref().to_lowercase());
+                // The core sees where the group talks through the group itself, so decisions
+                // (such as where a reminder goes) need no access to the settings.
+                group.room = Some(room.clone());
+                group.list_address = mailing_list.clone();
+                groups.push(GroupSettings {
+                    id: id.clone(),
+                    room: room.clone(),
+                    mailing_list,
+                    // Mailman and most list servers derive the List-Id from the posting address.
+                    list_id: entry_ref
+                        .list_id
+                        .as_ref()
+                        .map(|list_id| list_id.get_ref().trim_matches(['<', '>']).to_lowercase())
+                        .or_else(|| {
+                            entry_ref
+                                .mailing_list
+                                .as_ref()
+                                .map(|list| list.get_ref().to_lowercase().replace('@', "."))
+                        }),
+                    group_file,
+                    group,
+                });
+            }
             Err(mut group_problems) => problems.append(&mut group_problems),
         }
     }

@@ -3,9 +3,11 @@
 //! a file:line:column, so `rapporteur check-config` and `rapporteur run` report the same list.
 
 mod addresses;
+mod feedback;
 mod groups;
 mod load;
 mod mail;
+mod person_ids;
 mod position;
 mod raw;
 mod secret;

@@ -98,6 +98,7 @@ pub struct RawGroupFile {
     pub organizations: Vec<Spanned<RawOrganization>>,
     #[serde(default)]
     pub people: Vec<Spanned<RawPerson>>,
+    pub feedback: Option<RawFeedbackSection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,11 +118,16 @@ pub struct RawOrganization {
     pub name: String,
     pub seats: Spanned<u32>,
     pub contact: Option<Spanned<String>>,
+    #[serde(default)]
+    pub answerers: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPerson {
+    /// Optional here so that a missing id is reported with a suggestion, in the same list as
+    /// every other problem, rather than as a bare parse error that stops at the first person.
+    pub id: Option<Spanned<String>>,
     pub name: Spanned<String>,
     #[serde(default)]
     pub matrix_ids: Vec<Spanned<String>>,
@@ -130,4 +136,19 @@ pub struct RawPerson {
     pub organization: Option<Spanned<String>>,
     #[serde(default)]
     pub roles: Vec<Spanned<String>>,
+}
+
+/// The group file's `[feedback]` section; every key is optional and takes the value of
+/// `FeedbackPolicy::default()` when absent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeedbackSection {
+    pub acknowledge_within_days: Option<Spanned<u32>>,
+    pub respond_within_days: Option<Spanned<u32>>,
+    pub reminder_days_before: Option<Vec<Spanned<u32>>>,
+    pub overdue_reminder_every_days: Option<Spanned<u32>>,
+    pub minimum_reminder_interval_hours: Option<Spanned<u32>>,
+    pub escalate_after_days_overdue: Option<Spanned<u32>>,
+    pub deadlines_end: Option<Spanned<String>>,
+    pub answering: Option<Spanned<String>>,
 }

@@ -170,10 +170,14 @@ pub async fn ingest_mail(
         store.sent_mail_answered(&examined.answers_to).await?
     };
     let mut body = examined.commands.join("\n");
+    // A bare word is kept as it is; the core reads it in the context of the mail it answers
+    // (`ack` in reply to a request's mail acknowledges that request).
+    let mut bare_word = false;
     if body.is_empty()
         && let (Some(word), Some(_)) = (&examined.answer, &context)
     {
-        body = format!("{}{word}", ingest.rules.command_prefix);
+        body = word.clone();
+        bare_word = true;
     }
     let conversation = MailConversation {
         author: examined.author.clone().unwrap_or_default(),
@@ -182,7 +186,9 @@ pub async fn ingest_mail(
         message_id: examined.message_id.clone(),
         references: examined.thread_references.clone(),
         list_address: group.list_address.clone(),
-        answers: context,
+        answers: context.as_ref().map(|answered| answered.message_id.clone()),
+        answers_about: context.and_then(|answered| answered.about),
+        bare_word,
     };
     let item = NewInboxItem {
         channel: MAIL_CHANNEL.to_string(),

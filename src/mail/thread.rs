@@ -20,6 +20,12 @@ pub struct MailConversation {
     pub list_address: Option<String>,
     /// The bot's mail this one answers, if any.
     pub answers: Option<String>,
+    /// The record that mail was about (`R-3`): a bare `ack` answers that request.
+    #[serde(default)]
+    pub answers_about: Option<String>,
+    /// The mail is a single bare word answering the bot, held in the inbox item's body.
+    #[serde(default)]
+    pub bare_word: bool,
 }
 
 /// One mail to send.

@@ -37,8 +37,9 @@ fn is_transient(error: &matrix_sdk::Error) -> bool {
     }
 }
 
-/// The message content of a reply: a notice (bots answer in notices, which other bots ignore),
-/// in HTML and plain text, as a reply to the command, mentioning only its author.
+/// The message content of a reply or an announcement: a notice (bots answer in notices, which
+/// other bots ignore), in HTML and plain text. A reply is a reply to the command and mentions
+/// only its author; an announcement mentions exactly the people it is for, never the room.
 pub fn reply_content(payload: &ReplyPayload) -> RoomMessageEventContent {
     let mut content =
         RoomMessageEventContent::notice_html(payload.plain.clone(), payload.html.clone());
@@ -46,9 +47,10 @@ pub fn reply_content(payload: &ReplyPayload) -> RoomMessageEventContent {
         content.relates_to = Some(Relation::Reply(Reply::with_event_id(event_id.to_owned())));
     }
     // Explicit mentions: clients that honour them ping nobody because of text in the body (such
-    // as a user's "@room" echoed back), only the author of the command.
-    let mentioned: Vec<OwnedUserId> = OwnedUserId::try_from(payload.mention.as_str())
-        .into_iter()
+    // as a user's "@room" echoed back), only the people named here.
+    let mentioned: Vec<OwnedUserId> = std::iter::once(payload.mention.as_str())
+        .chain(payload.mentions.iter().map(String::as_str))
+        .filter_map(|user_id| OwnedUserId::try_from(user_id).ok())
         .collect();
     content.mentions = Some(Mentions::with_user_ids(mentioned));
     content

@@ -134,6 +134,8 @@ impl Store {
             command,
             effects: effects.to_vec(),
             reply_limit_key: None,
+            changes: Vec::new(),
+            timers: Vec::new(),
         };
         let mut results = self.complete_inbox_items(&[completion], now_ms).await?;
         Ok(results.pop().flatten())
@@ -185,6 +187,20 @@ impl Store {
                 results.push(None);
                 continue;
             }
+            // The state changes and timers the decision made, with the input they came from.
+            for change in &completion.changes {
+                super::state::append_change(
+                    &mut transaction,
+                    &completion.inbox.group_id,
+                    completion.inbox.id,
+                    change,
+                    now_ms,
+                )
+                .await?;
+            }
+            for operation in &completion.timers {
+                super::state::apply_timer_operation(&mut transaction, operation, now_ms).await?;
+            }
             let mut stored = Vec::with_capacity(completion.effects.len());
             let effects = if within_limit {
                 completion.effects.as_slice()
@@ -220,4 +236,8 @@ pub struct Completion<'a> {
     /// When set, the effects are stored only if no earlier message used the same key (see
     /// the `reply_limits` table); otherwise the message is handled without a reply.
     pub reply_limit_key: Option<String>,
+    /// The changes to the group's state, as JSON, appended to its change log.
+    pub changes: Vec<String>,
+    /// Timers to schedule, move or cancel.
+    pub timers: Vec<super::TimerOperation>,
 }

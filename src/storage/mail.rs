@@ -130,22 +130,34 @@ impl Store {
     pub async fn sent_mail_answered(
         &self,
         message_ids: &[String],
-    ) -> Result<Option<String>, StorageError> {
+    ) -> Result<Option<AnsweredMail>, StorageError> {
         for message_id in message_ids {
             let key = message_id
                 .trim_start_matches('<')
                 .split('@')
                 .next()
                 .unwrap_or_default();
-            let row =
-                sqlx::query("SELECT 1 FROM outbox WHERE idempotency_key = $1 AND channel = 'mail'")
-                    .bind(key)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            if row.is_some() {
-                return Ok(Some(message_id.clone()));
+            let row: Option<(Option<String>,)> = sqlx::query_as(
+                "SELECT about FROM outbox WHERE idempotency_key = $1 AND channel = 'mail'",
+            )
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some((about,)) = row {
+                return Ok(Some(AnsweredMail {
+                    message_id: message_id.clone(),
+                    about,
+                }));
             }
         }
         Ok(None)
     }
+}
+
+/// The bot's own mail that a reply answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredMail {
+    pub message_id: String,
+    /// The record that mail was about (`R-3`), if any.
+    pub about: Option<String>,
 }

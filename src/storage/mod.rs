@@ -8,10 +8,12 @@
 mod inbox;
 mod mail;
 mod outbox;
+mod state;
 
 pub use inbox::{Completion, InboxItem, NewInboxItem};
-pub use mail::{NewQuarantinedMail, QuarantinedMail};
+pub use mail::{AnsweredMail, NewQuarantinedMail, QuarantinedMail};
 pub use outbox::{NewOutboxItem, OutboxItem};
+pub use state::{CLOCK_CHANNEL, StoredTimer, TimerOperation, timer_external_id};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

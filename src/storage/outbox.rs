@@ -10,6 +10,8 @@ pub struct NewOutboxItem {
     pub destination: String,
     /// The effect as JSON, as the channel adapter reads it.
     pub payload: String,
+    /// The record the message is about (`R-3`), so that a reply to it inherits the context.
+    pub about: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub struct OutboxItem {
     pub attempts: i64,
     /// The external ID of the message this effect answers, if any.
     pub in_reply_to_external_id: Option<String>,
+    /// The record the message is about (`R-3`), if any.
+    pub about: Option<String>,
 }
 
 /// Stores one effect; returns it as the dispatcher reads it, or `None` if an effect with the
@@ -35,8 +39,8 @@ pub(super) async fn insert_outbox_item(
 ) -> Result<Option<OutboxItem>, StorageError> {
     let inbox_id = answering.map(|inbox| inbox.id);
     let inserted: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO outbox (inbox_id, idempotency_key, channel, destination, payload, next_attempt_ms, created_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        "INSERT INTO outbox (inbox_id, idempotency_key, channel, destination, payload, next_attempt_ms, created_ms, about) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(inbox_id)
     .bind(&item.idempotency_key)
@@ -44,6 +48,7 @@ pub(super) async fn insert_outbox_item(
     .bind(&item.destination)
     .bind(&item.payload)
     .bind(now_ms)
+    .bind(&item.about)
     .fetch_optional(&mut **transaction)
     .await?;
     Ok(inserted.map(|(id,)| OutboxItem {
@@ -55,6 +60,7 @@ pub(super) async fn insert_outbox_item(
         payload: item.payload.clone(),
         attempts: 0,
         in_reply_to_external_id: answering.map(|inbox| inbox.external_id.clone()),
+        about: item.about.clone(),
     }))
 }
 
@@ -98,7 +104,7 @@ impl Store {
     ) -> Result<Vec<OutboxItem>, StorageError> {
         let rows = sqlx::query(
             "SELECT outbox.id, outbox.inbox_id, outbox.idempotency_key, outbox.channel, outbox.destination, \
-             outbox.payload, outbox.attempts, inbox.external_id FROM outbox LEFT JOIN inbox ON inbox.id = outbox.inbox_id \
+             outbox.payload, outbox.attempts, outbox.about, inbox.external_id FROM outbox LEFT JOIN inbox ON inbox.id = outbox.inbox_id \
              WHERE outbox.state = 'pending' AND outbox.channel = $3 AND outbox.next_attempt_ms <= $1 \
              ORDER BY outbox.id LIMIT $2",
         )
@@ -118,6 +124,7 @@ impl Store {
                     payload: row.try_get("payload")?,
                     attempts: row.try_get("attempts")?,
                     in_reply_to_external_id: row.try_get("external_id")?,
+                    about: row.try_get("about")?,
                 })
             })
             .collect()

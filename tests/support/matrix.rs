@@ -360,7 +360,8 @@ impl BotProcess {
             // Everyone also has a mail address made from their Matrix ID, so the mail tests can
             // show that one person is the same on both channels.
             group.push_str(&format!(
-                "\n[[people]]\nname = {}\nmatrix_ids = [{}]\nemails = [{}]\nroles = [{}]\n",
+                "\n[[people]]\nid = {}\nname = {}\nmatrix_ids = [{}]\nemails = [{}]\nroles = [{}]\n",
+                toml_string(&person_id_of(&person.user.user_id)),
                 toml_string(person.name),
                 toml_string(&person.user.user_id),
                 toml_string(&super::mail::email_of(&person.user.user_id)),
@@ -551,4 +552,23 @@ pub async fn bot_store(bot: &BotProcess) -> rapporteur::storage::Store {
     rapporteur::storage::Store::connect(&url, 1)
         .await
         .expect("open the bot's database")
+}
+
+/// A stable person ID for the group file, made from the Matrix ID's local part.
+pub fn person_id_of(user_id: &str) -> String {
+    user_id
+        .trim_start_matches('@')
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|character| {
+            if character.is_ascii_alphanumeric() || matches!(character, '.' | '-' | '_') {
+                character
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@ mod ping;
 mod roster;
 mod whoami;
 
-use super::engine::CommandContext;
+use super::engine::{CommandContext, Outcome};
 use super::reply::ReplyDocument;
 use super::tokenize::Token;
 
@@ -28,28 +28,44 @@ impl ArgumentProblem {
 pub struct Handler {
     /// The index, in the command file's `forms`, of the form these arguments match.
     pub choose_form: fn(&[Token]) -> Result<usize, ArgumentProblem>,
-    pub execute: fn(&CommandContext, usize, &[Token]) -> ReplyDocument,
+    pub execute: Execute,
+}
+
+/// A handler either only answers (the read-only commands) or acts on the group's state.
+#[derive(Clone, Copy)]
+pub enum Execute {
+    Answer(fn(&CommandContext, usize, &[Token]) -> ReplyDocument),
+    Act(fn(&CommandContext, usize, &[Token]) -> Outcome),
+}
+
+impl Handler {
+    pub fn execute(&self, context: &CommandContext, form: usize, arguments: &[Token]) -> Outcome {
+        match self.execute {
+            Execute::Answer(answer) => answer(context, form, arguments).into(),
+            Execute::Act(act) => act(context, form, arguments),
+        }
+    }
 }
 
 pub fn handler_for(name: &str) -> Option<Handler> {
     let handler = match name {
         "help" => Handler {
             choose_form: help::choose_form,
-            execute: help::execute,
+            execute: Execute::Answer(help::execute),
         },
         "ping" => Handler {
             choose_form: ping::choose_form,
-            execute: ping::execute,
+            execute: Execute::Answer(ping::execute),
         },
         "whoami" => Handler {
             choose_form: whoami::choose_form,
-            execute: whoami::execute,
+            execute: Execute::Answer(whoami::execute),
         },
         "roster" => Handler {
             choose_form: roster::choose_form,
-            execute: roster::execute,
+            execute: Execute::Answer(roster::execute),
         },
-        _ => return None,
+        _ => return crate::feedback::commands::handler_for(name),
     };
     Some(handler)
 }
@@ -73,7 +89,7 @@ fn none_or_one(arguments: &[Token], what: &str) -> Result<usize, ArgumentProblem
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::catalog::Catalog;
+    use crate::catalog::Catalog;
 
     #[test]
     fn every_documented_command_has_a_handler() {

@@ -5,10 +5,79 @@
 use super::catalog::{Catalog, CommandSpec};
 use super::commands::{self, ArgumentProblem};
 use super::directory::{Group, Person, SenderAddress};
-use super::effects::Effect;
+use super::effects::{Effect, Timer};
 use super::reply::{LineBuilder, ReplyDocument};
+use super::state::{Change, GroupState};
 use super::tokenize::{Token, tokenize};
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Where an input came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Matrix,
+    Mail,
+    /// The durable clock: a timer that fell due.
+    Clock,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Matrix, Channel::Mail, Channel::Clock];
+
+    /// The name stored with inbox and outbox rows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Matrix => "matrix",
+            Channel::Mail => "mail",
+            Channel::Clock => "clock",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Channel> {
+        Channel::ALL
+            .into_iter()
+            .find(|channel| channel.name() == name)
+    }
+}
+
+/// A message from a person, on a channel.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    pub sender: &'a SenderAddress,
+    pub body: &'a str,
+    pub channel: Channel,
+    /// The record (`R-3`) of the bot's message this one answers, when the channel knows it (a
+    /// mail reply to the bot's announcement of a request).
+    pub about: Option<&'a str>,
+    /// The message is a single bare word answering the bot (`ack`, `support`), not a command.
+    pub bare_word: bool,
+}
+
+impl<'a> Message<'a> {
+    /// A plain command message, without reply context.
+    pub fn new(sender: &'a SenderAddress, body: &'a str, channel: Channel) -> Message<'a> {
+        Message {
+            sender,
+            body,
+            channel,
+            about: None,
+            bare_word: false,
+        }
+    }
+}
+
+/// What the core decides on.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    Message(Message<'a>),
+    /// A timer that fell due at `due`; it may be handled later than that (the bot was down).
+    Timer {
+        key: &'a str,
+        due: Timestamp,
+        timer: &'a Timer,
+    },
+}
 
 /// What became of a message, for logs and storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +87,8 @@ pub enum Disposition {
     UnknownCommand,
     BadArguments,
     NotPermitted,
+    /// A timer that fell due was handled.
+    TimerFired,
 }
 
 impl Disposition {
@@ -28,6 +99,7 @@ impl Disposition {
             Disposition::UnknownCommand => "unknown_command",
             Disposition::BadArguments => "bad_arguments",
             Disposition::NotPermitted => "not_permitted",
+            Disposition::TimerFired => "timer_fired",
         }
     }
 }
@@ -36,30 +108,55 @@ impl Disposition {
 pub struct Decision {
     pub command: Option<String>,
     pub disposition: Disposition,
+    /// The changes to the group's state, to be committed with the input.
+    pub changes: Vec<Change>,
     pub effects: Vec<Effect>,
 }
 
 impl Decision {
-    fn not_a_command() -> Decision {
+    pub fn not_a_command() -> Decision {
         Decision {
             command: None,
             disposition: Disposition::NotACommand,
+            changes: Vec::new(),
             effects: Vec::new(),
         }
     }
 
     /// The reply document, if the decision answers the message.
     pub fn reply(&self) -> Option<&ReplyDocument> {
-        self.effects
-            .iter()
-            .map(|Effect::Reply { document }| document)
-            .next()
+        self.effects.iter().find_map(|effect| match effect {
+            Effect::Reply { document } => Some(document),
+            _ => None,
+        })
+    }
+}
+
+/// What a command handler produced: the answer to the sender, and any changes and further
+/// effects (announcements, timers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub reply: ReplyDocument,
+    pub changes: Vec<Change>,
+    pub effects: Vec<Effect>,
+}
+
+impl From<ReplyDocument> for Outcome {
+    fn from(reply: ReplyDocument) -> Outcome {
+        Outcome {
+            reply,
+            ..Outcome::default()
+        }
     }
 }
 
 /// Everything a command handler may look at.
 pub struct CommandContext<'a> {
     pub group: &'a Group,
+    pub state: &'a GroupState,
+    pub channel: Channel,
+    /// The record the message answers, if the channel knows it (see [`Message::about`]).
+    pub about: Option<&'a str>,
     pub sender: &'a SenderAddress,
     pub person: Option<&'a Person>,
     pub now: Timestamp,
@@ -99,13 +196,57 @@ impl Engine {
         &self.prefix
     }
 
+    /// Decides on one input against the group's current state.
     pub fn decide(
         &self,
+        state: &GroupState,
+        group: &Group,
+        input: &Input,
+        now: Timestamp,
+    ) -> Decision {
+        match input {
+            Input::Message(message) => self.decide_message(state, group, message, now),
+            Input::Timer { key, due, timer } => {
+                let (changes, effects) =
+                    crate::feedback::timers::on_timer(state, group, timer, *due, now, &self.prefix);
+                Decision {
+                    command: Some(format!("timer {key}")),
+                    disposition: Disposition::TimerFired,
+                    changes,
+                    effects,
+                }
+            }
+        }
+    }
+
+    /// A plain command message with no reply context, against the given state.
+    pub fn decide_command(
+        &self,
+        state: &GroupState,
         group: &Group,
         sender: &SenderAddress,
         body: &str,
         now: Timestamp,
     ) -> Decision {
+        let message = Message::new(sender, body, Channel::Matrix);
+        self.decide_message(state, group, &message, now)
+    }
+
+    pub fn decide_message(
+        &self,
+        state: &GroupState,
+        group: &Group,
+        message: &Message,
+        now: Timestamp,
+    ) -> Decision {
+        let sender = message.sender;
+        let translated;
+        let body = if message.bare_word {
+            translated = bare_word_command(message.body, message.about, &self.prefix);
+            translated.as_str()
+        } else {
+            message.body
+        };
         let Some(command_line) = command_line(body, &self.prefix) else {
             return Decision::not_a_command();
         };
@@ -121,6 +262,9 @@ impl Engine {
         let person = group.identify(sender);
         let context = CommandContext {
             group,
+            state,
+            channel: message.channel,
+            about: message.about,
             sender,
             person,
             now,
@@ -188,8 +332,31 @@ impl Engine {
                 ),
             );
         }
-        let document = (handler.execute)(&context, form_index, arguments);
-        reply_decision(Some(spec), Disposition::Executed, document)
+        let outcome = handler.execute(&context, form_index, arguments);
+        let mut effects = vec![Effect::Reply {
+            document: outcome.reply,
+        }];
+        effects.extend(outcome.effects);
+        Decision {
+            command: Some(spec.name.clone()),
+            disposition: Disposition::Executed,
+            changes: outcome.changes,
+            effects,
+        }
+    }
+}
+
+/// A single bare word answering one of the bot's messages, as a command: `ack` and the
+/// positions (`support`, `no-support`, ...) answer the request the bot's message was about;
+/// any other word is the command of that name (`roster`).
+pub fn bare_word_command(word: &str, about: Option<&str>, prefix: &str) -> String {
+    let word = word.trim().to_lowercase();
+    match about {
+        Some(about) if word == "ack" || word == "acknowledged" => format!("{prefix}ack {about}"),
+        Some(about) if crate::feedback::model::Position::from_name(&word).is_some() => {
+            format!("{prefix}respond {about} {word}")
+        }
+        _ => format!("{prefix}{word}"),
     }
 }
 
@@ -230,6 +397,7 @@ fn reply_decision(
     Decision {
         command: spec.map(|spec| spec.name.clone()),
         disposition,
+        changes: Vec::new(),
         effects: vec![Effect::Reply { document }],
     }
 }
@@ -323,7 +491,7 @@ pub fn describe_arguments(arguments: &[Token]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::directory::test_support::small_group;
+    use crate::directory::test_support::small_group;
 
     fn engine() -> Engine {
         Engine::new(Catalog::builtin().expect("valid catalog"), "!")
@@ -334,7 +502,8 @@ mod tests {
     }
 
     fn decide(sender: &str, body: &str) -> Decision {
-        engine().decide(
+        engine().decide_command(
+            &GroupState::default(),
             &small_group(),
             &SenderAddress::Matrix(sender.into()),
             body,
@@ -417,7 +586,8 @@ mod tests {
     #[test]
     fn another_prefix_is_used_in_replies() {
         let engine = Engine::new(Catalog::builtin().expect("valid"), "?");
-        let decision = engine.decide(
+        let decision = engine.decide_command(
+            &GroupState::default(),
             &small_group(),
             &SenderAddress::Matrix("@ana:example.org".into()),
             "?rooster",

@@ -1,8 +1,8 @@
 use super::ArgumentProblem;
-use crate::core::engine::{CommandContext, describe_arguments};
-use crate::core::reply::{LineBuilder, ReplyDocument};
-use crate::core::time_display::utc_and_local;
-use crate::core::tokenize::Token;
+use crate::engine::{CommandContext, describe_arguments};
+use crate::reply::{LineBuilder, ReplyDocument};
+use crate::time_display::utc_and_local;
+use crate::tokenize::Token;
 
 pub fn choose_form(arguments: &[Token]) -> Result<usize, ArgumentProblem> {
     if arguments.is_empty() {

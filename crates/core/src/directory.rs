@@ -72,10 +72,16 @@ pub struct Organization {
     pub name: String,
     pub seats: u32,
     pub contact: Option<String>,
+    /// The IDs of the members who may answer feedback requests for the organization when the
+    /// group's policy is [`Answering::Designated`]; empty means any of its members.
+    pub answerers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
+    /// The stable identifier from the group file (`ana.lima`). Stored records name people by
+    /// it, so a renamed person or a changed address keeps their history.
+    pub id: String,
     pub name: String,
     pub matrix_ids: Vec<String>,
     pub emails: Vec<String>,
@@ -133,6 +139,65 @@ pub struct Group {
     pub consensus_designations: Vec<String>,
     pub organizations: Vec<Organization>,
     pub people: Vec<Person>,
+    /// Where the group talks: its Matrix room (as configured: an ID or an alias) and the
+    /// address of its mailing list, if it has one.
+    pub room: Option<String>,
+    pub list_address: Option<String>,
+    /// Timeframes and reminder schedule of feedback requests.
+    pub feedback: FeedbackPolicy,
+}
+
+/// Who may answer a feedback request for an organization with several seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Answering {
+    /// Any appointed member of the organization.
+    #[default]
+    AnyMember,
+    /// Only the members the organization's `answerers` names (any member where it names none).
+    Designated,
+}
+
+/// Where a deadline given as a date without a time of day ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeadlineDayEnd {
+    /// At the end of that day in the group's time zone.
+    #[default]
+    GroupZone,
+    /// At the end of that day anywhere on Earth (UTC-12), as many ICANN deadlines are set.
+    AnywhereOnEarth,
+}
+
+/// The group file's `[feedback]` section: default timeframes (WS2 recommendation 7.2.2 asks
+/// for published ones) and when reminders go out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedbackPolicy {
+    pub acknowledge_within_days: u32,
+    pub respond_within_days: u32,
+    /// Reminders before each due date, in days before it (largest first).
+    pub reminder_days_before: Vec<u32>,
+    /// While an answer is overdue, a reminder every this many days (0: none).
+    pub overdue_reminder_every_days: u32,
+    /// No organization is reminded twice within this many hours, unless a chair forces it.
+    pub minimum_reminder_interval_hours: u32,
+    /// The chairs are told when an organization's response is this many days overdue (0: never).
+    pub escalate_after_days_overdue: u32,
+    pub deadline_day_end: DeadlineDayEnd,
+    pub answering: Answering,
+}
+
+impl Default for FeedbackPolicy {
+    fn default() -> Self {
+        FeedbackPolicy {
+            acknowledge_within_days: 7,
+            respond_within_days: 30,
+            reminder_days_before: vec![7, 3, 1],
+            overdue_reminder_every_days: 7,
+            minimum_reminder_interval_hours: 20,
+            escalate_after_days_overdue: 14,
+            deadline_day_end: DeadlineDayEnd::GroupZone,
+            answering: Answering::AnyMember,
+        }
+    }
 }
 
 impl Group {
@@ -188,10 +253,48 @@ impl Group {
             .iter()
             .filter(move |person| person.has_role(role))
     }
+
+    pub fn person_by_id(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|person| person.id == id)
+    }
+
+    /// The appointed members of an organization (those holding its seats).
+    pub fn members_of(&self, short_name: &str) -> impl Iterator<Item = &Person> {
+        self.people_of(short_name)
+            .filter(|person| person.has_role(Role::Member))
+    }
+
+    /// Whether this person may answer a feedback request for their organization: an appointed
+    /// member, and under a designated-answerer policy one the organization names (participants
+    /// and observers never answer for an organization).
+    pub fn may_answer_for(&self, person: &Person, organization: &Organization) -> bool {
+        let is_member = person.occupies_seat()
+            && person
+                .organization
+                .as_deref()
+                .is_some_and(|own| own.eq_ignore_ascii_case(&organization.short_name));
+        if !is_member {
+            return false;
+        }
+        match self.feedback.answering {
+            Answering::AnyMember => true,
+            Answering::Designated => {
+                organization.answerers.is_empty() || organization.answerers.contains(&person.id)
+            }
+        }
+    }
+
+    /// The chairs and co-chairs, in group-file order.
+    pub fn chairs(&self) -> impl Iterator<Item = &Person> {
+        self.people
+            .iter()
+            .filter(|person| person.has_role(Role::Chair) || person.has_role(Role::CoChair))
+    }
 }
 
-#[cfg(test)]
-pub(crate) mod test_support {
+/// Fixtures for unit tests of the core and of the crates that use it; not part of the API.
+#[doc(hidden)]
+pub mod test_support {
     use super::*;
 
     /// A small group for unit tests that do not need the example group files.
@@ -209,17 +312,20 @@ pub(crate) mod test_support {
                     short_name: "GNSO".into(),
                     name: "Generic Names Supporting Organization".into(),
                     seats: 2,
-                    contact: None,
+                    contact: Some("gnso-secretariat@example.org".into()),
+                    answerers: vec![],
                 },
                 Organization {
                     short_name: "ALAC".into(),
                     name: "At-Large Advisory Committee".into(),
                     seats: 1,
                     contact: None,
+                    answerers: vec![],
                 },
             ],
             people: vec![
                 Person {
+                    id: "ana.lima".into(),
                     name: "Ana Lima".into(),
                     matrix_ids: vec!["@ana:example.org".into()],
                     emails: vec!["Ana.Lima@example.org".into()],
@@ -227,13 +333,25 @@ pub(crate) mod test_support {
                     roles: vec![Role::Member, Role::Chair],
                 },
                 Person {
+                    id: "sam.staff".into(),
                     name: "Sam Staff".into(),
                     matrix_ids: vec!["@sam:example.org".into()],
                     emails: vec![],
                     organization: None,
                     roles: vec![Role::Staff],
                 },
+                Person {
+                    id: "bea.alac".into(),
+                    name: "Bea Alac".into(),
+                    matrix_ids: vec!["@bea:example.org".into()],
+                    emails: vec!["bea@example.org".into()],
+                    organization: Some("ALAC".into()),
+                    roles: vec![Role::Member],
+                },
             ],
+            room: Some("!room:example.org".into()),
+            list_address: Some("tg@lists.example.org".into()),
+            feedback: FeedbackPolicy::default(),
         }
     }
 }

@@ -2,11 +2,15 @@
 //! in, effects come out as data. Nothing in this module performs I/O or imports an async runtime,
 //! a database driver, a Matrix client or a mail library.
 
+pub mod audience;
 pub mod catalog;
 pub mod commands;
+pub mod dates;
 pub mod directory;
 pub mod effects;
 pub mod engine;
+pub mod feedback;
 pub mod reply;
+pub mod state;
 pub mod time_display;
 pub mod tokenize;

@@ -83,6 +83,19 @@ pub struct CommandExample {
     pub reply: String,
     /// The time the example runs at, RFC 3339; the test harness has a fixed default.
     pub now: Option<String>,
+    /// Commands run first, in order, so the example starts from a state (an open request, an
+    /// answer already given). Their replies are not checked here; their own examples do that.
+    #[serde(default)]
+    pub setup: Vec<ExampleStep>,
+}
+
+/// A command run before an example, by someone, at a time.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleStep {
+    pub sender: String,
+    pub input: String,
+    pub now: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -133,10 +146,29 @@ pub enum CatalogError {
 /// The command files compiled into the binary, in the order `!help` lists them. A test checks
 /// that this list and the `commands/` folder agree.
 pub const COMMAND_FILES: &[(&str, &str)] = &[
-    ("help.toml", include_str!("../../commands/help.toml")),
-    ("ping.toml", include_str!("../../commands/ping.toml")),
-    ("whoami.toml", include_str!("../../commands/whoami.toml")),
-    ("roster.toml", include_str!("../../commands/roster.toml")),
+    ("help.toml", include_str!("../../../commands/help.toml")),
+    ("ping.toml", include_str!("../../../commands/ping.toml")),
+    ("whoami.toml", include_str!("../../../commands/whoami.toml")),
+    ("roster.toml", include_str!("../../../commands/roster.toml")),
+    (
+        "request.toml",
+        include_str!("../../../commands/request.toml"),
+    ),
+    (
+        "requests.toml",
+        include_str!("../../../commands/requests.toml"),
+    ),
+    ("status.toml", include_str!("../../../commands/status.toml")),
+    ("ack.toml", include_str!("../../../commands/ack.toml")),
+    (
+        "respond.toml",
+        include_str!("../../../commands/respond.toml"),
+    ),
+    ("extend.toml", include_str!("../../../commands/extend.toml")),
+    ("grant.toml", include_str!("../../../commands/grant.toml")),
+    ("refuse.toml", include_str!("../../../commands/refuse.toml")),
+    ("remind.toml", include_str!("../../../commands/remind.toml")),
+    ("report.toml", include_str!("../../../commands/report.toml")),
 ];
 
 #[derive(Debug, Clone)]
@@ -231,7 +263,7 @@ mod tests {
 
     #[test]
     fn every_file_in_the_commands_folder_is_compiled_in() {
-        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("commands");
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../commands");
         let mut on_disk: Vec<String> = std::fs::read_dir(folder)
             .expect("commands/ exists")
             .map(|entry| {

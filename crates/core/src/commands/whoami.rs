@@ -1,8 +1,8 @@
 use super::{ArgumentProblem, none_or_one};
-use crate::core::directory::Person;
-use crate::core::engine::CommandContext;
-use crate::core::reply::{LineBuilder, ReplyDocument};
-use crate::core::tokenize::Token;
+use crate::directory::Person;
+use crate::engine::CommandContext;
+use crate::reply::{LineBuilder, ReplyDocument};
+use crate::tokenize::Token;
 
 pub fn choose_form(arguments: &[Token]) -> Result<usize, ArgumentProblem> {
     none_or_one(
@@ -68,7 +68,7 @@ fn unknown_sender(context: &CommandContext) -> ReplyDocument {
         group.short_name, context.sender
     )));
     let staff: Vec<&str> = group
-        .people_with_role(crate::core::directory::Role::Staff)
+        .people_with_role(crate::directory::Role::Staff)
         .map(|person| person.name.as_str())
         .collect();
     if !staff.is_empty() {

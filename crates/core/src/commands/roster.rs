@@ -1,8 +1,8 @@
 use super::{ArgumentProblem, none_or_one};
-use crate::core::directory::{Group, Organization, Person, Role};
-use crate::core::engine::CommandContext;
-use crate::core::reply::{LineBuilder, ReplyDocument};
-use crate::core::tokenize::Token;
+use crate::directory::{Group, Organization, Person, Role};
+use crate::engine::CommandContext;
+use crate::reply::{LineBuilder, ReplyDocument};
+use crate::tokenize::Token;
 
 pub fn choose_form(arguments: &[Token]) -> Result<usize, ArgumentProblem> {
     none_or_one(arguments, "organization")

@@ -1,8 +1,8 @@
 use super::{ArgumentProblem, none_or_one};
-use crate::core::catalog::CommandSpec;
-use crate::core::engine::{CommandContext, no_such_command_reply};
-use crate::core::reply::{LineBuilder, ReplyDocument};
-use crate::core::tokenize::Token;
+use crate::catalog::CommandSpec;
+use crate::engine::{CommandContext, no_such_command_reply};
+use crate::reply::{LineBuilder, ReplyDocument};
+use crate::tokenize::Token;
 
 pub fn choose_form(arguments: &[Token]) -> Result<usize, ArgumentProblem> {
     none_or_one(arguments, "command name")

@@ -1,0 +1,62 @@
+//! What the core asks the outside world to do. Adapters carry these out; the core never performs
+//! I/O itself. Each effect is stored in the outbox (or, for timers, the timer table) in the same
+//! transaction as the state change that produced it, so it is carried out once even across
+//! crashes.
+
+use super::reply::ReplyDocument;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// Answer the message being handled, on the channel it came from (in a Matrix room as a reply
+    /// to the event; by mail to its author, threaded).
+    Reply { document: ReplyDocument },
+    /// Tell an audience something: the room, the list, organizations, a person or the chairs.
+    /// `subject` is the mail subject (the group's tag is added by the mail adapter's caller);
+    /// `about` names the record it concerns (`R-3`), so that a reply to the mail inherits it.
+    Announce {
+        audience: Audience,
+        subject: String,
+        about: Option<String>,
+        document: ReplyDocument,
+    },
+    /// Deliver `timer` to the core at `at`. A timer with the same key is moved, not doubled.
+    Schedule {
+        key: String,
+        at: Timestamp,
+        timer: Timer,
+    },
+    /// Forget the timer with this key, if it has not fired yet.
+    Cancel { key: String },
+}
+
+/// Who an announcement is for. The core's group knows how to reach each (see
+/// [`crate::audience::deliveries`]); adapters only carry the deliveries out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "audience", content = "names", rename_all = "snake_case")]
+pub enum Audience {
+    /// The group's Matrix room, without mentioning anyone.
+    Room,
+    /// The group's mailing list.
+    List,
+    /// The members of these organizations: mentioned by user ID in the room (never `@room`),
+    /// and by mail at their addresses and the organization's contact address.
+    Organizations(Vec<String>),
+    /// One person, by person ID.
+    Person(String),
+    /// The chairs and co-chairs.
+    Chairs,
+}
+
+/// Something the core asked to be told about later, through the durable clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "timer", rename_all = "snake_case")]
+pub enum Timer {
+    /// Time to look at a request: remind the organizations whose reminder is due, tell the
+    /// chairs about long-overdue ones, and plan the next look.
+    RequestFollowUp { number: u32 },
+    /// The deadline of a continuation request: silence now counts as continuing.
+    ContinuationDeadline { number: u32 },
+}

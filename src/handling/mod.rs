@@ -1,0 +1,376 @@
+//! Turns recorded inputs into decisions and decisions into stored rows: the bridge between the
+//! pure core and storage. A batch of inbox items is decided in order, each against the group's
+//! state as the items before it left it, and committed in one transaction: every item is marked
+//! handled together with its state changes, outbox items and timers, so a crash either leaves an
+//! item pending (and it is decided again on restart, producing the same idempotency keys) or
+//! handled with everything it produced.
+
+mod mail_commands;
+mod outbox_items;
+
+pub use mail_commands::{decide_mail, decide_mail_in_context};
+pub use outbox_items::{
+    ReplyPayload, Routes, StoredEffects, delivery_key, idempotency_key, outbox_items_for,
+};
+
+use crate::core::directory::{Group, SenderAddress};
+use crate::core::effects::Timer;
+use crate::core::engine::{Channel, Decision, Engine, Input, Message};
+use crate::core::state::{Change, GroupState};
+use crate::mail::thread::MailConversation;
+use crate::storage::{Completion, InboxItem, OutboxItem, StorageError, Store};
+use jiff::Timestamp;
+use std::collections::HashMap;
+
+pub const MAIL_CHANNEL: &str = "mail";
+
+fn sender_address(item: &InboxItem) -> SenderAddress {
+    match item.channel.as_str() {
+        MAIL_CHANNEL => SenderAddress::Email(item.sender.clone()),
+        _ => SenderAddress::Matrix(item.sender.clone()),
+    }
+}
+
+/// One answer per day at most to a mail sender the group does not know: enough to tell a
+/// newcomer how to join, too little to be used to send mail to strangers.
+fn reply_limit_key(item: &InboxItem, group: &Group, now: Timestamp) -> Option<String> {
+    if item.channel != MAIL_CHANNEL || group.identify(&sender_address(item)).is_some() {
+        return None;
+    }
+    let day = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    Some(format!("mail-stranger:{}:{day}", item.sender))
+}
+
+/// Decides one recorded input against the group's state.
+pub fn decide_item(
+    engine: &Engine,
+    state: &GroupState,
+    group: &Group,
+    item: &InboxItem,
+    now: Timestamp,
+) -> Decision {
+    match Channel::from_name(&item.channel) {
+        Some(Channel::Mail) => {
+            let conversation: Option<MailConversation> =
+                serde_json::from_str(&item.conversation).ok();
+            let about = conversation
+                .as_ref()
+                .and_then(|conversation| conversation.answers_about.as_deref());
+            let bare_word = conversation
+                .as_ref()
+                .is_some_and(|conversation| conversation.bare_word);
+            decide_mail_in_context(
+                engine,
+                state,
+                group,
+                &sender_address(item),
+                &item.body,
+                about,
+                bare_word,
+                now,
+            )
+        }
+        Some(Channel::Clock) => match serde_json::from_str::<Timer>(&item.body) {
+            Ok(timer) => {
+                let due = Timestamp::from_millisecond(item.origin_ms).unwrap_or(now);
+                engine.decide(
+                    state,
+                    group,
+                    &Input::Timer {
+                        key: &item.conversation,
+                        due,
+                        timer: &timer,
+                    },
+                    now,
+                )
+            }
+            Err(error) => {
+                tracing::error!(%error, inbox_id = item.id, "a stored timer cannot be read; it is dropped");
+                Decision::not_a_command()
+            }
+        },
+        _ => {
+            let sender = sender_address(item);
+            engine.decide(
+                state,
+                group,
+                &Input::Message(Message::new(&sender, &item.body, Channel::Matrix)),
+                now,
+            )
+        }
+    }
+}
+
+/// Decides inputs against each group's state and stores what they produce. It holds the state
+/// of every group, rebuilt from the change log at start and moved on only by what was committed.
+pub struct Handler {
+    pub engine: Engine,
+    pub groups: HashMap<String, Group>,
+    pub routes: Routes,
+    states: HashMap<String, GroupState>,
+}
+
+impl Handler {
+    /// A handler with each group's state read from the store.
+    pub async fn load(
+        store: &Store,
+        engine: Engine,
+        groups: HashMap<String, Group>,
+        routes: Routes,
+    ) -> Result<Handler, StorageError> {
+        let mut handler = Handler {
+            engine,
+            groups,
+            routes,
+            states: HashMap::new(),
+        };
+        handler.reload(store).await?;
+        Ok(handler)
+    }
+
+    /// Rebuilds every group's state from the change log.
+    pub async fn reload(&mut self, store: &Store) -> Result<(), StorageError> {
+        let mut states: HashMap<String, GroupState> = HashMap::new();
+        for (group_id, text) in store.group_changes().await? {
+            match serde_json::from_str::<Change>(&text) {
+                Ok(change) => states.entry(group_id).or_default().apply(&change),
+                Err(error) => {
+                    tracing::error!(%error, group = %group_id, "a stored change cannot be read; it is skipped")
+                }
+            }
+        }
+        self.states = states;
+        Ok(())
+    }
+
+    /// The committed state of a group.
+    pub fn state(&self, group_id: &str) -> Option<&GroupState> {
+        self.states.get(group_id)
+    }
+
+    /// Handles several recorded inputs in one transaction. Returns the outbox items stored,
+    /// ready to deliver, in the order of the inputs, and whether any timer was scheduled.
+    pub async fn handle_items(
+        &mut self,
+        store: &Store,
+        items: &[InboxItem],
+        now: Timestamp,
+    ) -> Result<Handled, StorageError> {
+        let mut working: HashMap<String, GroupState> = HashMap::new();
+        let mut decided: Vec<Option<DecidedItem>> = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(group) = self.groups.get(&item.group_id) else {
+                decided.push(None);
+                continue;
+            };
+            let state = working
+                .entry(item.group_id.clone())
+                .or_insert_with(|| self.states.get(&item.group_id).cloned().unwrap_or_default());
+            let decision = decide_item(&self.engine, state, group, item, now);
+            for change in &decision.changes {
+                state.apply(change);
+            }
+            let stored = outbox_items_for(item, &decision, &self.engine, group, &self.routes);
+            decided.push(Some(DecidedItem {
+                changes: decision
+                    .changes
+                    .iter()
+                    .map(|change| serde_json::to_string(change).unwrap_or_default())
+                    .collect(),
+                reply_limit_key: reply_limit_key(item, group, now),
+                decision,
+                stored,
+            }));
+        }
+        let timers_changed = decided
+            .iter()
+            .flatten()
+            .any(|decided| !decided.stored.timers.is_empty());
+        let completions: Vec<Completion> = items
+            .iter()
+            .zip(&decided)
+            .map(|(item, decided)| match decided {
+                Some(decided) => Completion {
+                    inbox: item,
+                    disposition: decided.decision.disposition.name(),
+                    command: decided.decision.command.as_deref(),
+                    effects: decided.stored.outbox.clone(),
+                    reply_limit_key: decided.reply_limit_key.clone(),
+                    changes: decided.changes.clone(),
+                    timers: decided.stored.timers.clone(),
+                },
+                // The group was removed from the configuration since the input arrived; it is
+                // kept as handled without effects so it does not block the queue.
+                None => Completion {
+                    inbox: item,
+                    disposition: "unknown_group",
+                    command: None,
+                    effects: Vec::new(),
+                    reply_limit_key: None,
+                    changes: Vec::new(),
+                    timers: Vec::new(),
+                },
+            })
+            .collect();
+        let results = store
+            .complete_inbox_items(&completions, now.as_millisecond())
+            .await?;
+        let mut effects = Vec::new();
+        let mut all_committed = true;
+        for (completion, stored) in completions.iter().zip(results) {
+            match stored {
+                Some(stored) => {
+                    tracing::info!(
+                        inbox_id = completion.inbox.id,
+                        group = %completion.inbox.group_id,
+                        command = completion.command.unwrap_or("-"),
+                        disposition = completion.disposition,
+                        "handled"
+                    );
+                    effects.extend(stored);
+                }
+                None => all_committed = false,
+            }
+        }
+        if all_committed {
+            self.states.extend(working);
+        } else {
+            // Another process handled some of these inputs first: what it committed is the
+            // truth, so the state is read again rather than guessed.
+            self.reload(store).await?;
+        }
+        Ok(Handled {
+            effects,
+            timers_changed,
+        })
+    }
+
+    /// Handles every pending input, oldest first, a batch per transaction. Returns how many
+    /// effects were stored.
+    pub async fn handle_pending(&mut self, store: &Store) -> Result<usize, StorageError> {
+        let mut produced = 0;
+        loop {
+            let batch = store.pending_inbox(HANDLING_BATCH).await?;
+            if batch.is_empty() {
+                return Ok(produced);
+            }
+            produced += self
+                .handle_items(store, &batch, Timestamp::now())
+                .await?
+                .effects
+                .len();
+        }
+    }
+}
+
+/// One input's decision and the rows it becomes.
+struct DecidedItem {
+    decision: Decision,
+    stored: StoredEffects,
+    changes: Vec<String>,
+    reply_limit_key: Option<String>,
+}
+
+/// What a batch produced.
+#[derive(Debug, Default)]
+pub struct Handled {
+    pub effects: Vec<OutboxItem>,
+    /// A timer was scheduled, moved or cancelled: the clock should look again.
+    pub timers_changed: bool,
+}
+
+/// How many pending messages are handled per transaction.
+pub const HANDLING_BATCH: i64 = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::engine::Disposition;
+    use crate::mail::thread::MailPayload;
+
+    fn mail_item(body: &str) -> InboxItem {
+        let conversation = MailConversation {
+            author: "ana.lima@example.org".into(),
+            author_name: Some("Ana Lima".into()),
+            subject: "[CIP-CCG] !ping".into(),
+            message_id: Some("<q@example.org>".into()),
+            references: vec!["<q@example.org>".into()],
+            list_address: Some("cip-ccg@lists.example.org".into()),
+            answers: None,
+            answers_about: None,
+            bare_word: false,
+        };
+        InboxItem {
+            id: 1,
+            channel: MAIL_CHANNEL.into(),
+            external_id: "<q@example.org>".into(),
+            group_id: "cip-ccg".into(),
+            conversation: serde_json::to_string(&conversation).unwrap(),
+            sender: "ana.lima@example.org".into(),
+            body: body.into(),
+            origin_ms: 0,
+            received_ms: 0,
+        }
+    }
+
+    #[test]
+    fn mail_answers_go_to_the_list_only_when_the_command_file_says_so() {
+        use crate::core::catalog::{COMMAND_FILES, Catalog};
+        let files: Vec<(&str, String)> = COMMAND_FILES
+            .iter()
+            .map(|(name, text)| {
+                let text = if *name == "ping.toml" {
+                    text.replace("mail_reply_to = \"author\"", "mail_reply_to = \"list\"")
+                } else {
+                    text.to_string()
+                };
+                (*name, text)
+            })
+            .collect();
+        let catalog =
+            Catalog::from_files(files.iter().map(|(name, text)| (*name, text.as_str()))).unwrap();
+        let engine = Engine::new(catalog, "!");
+        let group = crate::core::directory::test_support::small_group();
+        let now: Timestamp = "2026-11-25T16:00:00Z".parse().unwrap();
+        let sender = SenderAddress::Email("ana.lima@example.org".into());
+        let cases = [
+            ("!ping", "cip-ccg@lists.example.org"),
+            // A mistake is the author's business, not the list's.
+            ("!ping now", "ana.lima@example.org"),
+            ("!whoami", "ana.lima@example.org"),
+        ];
+        for (body, destination) in cases {
+            let item = mail_item(body);
+            let decision = decide_mail(&engine, &GroupState::default(), &group, &sender, body, now);
+            let outbox =
+                outbox_items_for(&item, &decision, &engine, &group, &Routes::default()).outbox;
+            assert_eq!(outbox.len(), 1, "{body}");
+            assert_eq!(outbox[0].destination, destination, "{body}");
+            let payload: MailPayload = serde_json::from_str(&outbox[0].payload).unwrap();
+            assert_eq!(payload.subject, "Re: [CIP-CCG] !ping");
+            assert_eq!(payload.in_reply_to.as_deref(), Some("<q@example.org>"));
+        }
+    }
+
+    #[test]
+    fn several_commands_in_one_mail_get_one_answer() {
+        let engine = Engine::new(crate::core::catalog::Catalog::builtin().unwrap(), "!");
+        let group = crate::core::directory::test_support::small_group();
+        let now: Timestamp = "2026-11-25T16:00:00Z".parse().unwrap();
+        let sender = SenderAddress::Email("ana.lima@example.org".into());
+        let decision = decide_mail(
+            &engine,
+            &GroupState::default(),
+            &group,
+            &sender,
+            "!ping\n!nosuch",
+            now,
+        );
+        assert_eq!(decision.effects.len(), 1);
+        let text = decision.reply().unwrap().plain_text();
+        assert!(text.contains("!ping") && text.contains("pong"), "{text}");
+        assert!(text.contains("!nosuch"), "{text}");
+        assert_eq!(decision.disposition, Disposition::UnknownCommand);
+        assert_eq!(decision.command.as_deref(), Some("ping"));
+    }
+}

@@ -1,0 +1,235 @@
+//! A decision's effects as rows to store: outbox items for each channel and timer operations.
+//! Which people an announcement reaches is the core's rule (`core::audience`); this module only
+//! puts each delivery into the shape its channel's adapter reads.
+
+use super::mail_commands::mail_reply;
+use crate::core::audience::{Delivery, deliveries};
+use crate::core::directory::Group;
+use crate::core::effects::Effect;
+use crate::core::engine::{Channel, Decision, Engine};
+use crate::core::reply::ReplyDocument;
+use crate::mail::thread::MailPayload;
+use crate::storage::{InboxItem, NewOutboxItem, TimerOperation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// What the Matrix adapter needs to send a message: a reply to a command, or an announcement
+/// that mentions the people it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyPayload {
+    /// The event being answered; empty for an announcement.
+    pub in_reply_to: String,
+    /// The author of that message, who is the only person a reply mentions; empty for an
+    /// announcement.
+    pub mention: String,
+    /// The people an announcement mentions (`m.mentions`), never the whole room.
+    #[serde(default)]
+    pub mentions: Vec<String>,
+    pub plain: String,
+    pub html: String,
+}
+
+/// Where the adapters can reach each group: its room as resolved at start, and whether mail is
+/// configured at all (without it, mail deliveries are left out rather than queued forever).
+#[derive(Debug, Clone, Default)]
+pub struct Routes {
+    /// Group ID to the Matrix room ID the bot joined.
+    pub rooms: HashMap<String, String>,
+    pub mail_enabled: bool,
+}
+
+/// A stable key for the n-th effect of a message: the same message handled again after a crash
+/// yields the same key, which the outbox and the homeserver both deduplicate on.
+pub fn idempotency_key(channel: &str, external_id: &str, effect_index: usize) -> String {
+    hashed_key(&[
+        channel.as_bytes(),
+        external_id.as_bytes(),
+        &effect_index.to_le_bytes(),
+    ])
+}
+
+/// The key of one delivery of an announcement: distinct per effect and per recipient.
+pub fn delivery_key(
+    channel: &str,
+    external_id: &str,
+    effect_index: usize,
+    delivery_index: usize,
+) -> String {
+    hashed_key(&[
+        channel.as_bytes(),
+        external_id.as_bytes(),
+        &effect_index.to_le_bytes(),
+        b"delivery",
+        &delivery_index.to_le_bytes(),
+    ])
+}
+
+fn hashed_key(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for (index, part) in parts.iter().enumerate() {
+        if index > 0 {
+            hasher.update([0]);
+        }
+        hasher.update(part);
+    }
+    format!("rapporteur-{}", &hex::encode(hasher.finalize())[..32])
+}
+
+/// The rows a decision's effects become.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredEffects {
+    pub outbox: Vec<NewOutboxItem>,
+    pub timers: Vec<TimerOperation>,
+}
+
+pub fn outbox_items_for(
+    item: &InboxItem,
+    decision: &Decision,
+    engine: &Engine,
+    group: &Group,
+    routes: &Routes,
+) -> StoredEffects {
+    let mut stored = StoredEffects::default();
+    for (index, effect) in decision.effects.iter().enumerate() {
+        match effect {
+            Effect::Reply { document } => {
+                if let Some(reply) = reply_item(item, decision, engine, document, index) {
+                    stored.outbox.push(reply);
+                }
+            }
+            Effect::Announce {
+                audience,
+                subject,
+                about,
+                document,
+            } => {
+                let resolution = deliveries(group, audience);
+                for (delivery_index, delivery) in resolution.deliveries.iter().enumerate() {
+                    let key = delivery_key(&item.channel, &item.external_id, index, delivery_index);
+                    if let Some(outbox) =
+                        announcement_item(group, routes, delivery, key, subject, about, document)
+                    {
+                        stored.outbox.push(outbox);
+                    }
+                }
+            }
+            Effect::Schedule { key, at, timer } => stored.timers.push(TimerOperation::Schedule {
+                group_id: group.id.clone(),
+                key: key.clone(),
+                due_ms: at.as_millisecond(),
+                timer: serde_json::to_string(timer).unwrap_or_default(),
+            }),
+            Effect::Cancel { key } => stored.timers.push(TimerOperation::Cancel {
+                group_id: group.id.clone(),
+                key: key.clone(),
+            }),
+        }
+    }
+    stored
+}
+
+fn reply_item(
+    item: &InboxItem,
+    decision: &Decision,
+    engine: &Engine,
+    document: &ReplyDocument,
+    index: usize,
+) -> Option<NewOutboxItem> {
+    let idempotency_key = idempotency_key(&item.channel, &item.external_id, index);
+    let (destination, payload) = match Channel::from_name(&item.channel)? {
+        Channel::Mail => mail_reply(item, decision, engine, document),
+        Channel::Matrix => {
+            let payload = ReplyPayload {
+                in_reply_to: item.external_id.clone(),
+                mention: item.sender.clone(),
+                mentions: Vec::new(),
+                plain: document.plain_text(),
+                html: document.html(),
+            };
+            (
+                item.conversation.clone(),
+                serde_json::to_string(&payload).unwrap_or_default(),
+            )
+        }
+        // The clock has nobody to answer.
+        Channel::Clock => return None,
+    };
+    Some(NewOutboxItem {
+        idempotency_key,
+        channel: item.channel.clone(),
+        destination,
+        payload,
+        about: None,
+    })
+}
+
+fn announcement_item(
+    group: &Group,
+    routes: &Routes,
+    delivery: &Delivery,
+    idempotency_key: String,
+    subject: &str,
+    about: &Option<String>,
+    document: &ReplyDocument,
+) -> Option<NewOutboxItem> {
+    match delivery {
+        Delivery::RoomMessage { mentions } => {
+            let room = routes.rooms.get(&group.id)?;
+            let payload = ReplyPayload {
+                in_reply_to: String::new(),
+                mention: String::new(),
+                mentions: mentions.clone(),
+                plain: document.plain_text(),
+                html: document.html(),
+            };
+            Some(NewOutboxItem {
+                idempotency_key,
+                channel: Channel::Matrix.name().to_string(),
+                destination: room.clone(),
+                payload: serde_json::to_string(&payload).unwrap_or_default(),
+                about: about.clone(),
+            })
+        }
+        Delivery::Mail { to } => {
+            if !routes.mail_enabled {
+                return None;
+            }
+            let payload = MailPayload {
+                to: to.clone(),
+                to_name: None,
+                subject: subject.to_string(),
+                in_reply_to: None,
+                references: Vec::new(),
+                auto_submitted: "auto-generated".to_string(),
+                plain: document.plain_text(),
+                html: document.html(),
+            };
+            Some(NewOutboxItem {
+                idempotency_key,
+                channel: Channel::Mail.name().to_string(),
+                destination: to.clone(),
+                payload: serde_json::to_string(&payload).unwrap_or_default(),
+                about: about.clone(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_stable_and_distinct() {
+        let first = idempotency_key("matrix", "$event:localhost", 0);
+        assert_eq!(first, idempotency_key("matrix", "$event:localhost", 0));
+        assert_ne!(first, idempotency_key("matrix", "$event:localhost", 1));
+        assert_ne!(first, idempotency_key("mail", "$event:localhost", 0));
+        assert!(first.len() < 64, "transaction IDs stay short");
+        let delivery = delivery_key("matrix", "$event:localhost", 0, 0);
+        assert_ne!(delivery, first);
+        assert_ne!(delivery, delivery_key("matrix", "$event:localhost", 0, 1));
+        assert_ne!(delivery, delivery_key("matrix", "$event:localhost", 1, 0));
+    }
+}
