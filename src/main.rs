@@ -27,6 +27,9 @@ enum Command {
     Run,
     /// Validate the configuration and every group file; print each problem at file:line:column.
     CheckConfig,
+    /// Ask the running bot to read its group files again (it is sent SIGHUP). The files are
+    /// checked first: with problems, they are printed and the bot is left as it is.
+    Reload,
     /// Apply the database migrations and exit.
     Migrate,
     /// Read one mail (RFC 5322) from standard input and record it, for an MTA pipe or a list
@@ -135,6 +138,7 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
+        Command::Reload => reload_command(&arguments),
         Command::IngestMail | Command::Quarantine { .. } => mail_command(&arguments),
         Command::Export { .. } => export_command(&arguments),
         Command::Migrate | Command::Run => {
@@ -158,7 +162,9 @@ fn main() -> ExitCode {
                     println!("migrations applied");
                     Ok(())
                 } else {
-                    rapporteur::runtime::run(settings).await.context("run")?;
+                    rapporteur::runtime::run(settings, Some(arguments.config.clone()))
+                        .await
+                        .context("run")?;
                     Ok(())
                 }
             });
@@ -169,6 +175,68 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `reload`: checks the configuration as `check-config` does, then sends SIGHUP to the bot whose
+/// process ID is in the data folder. The bot checks the files again itself and keeps its running
+/// configuration if they have problems, so a file changed in between does no harm.
+fn reload_command(arguments: &Arguments) -> ExitCode {
+    let settings = match load(arguments) {
+        Ok(settings) => settings,
+        Err(_) => {
+            eprintln!("rapporteur: the running bot was not asked to reload.");
+            return ExitCode::from(2);
+        }
+    };
+    let pid_path = rapporteur::runtime::pid_file(&settings);
+    let pid = match std::fs::read_to_string(&pid_path) {
+        Ok(text) => match text.trim().parse::<u32>() {
+            Ok(pid) => pid,
+            Err(_) => {
+                eprintln!(
+                    "rapporteur: {} does not hold a process ID",
+                    pid_path.display()
+                );
+                return ExitCode::FAILURE;
+            }
+        },
+        Err(_) => {
+            eprintln!(
+                "rapporteur: no running bot found ({} is missing); start it with `rapporteur run`",
+                pid_path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    // A bot killed without cleaning up leaves its pid file; the number may since belong to
+    // another program, which SIGHUP would end. Only a process running rapporteur is signalled.
+    let command_line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if !String::from_utf8_lossy(&command_line).contains("rapporteur") {
+        eprintln!(
+            "rapporteur: no running bot found (process {pid} from {} is not rapporteur); start it with `rapporteur run`",
+            pid_path.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    match std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+    {
+        Ok(status) if status.success() => {
+            println!(
+                "asked the bot (pid {pid}) to reload {}; its log says whether the files were taken",
+                arguments.config.display()
+            );
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!(
+                "rapporteur: cannot signal process {pid} (from {}); is the bot running?",
+                pid_path.display()
+            );
+            ExitCode::FAILURE
         }
     }
 }

@@ -68,6 +68,7 @@ async fn handler_loop(
     mut fresh_messages: mpsc::UnboundedReceiver<InboxItem>,
     dispatchers: Vec<DispatcherHandle>,
     clock: Arc<Notify>,
+    mut reloaded_groups: watch::Receiver<HashMap<String, Group>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let hand_over = |effect: OutboxItem| {
@@ -79,6 +80,9 @@ async fn handler_loop(
         }
     };
     let mut next_scan = tokio::time::Instant::now();
+    // Without a reload task (no configuration path), the channel closes at once and is not
+    // looked at again.
+    let mut reload_open = true;
     loop {
         if *shutdown.borrow() {
             return;
@@ -116,7 +120,74 @@ async fn handler_loop(
                 // Mail piped in by `rapporteur ingest-mail` (another process) is found here.
                 next_scan = tokio::time::Instant::now() + Duration::from_secs(2);
             }
+            changed = reloaded_groups.changed(), if reload_open => {
+                reload_open = changed.is_ok();
+                if changed.is_ok() {
+                    // Between two batches: every input is decided under one version of the
+                    // group files, and the next batch under the new one.
+                    handler.groups = reloaded_groups.borrow_and_update().clone();
+                    tracing::info!(groups = handler.groups.len(), "group files reloaded");
+                }
+            }
             _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Where the running bot writes its process ID, for `rapporteur reload`.
+pub fn pid_file(settings: &Settings) -> std::path::PathBuf {
+    settings.data_dir.join("rapporteur.pid")
+}
+
+/// Reads the configuration again on SIGHUP. A configuration with problems is reported in the
+/// log, problem by problem, and the running one is kept; a valid one replaces the groups the
+/// handler decides with. Rooms and channels are resolved at start, so a new room or a changed
+/// mail server still needs a restart (the log says so).
+#[cfg(unix)]
+async fn reload_on_hangup(
+    config_path: std::path::PathBuf,
+    running: Settings,
+    groups: watch::Sender<HashMap<String, Group>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; reload by restarting");
+        return;
+    };
+    loop {
+        tokio::select! {
+            received = hangups.recv() => {
+                if received.is_none() {
+                    return;
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+        tracing::info!(config = %config_path.display(), "SIGHUP: reading the configuration again");
+        match crate::config::load_settings(&config_path, &crate::config::process_environment) {
+            Ok(settings) => {
+                let rooms_changed = settings
+                    .groups
+                    .iter()
+                    .map(|group| (&group.id, &group.room))
+                    .ne(running.groups.iter().map(|group| (&group.id, &group.room)));
+                if rooms_changed {
+                    tracing::warn!(
+                        "groups or rooms were added, removed or moved: restart the bot to join or leave rooms"
+                    );
+                }
+                let _ = groups.send(groups_by_id(&settings));
+            }
+            Err(problems) => {
+                for problem in &problems {
+                    tracing::error!(%problem, "configuration not reloaded");
+                }
+                tracing::error!(
+                    problems = problems.len(),
+                    "the configuration has problems; the running one is kept"
+                );
+            }
         }
     }
 }
@@ -231,7 +302,12 @@ async fn stop_signal() {
     }
 }
 
-pub async fn run(settings: Settings) -> Result<(), RunError> {
+/// Runs the bot until SIGTERM or Ctrl-C. With the configuration's path, SIGHUP reads it again
+/// (see [`reload_on_hangup`]).
+pub async fn run(
+    settings: Settings,
+    config_path: Option<std::path::PathBuf>,
+) -> Result<(), RunError> {
     let store = open_store(&settings).await?;
     let engine = engine_for(&settings)?;
     let groups = groups_by_id(&settings);
@@ -292,6 +368,22 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         }
         tracing::info!(address = %mail.address, imap = mail.imap.is_some(), "mail channel ready");
     }
+    let (groups_sender, reloaded_groups) = watch::channel(groups_by_id(&settings));
+    #[cfg(unix)]
+    if let Some(path) = config_path {
+        tasks.push(tokio::spawn(reload_on_hangup(
+            path,
+            settings.clone(),
+            groups_sender,
+            shutdown.clone(),
+        )));
+    }
+    #[cfg(not(unix))]
+    drop((config_path, groups_sender));
+    let pid_path = pid_file(&settings);
+    if let Err(error) = std::fs::write(&pid_path, std::process::id().to_string()) {
+        tracing::warn!(path = %pid_path.display(), %error, "cannot write the pid file; `rapporteur reload` will not find the bot");
+    }
     let clock = Arc::new(Notify::new());
     tasks.push(tokio::spawn(clock_loop(
         store.clone(),
@@ -305,6 +397,7 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
         message_receiver,
         dispatchers,
         clock,
+        reloaded_groups,
         shutdown.clone(),
     )));
     let sync_loop = SyncLoop::new(client, store.clone(), rooms, message_sender, latency);
@@ -332,5 +425,6 @@ pub async fn run(settings: Settings) -> Result<(), RunError> {
     })
     .await;
     store.close().await;
+    let _ = std::fs::remove_file(&pid_path);
     outcome
 }
