@@ -3,9 +3,7 @@
 //! the homeserver or the mail server delays replies but never drops them. There is one
 //! dispatcher per channel, so a fan-out of a thousand mails never holds up a reply in the room.
 
-use crate::latency::LatencyProbe;
-use crate::mail::outgoing::MailSender;
-use crate::matrix::deliver_reply;
+use crate::delivery::ChannelDelivery;
 use crate::storage::{OutboxItem, Store};
 use futures_util::StreamExt;
 use std::collections::{HashSet, VecDeque};
@@ -18,39 +16,14 @@ use tokio::sync::{Notify, mpsc, watch};
 const PERMANENT_ERROR_ATTEMPTS: i64 = 5;
 const LONGEST_RETRY_DELAY_MS: i64 = 300_000;
 
-/// The adapter that carries out one channel's effects.
-pub enum ChannelAdapter {
-    Matrix(matrix_sdk::Client),
-    Mail(Arc<MailSender>),
-}
-
-impl ChannelAdapter {
-    pub fn channel(&self) -> &'static str {
-        match self {
-            ChannelAdapter::Matrix(_) => "matrix",
-            ChannelAdapter::Mail(_) => crate::handling::MAIL_CHANNEL,
-        }
-    }
-
-    /// How many deliveries may run at once: one for Matrix, whose replies keep their order in
-    /// the room; the SMTP pool size for mail.
-    fn concurrency(&self) -> usize {
-        match self {
-            ChannelAdapter::Matrix(_) => 1,
-            ChannelAdapter::Mail(sender) => sender.concurrency.max(1),
-        }
-    }
-}
-
-pub struct Dispatcher {
+pub struct Dispatcher<A: ChannelDelivery> {
     pub store: Store,
-    pub adapter: ChannelAdapter,
+    pub adapter: A,
     /// Effects just stored by the handler, handed over in memory so a reply does not wait for
     /// a database scan. The scan of due items remains the durable path.
     pub fresh_items: mpsc::UnboundedReceiver<OutboxItem>,
     /// Wakes the dispatcher to scan the outbox.
     pub outbox_ready: Arc<Notify>,
-    pub latency: LatencyProbe,
 }
 
 /// The IDs of recently delivered items, so an item that reaches the dispatcher both in memory
@@ -90,7 +63,7 @@ fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-impl Dispatcher {
+impl<A: ChannelDelivery> Dispatcher<A> {
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let mut delivered = RecentlyDelivered::default();
         loop {
@@ -98,7 +71,11 @@ impl Dispatcher {
                 return;
             }
             let wait = match self.deliver_due(&mut delivered).await {
-                Ok(()) => match self.store.next_outbox_due(self.adapter.channel()).await {
+                Ok(()) => match self
+                    .store
+                    .next_outbox_due(self.adapter.channel().name())
+                    .await
+                {
                     // Another process (`ingest-mail`, an operator's command) may add items
                     // without waking this one: look again at least every two seconds.
                     Ok(Some(due)) => Duration::from_millis((due - now_ms()).clamp(0, 2_000) as u64),
@@ -151,7 +128,7 @@ impl Dispatcher {
         loop {
             let due = self
                 .store
-                .due_outbox(self.adapter.channel(), now_ms(), 100)
+                .due_outbox(self.adapter.channel().name(), now_ms(), 100)
                 .await?;
             if due.is_empty() {
                 return Ok(());
@@ -195,24 +172,13 @@ impl Dispatcher {
 
     /// Returns whether the item left the queue.
     async fn deliver(&self, item: &OutboxItem) -> Result<bool, crate::storage::StorageError> {
-        let result = match (&self.adapter, item.channel.as_str()) {
-            (ChannelAdapter::Matrix(client), "matrix") => {
-                if let Some(item_inbox) = &item.in_reply_to_external_id {
-                    self.latency.observe_send_start(item_inbox);
-                }
-                deliver_reply(client, item).await
-            }
-            (ChannelAdapter::Mail(sender), crate::handling::MAIL_CHANNEL) => sender
-                .deliver(item)
-                .await
-                .map_err(|error| crate::matrix::DeliveryError {
-                    transient: error.transient,
-                    message: error.message,
-                }),
-            (_, other) => Err(crate::matrix::DeliveryError {
-                transient: false,
-                message: format!("no adapter for channel {other}"),
-            }),
+        let result = if item.channel == self.adapter.channel().name() {
+            self.adapter.deliver(item).await
+        } else {
+            Err(crate::delivery::DeliveryError::permanent(format!(
+                "no adapter for channel {}",
+                item.channel
+            )))
         };
         match result {
             Ok(remote_id) => {

@@ -4,6 +4,7 @@
 pub mod config;
 /// The pure core lives in its own crate (`crates/core`); this name keeps `crate::core::…` paths.
 pub use rapporteur_core as core;
+pub mod delivery;
 pub mod dispatcher;
 pub mod handling;
 pub mod latency;

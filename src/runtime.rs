@@ -11,7 +11,8 @@ use crate::config::Settings;
 use crate::core::catalog::{Catalog, CatalogError};
 use crate::core::directory::Group;
 use crate::core::engine::Engine;
-use crate::dispatcher::{ChannelAdapter, Dispatcher};
+use crate::delivery::ChannelDelivery;
+use crate::dispatcher::Dispatcher;
 use crate::handling::{HANDLING_BATCH, Handler, Routes};
 use crate::latency::LatencyProbe;
 use crate::mail::imap::ImapReader;
@@ -251,22 +252,20 @@ struct DispatcherHandle {
 }
 
 /// Starts the dispatcher of one channel.
-fn spawn_dispatcher(
+fn spawn_dispatcher<A: ChannelDelivery>(
     store: &Store,
-    adapter: ChannelAdapter,
-    latency: &LatencyProbe,
+    adapter: A,
     shutdown: &watch::Receiver<bool>,
 ) -> (DispatcherHandle, tokio::task::JoinHandle<()>) {
     let (effect_sender, effect_receiver) = mpsc::unbounded_channel();
     let outbox_ready = Arc::new(Notify::new());
-    let channel = adapter.channel();
+    let channel = adapter.channel().name();
     let task = tokio::spawn(
         Dispatcher {
             store: store.clone(),
             adapter,
             fresh_items: effect_receiver,
             outbox_ready: outbox_ready.clone(),
-            latency: latency.clone(),
         }
         .run(shutdown.clone()),
     );
@@ -341,20 +340,17 @@ pub async fn run(
     let mut dispatchers = Vec::new();
     let (handle, task) = spawn_dispatcher(
         &store,
-        ChannelAdapter::Matrix(client.clone()),
-        &latency,
+        crate::matrix::MatrixDelivery {
+            client: client.clone(),
+            latency: latency.clone(),
+        },
         &shutdown,
     );
     dispatchers.push(handle);
     tasks.push(task);
     if let Some(mail) = &settings.mail {
         let sender = MailSender::new(mail).map_err(|error| RunError::Mail(error.to_string()))?;
-        let (handle, task) = spawn_dispatcher(
-            &store,
-            ChannelAdapter::Mail(Arc::new(sender)),
-            &latency,
-            &shutdown,
-        );
+        let (handle, task) = spawn_dispatcher(&store, Arc::new(sender), &shutdown);
         dispatchers.push(handle);
         tasks.push(task);
         if let Some(imap) = &mail.imap {

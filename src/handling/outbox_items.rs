@@ -9,26 +9,10 @@ use crate::core::effects::Effect;
 use crate::core::engine::{Channel, Decision, Engine};
 use crate::core::reply::ReplyDocument;
 use crate::mail::thread::MailPayload;
+pub use crate::matrix::ReplyPayload;
 use crate::storage::{InboxItem, NewOutboxItem, TimerOperation};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-
-/// What the Matrix adapter needs to send a message: a reply to a command, or an announcement
-/// that mentions the people it is for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReplyPayload {
-    /// The event being answered; empty for an announcement.
-    pub in_reply_to: String,
-    /// The author of that message, who is the only person a reply mentions; empty for an
-    /// announcement.
-    pub mention: String,
-    /// The people an announcement mentions (`m.mentions`), never the whole room.
-    #[serde(default)]
-    pub mentions: Vec<String>,
-    pub plain: String,
-    pub html: String,
-}
 
 /// Where the adapters can reach each group: its room as resolved at start, and whether mail is
 /// configured at all (without it, mail deliveries are left out rather than queued forever).

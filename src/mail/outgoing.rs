@@ -12,26 +12,27 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
-/// Why a mail could not be sent, and whether trying again later may help.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct MailDeliveryError {
-    pub transient: bool,
-    pub message: String,
-}
-
-impl MailDeliveryError {
-    fn permanent(message: impl Into<String>) -> Self {
-        Self {
-            transient: false,
-            message: message.into(),
-        }
-    }
-}
+/// Why a mail could not be sent: the error every channel's delivery uses.
+pub use crate::delivery::DeliveryError as MailDeliveryError;
 
 enum Transport {
     Smtp(SmtpPool),
     Folder(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl crate::delivery::ChannelDelivery for std::sync::Arc<MailSender> {
+    fn channel(&self) -> crate::core::engine::Channel {
+        crate::core::engine::Channel::Mail
+    }
+
+    /// Up to the SMTP pool's size at once: mail has no order to keep.
+    fn concurrency(&self) -> usize {
+        self.concurrency.max(1)
+    }
+
+    async fn deliver(&self, item: &OutboxItem) -> Result<String, MailDeliveryError> {
+        MailSender::deliver(self, item).await
+    }
 }
 
 /// Sends the bot's mail. Cheap to share: the SMTP transport keeps a pool of connections.

@@ -9,7 +9,7 @@ mod session;
 mod sync;
 
 pub use rooms::{RoomDirectory, resolve_rooms};
-pub use send::{DeliveryError, deliver_reply};
+pub use send::{MatrixDelivery, ReplyPayload, deliver_reply};
 pub use session::connect;
 pub use sync::{SYNC_TOKEN_KEY, SyncLoop};
 

@@ -2,7 +2,8 @@
 //! ID, so a send repeated after a crash (before the outbox row was marked sent) is recognised by
 //! the homeserver as the same message.
 
-use crate::handling::ReplyPayload;
+use crate::delivery::{ChannelDelivery, DeliveryError};
+use crate::latency::LatencyProbe;
 use crate::storage::OutboxItem;
 use matrix_sdk::Client;
 use matrix_sdk::ruma::events::Mentions;
@@ -10,20 +11,45 @@ use matrix_sdk::ruma::events::relation::Reply;
 use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
 use matrix_sdk::ruma::{EventId, OwnedTransactionId, OwnedUserId, RoomId};
 
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct DeliveryError {
-    /// Worth retrying: the homeserver was unreachable, overloaded or rate-limiting.
-    pub transient: bool,
-    pub message: String,
+use serde::{Deserialize, Serialize};
+
+/// What the Matrix adapter needs to send a message: a reply to a command, or an announcement
+/// that mentions the people it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyPayload {
+    /// The event being answered; empty for an announcement.
+    pub in_reply_to: String,
+    /// The author of that message, who is the only person a reply mentions; empty for an
+    /// announcement.
+    pub mention: String,
+    /// The people an announcement mentions (`m.mentions`), never the whole room.
+    #[serde(default)]
+    pub mentions: Vec<String>,
+    pub plain: String,
+    pub html: String,
 }
 
-impl DeliveryError {
-    fn permanent(message: impl Into<String>) -> Self {
-        Self {
-            transient: false,
-            message: message.into(),
+/// The Matrix channel's delivery: one message at a time, so replies keep their order in the
+/// room; the latency probe learns when each reply's send began.
+pub struct MatrixDelivery {
+    pub client: Client,
+    pub latency: LatencyProbe,
+}
+
+impl ChannelDelivery for MatrixDelivery {
+    fn channel(&self) -> crate::core::engine::Channel {
+        crate::core::engine::Channel::Matrix
+    }
+
+    fn concurrency(&self) -> usize {
+        1
+    }
+
+    async fn deliver(&self, item: &OutboxItem) -> Result<String, DeliveryError> {
+        if let Some(answered) = &item.in_reply_to_external_id {
+            self.latency.observe_send_start(answered);
         }
+        deliver_reply(&self.client, item).await
     }
 }
 
