@@ -1,12 +1,12 @@
-//! Commands that arrive by mail: a mail may carry several (one per line of its authored text),
-//! each decided against the state the lines before it left, and the answers go out as one reply,
-//! threaded, to the author or, when the command's file says so, to the list.
+//! Answers to commands that arrive by mail: threaded, to the author or, when the command's file
+//! says so, to the list. How a mail's several commands are decided is the core's rule
+//! (`core::several`).
 
 use crate::core::catalog::MailReplyTo;
 use crate::core::directory::{Group, SenderAddress};
-use crate::core::effects::Effect;
 use crate::core::engine::{Channel, Decision, Disposition, Engine, Message};
-use crate::core::reply::{LineBuilder, ReplyDocument};
+use crate::core::reply::ReplyDocument;
+use crate::core::several::decide_lines;
 use crate::core::state::GroupState;
 use crate::mail::thread::{MailConversation, MailPayload, reply_subject};
 use crate::storage::InboxItem;
@@ -57,88 +57,6 @@ pub fn decide_mail(
     body: &str,
     now: Timestamp,
 ) -> Decision {
-    decide_mail_in_context(engine, state, group, sender, body, None, false, now)
-}
-
-/// The commands of a mail, each line decided against the state the lines before it left; the
-/// answers are put together into one reply, each under the command it answers. A bare word
-/// (`ack`) is read in the context of the bot's mail it answers (`about`).
-#[allow(clippy::too_many_arguments)]
-pub fn decide_mail_in_context(
-    engine: &Engine,
-    state: &GroupState,
-    group: &Group,
-    sender: &SenderAddress,
-    body: &str,
-    about: Option<&str>,
-    bare_word: bool,
-    now: Timestamp,
-) -> Decision {
-    let lines: Vec<&str> = body
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect();
-    let mut working: Option<GroupState> = None;
-    let mut decisions: Vec<(&str, Decision)> = Vec::with_capacity(lines.len());
-    for line in &lines {
-        let message = Message {
-            sender,
-            body: line,
-            channel: Channel::Mail,
-            about,
-            bare_word,
-        };
-        let decision =
-            engine.decide_message(working.as_ref().unwrap_or(state), group, &message, now);
-        if !decision.changes.is_empty() && lines.len() > 1 {
-            let next = working.get_or_insert_with(|| state.clone());
-            for change in &decision.changes {
-                next.apply(change);
-            }
-        }
-        decisions.push((line, decision));
-    }
-    if decisions.len() <= 1 {
-        return decisions
-            .pop()
-            .map(|(_, decision)| decision)
-            .unwrap_or_else(Decision::not_a_command);
-    }
-    let mut combined = ReplyDocument::new();
-    let mut changes = Vec::new();
-    let mut other_effects = Vec::new();
-    for (line, decision) in &decisions {
-        if let Some(reply) = decision.reply() {
-            combined.push_line(LineBuilder::new().strong("> ").code(*line));
-            combined.blocks.extend(reply.blocks.iter().cloned());
-        }
-        changes.extend(decision.changes.iter().cloned());
-        other_effects.extend(
-            decision
-                .effects
-                .iter()
-                .filter(|effect| !matches!(effect, Effect::Reply { .. }))
-                .cloned(),
-        );
-    }
-    let commands: Vec<&str> = decisions
-        .iter()
-        .filter_map(|(_, decision)| decision.command.as_deref())
-        .collect();
-    let mut effects = Vec::new();
-    if !combined.blocks.is_empty() {
-        effects.push(Effect::Reply { document: combined });
-    }
-    effects.extend(other_effects);
-    Decision {
-        command: (!commands.is_empty()).then(|| commands.join(",")),
-        disposition: decisions
-            .iter()
-            .map(|(_, decision)| decision.disposition)
-            .find(|disposition| *disposition != Disposition::Executed)
-            .unwrap_or(Disposition::Executed),
-        changes,
-        effects,
-    }
+    let message = Message::new(sender, body, Channel::Mail);
+    decide_lines(engine, state, group, &message, now)
 }

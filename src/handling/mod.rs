@@ -8,7 +8,7 @@
 mod mail_commands;
 mod outbox_items;
 
-pub use mail_commands::{decide_mail, decide_mail_in_context};
+pub use mail_commands::decide_mail;
 pub use outbox_items::{
     ReplyPayload, Routes, StoredEffects, delivery_key, idempotency_key, outbox_items_for,
 };
@@ -16,6 +16,7 @@ pub use outbox_items::{
 use crate::core::directory::{Group, SenderAddress};
 use crate::core::effects::Timer;
 use crate::core::engine::{Channel, Decision, Engine, Input, Message};
+use crate::core::several::{decide_lines, stranger_reply_limit};
 use crate::core::state::{Change, GroupState};
 use crate::mail::thread::MailConversation;
 use crate::storage::{Completion, InboxItem, OutboxItem, StorageError, Store};
@@ -29,16 +30,6 @@ fn sender_address(item: &InboxItem) -> SenderAddress {
         MAIL_CHANNEL => SenderAddress::Email(item.sender.clone()),
         _ => SenderAddress::Matrix(item.sender.clone()),
     }
-}
-
-/// One answer per day at most to a mail sender the group does not know: enough to tell a
-/// newcomer how to join, too little to be used to send mail to strangers.
-fn reply_limit_key(item: &InboxItem, group: &Group, now: Timestamp) -> Option<String> {
-    if item.channel != MAIL_CHANNEL || group.identify(&sender_address(item)).is_some() {
-        return None;
-    }
-    let day = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    Some(format!("mail-stranger:{}:{day}", item.sender))
 }
 
 /// Decides one recorded input against the group's state.
@@ -59,16 +50,15 @@ pub fn decide_item(
             let bare_word = conversation
                 .as_ref()
                 .is_some_and(|conversation| conversation.bare_word);
-            decide_mail_in_context(
-                engine,
-                state,
-                group,
-                &sender_address(item),
-                &item.body,
+            let sender = sender_address(item);
+            let message = Message {
+                sender: &sender,
+                body: &item.body,
+                channel: Channel::Mail,
                 about,
                 bare_word,
-                now,
-            )
+            };
+            decide_lines(engine, state, group, &message, now)
         }
         Some(Channel::Clock) => match serde_json::from_str::<Timer>(&item.body) {
             Ok(timer) => {
@@ -177,7 +167,13 @@ impl Handler {
                     .iter()
                     .map(|change| serde_json::to_string(change).unwrap_or_default())
                     .collect(),
-                reply_limit_key: reply_limit_key(item, group, now),
+                reply_limit_key: (item.channel == MAIL_CHANNEL)
+                    .then(|| {
+                        let sender = sender_address(item);
+                        let message = Message::new(&sender, &item.body, Channel::Mail);
+                        stranger_reply_limit(group, &message, now)
+                    })
+                    .flatten(),
                 decision,
                 stored,
             }));

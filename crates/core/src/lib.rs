@@ -11,6 +11,7 @@ pub mod effects;
 pub mod engine;
 pub mod feedback;
 pub mod reply;
+pub mod several;
 pub mod state;
 pub mod time_display;
 pub mod tokenize;

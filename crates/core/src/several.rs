@@ -1,0 +1,204 @@
+//! A message with several commands (a mail, one command per line): each line is decided
+//! against the state the lines before it left, the answers are put together into one reply,
+//! each under the command it answers, and at most [`COMMANDS_PER_MESSAGE`] are read, so a pasted
+//! list cannot set off a flood. Also the rule that limits answers to senders the group does not
+//! know. Pure rules: the mail adapter only splits the authored text into lines.
+
+use crate::directory::Group;
+use crate::effects::Effect;
+use crate::engine::{Channel, Decision, Disposition, Engine, Message};
+use crate::reply::{LineBuilder, ReplyDocument};
+use crate::state::GroupState;
+use jiff::Timestamp;
+
+/// The most commands read from one message.
+pub const COMMANDS_PER_MESSAGE: usize = 10;
+
+/// Decides every non-empty line of the message as a command. With one line, this is the
+/// engine's decision itself; with several, the replies are combined, every other effect and
+/// change is kept in order, and the disposition is the first that is not "executed" (the one
+/// that needs the sender's attention).
+pub fn decide_lines(
+    engine: &Engine,
+    state: &GroupState,
+    group: &Group,
+    message: &Message,
+    now: Timestamp,
+) -> Decision {
+    let all_lines: Vec<&str> = message
+        .body
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let lines = &all_lines[..all_lines.len().min(COMMANDS_PER_MESSAGE)];
+    let mut working: Option<GroupState> = None;
+    let mut decisions: Vec<(&str, Decision)> = Vec::with_capacity(lines.len());
+    for line in lines {
+        let line_message = Message {
+            body: line,
+            ..*message
+        };
+        let decision =
+            engine.decide_message(working.as_ref().unwrap_or(state), group, &line_message, now);
+        if !decision.changes.is_empty() && lines.len() > 1 {
+            let next = working.get_or_insert_with(|| state.clone());
+            for change in &decision.changes {
+                next.apply(change);
+            }
+        }
+        decisions.push((line, decision));
+    }
+    if decisions.len() <= 1 {
+        return decisions
+            .pop()
+            .map(|(_, decision)| decision)
+            .unwrap_or_else(Decision::not_a_command);
+    }
+    let mut combined = ReplyDocument::new();
+    let mut changes = Vec::new();
+    let mut other_effects = Vec::new();
+    for (line, decision) in &decisions {
+        if let Some(reply) = decision.reply() {
+            combined.push_line(LineBuilder::new().strong("> ").code(*line));
+            combined.blocks.extend(reply.blocks.iter().cloned());
+        }
+        changes.extend(decision.changes.iter().cloned());
+        other_effects.extend(
+            decision
+                .effects
+                .iter()
+                .filter(|effect| !matches!(effect, Effect::Reply { .. }))
+                .cloned(),
+        );
+    }
+    if all_lines.len() > lines.len() {
+        combined.push_line(LineBuilder::new().text(format!(
+            "Only the first {COMMANDS_PER_MESSAGE} commands of a message are read; send the other {} again.",
+            all_lines.len() - lines.len()
+        )));
+    }
+    let commands: Vec<&str> = decisions
+        .iter()
+        .filter_map(|(_, decision)| decision.command.as_deref())
+        .collect();
+    let mut effects = Vec::new();
+    if !combined.blocks.is_empty() {
+        effects.push(Effect::Reply { document: combined });
+    }
+    effects.extend(other_effects);
+    Decision {
+        command: (!commands.is_empty()).then(|| commands.join(",")),
+        disposition: decisions
+            .iter()
+            .map(|(_, decision)| decision.disposition)
+            .find(|disposition| *disposition != Disposition::Executed)
+            .unwrap_or(Disposition::Executed),
+        changes,
+        effects,
+    }
+}
+
+/// The key under which an answer to this sender is limited to one a day, or `None` for no
+/// limit: a mail sender the group does not know gets at most one answer a day, enough to tell
+/// a newcomer how to join and too little to use the bot to send mail to strangers. (In the room
+/// the homeserver already knows who is there.)
+pub fn stranger_reply_limit(group: &Group, message: &Message, now: Timestamp) -> Option<String> {
+    if message.channel != Channel::Mail || group.identify(message.sender).is_some() {
+        return None;
+    }
+    let day = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    Some(format!("mail-stranger:{}:{day}", message.sender))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::directory::SenderAddress;
+    use crate::directory::test_support::small_group;
+
+    fn engine() -> Engine {
+        Engine::new(Catalog::builtin().expect("valid"), "!")
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().expect("RFC 3339")
+    }
+
+    #[test]
+    fn several_commands_get_one_answer_and_see_each_other() {
+        let sender = SenderAddress::Email("sam@example.org".into());
+        let group = {
+            let mut group = small_group();
+            group.people[1].emails = vec!["sam@example.org".into()];
+            group
+        };
+        let body = "!request open \"Budget\"\n!status R-1\n!nosuch";
+        let message = Message::new(&sender, body, Channel::Mail);
+        let decision = decide_lines(
+            &engine(),
+            &GroupState::default(),
+            &group,
+            &message,
+            at("2026-11-25T16:00:00Z"),
+        );
+        let text = decision.reply().expect("one reply").plain_text();
+        assert!(text.contains("Opened R-1"), "{text}");
+        assert!(
+            text.contains("R-1 \"Budget\", opened"),
+            "the status sees the request: {text}"
+        );
+        assert!(text.contains("There is no command `!nosuch`"), "{text}");
+        assert_eq!(decision.disposition, Disposition::UnknownCommand);
+        assert_eq!(decision.changes.len(), 1);
+        assert_eq!(
+            decision
+                .effects
+                .iter()
+                .filter(|effect| matches!(effect, Effect::Reply { .. }))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn only_the_first_commands_of_a_message_are_read() {
+        let sender = SenderAddress::Email("ana.lima@example.org".into());
+        let body = vec!["!ping"; COMMANDS_PER_MESSAGE + 3].join("\n");
+        let message = Message::new(&sender, &body, Channel::Mail);
+        let decision = decide_lines(
+            &engine(),
+            &GroupState::default(),
+            &small_group(),
+            &message,
+            at("2026-11-25T16:00:00Z"),
+        );
+        let text = decision.reply().expect("reply").plain_text();
+        assert_eq!(text.matches("pong").count(), COMMANDS_PER_MESSAGE);
+        assert!(text.contains("send the other 3 again"), "{text}");
+    }
+
+    #[test]
+    fn only_unknown_mail_senders_are_limited() {
+        let group = small_group();
+        let now = at("2026-11-25T16:00:00Z");
+        let stranger = SenderAddress::Email("who@example.net".into());
+        let member = SenderAddress::Email("ana.lima@example.org".into());
+        let in_room = SenderAddress::Matrix("@who:example.net".into());
+        let cases = [
+            (
+                Message::new(&stranger, "!ping", Channel::Mail),
+                Some("mail-stranger:who@example.net:2026-11-25"),
+            ),
+            (Message::new(&member, "!ping", Channel::Mail), None),
+            (Message::new(&in_room, "!ping", Channel::Matrix), None),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(
+                stranger_reply_limit(&group, &message, now).as_deref(),
+                expected
+            );
+        }
+    }
+}
