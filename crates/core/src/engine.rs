@@ -325,11 +325,7 @@ impl Engine {
             return reply_decision(
                 Some(spec),
                 Disposition::NotPermitted,
-                refusal_reply(
-                    &context,
-                    &context.with_prefix(&form.syntax),
-                    &form.who_may_use_text(),
-                ),
+                refusal_reply(&context, form),
             );
         }
         let outcome = handler.execute(&context, form_index, arguments);
@@ -430,16 +426,33 @@ fn usage_reply(
     document
 }
 
-fn refusal_reply(context: &CommandContext, syntax: &str, who_may: &str) -> ReplyDocument {
+/// "Only chairs or co-chairs of G may use `!x`." with the names of those who may, so the sender
+/// knows whom to ask, and who the bot takes the sender for.
+fn refusal_reply(context: &CommandContext, form: &super::catalog::CommandForm) -> ReplyDocument {
     let mut document = ReplyDocument::new();
     document.push_line(
         LineBuilder::new()
             .text("Only ")
-            .text(who_may)
+            .text(form.who_may_use_text())
             .text(format!(" of {} may use ", context.group.short_name))
-            .code(syntax)
+            .code(context.with_prefix(&form.syntax))
             .text("."),
     );
+    let who_may: Vec<String> = context
+        .group
+        .people
+        .iter()
+        .filter(|person| form.admits(Some(person)))
+        .map(|person| format!("{} ({})", person.name, person.roles_text()))
+        .collect();
+    const NAMED_AT_MOST: usize = 8;
+    if !who_may.is_empty() && who_may.len() <= NAMED_AT_MOST {
+        document.push_line(LineBuilder::new().text(format!(
+            "In {} that is {}.",
+            context.group.short_name,
+            who_may.join(", ")
+        )));
+    }
     let you_are = match context.person {
         Some(person) => format!(
             "You are {}, {}.",

@@ -413,8 +413,9 @@ fn the_history_keeps_replaced_answers_and_extensions() {
     assert_eq!(request.respond_by_for(alac), at("2027-01-10T22:59:59Z"));
     assert_eq!(
         request.history.len(),
-        6,
-        "opened, ack, 2 responses, extension asked and granted"
+        7,
+        "opened; GNSO's acknowledgement and 2 responses; ALAC's acknowledgement (implied by \
+         asking for more time), extension asked and granted"
     );
     // The state rebuilt from the changes is the same state.
     let changes = request.history.clone();
