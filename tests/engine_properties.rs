@@ -1,23 +1,59 @@
 //! Properties of the core over arbitrary input: it never panics, and whatever the user wrote, the
-//! HTML of a reply contains only the markup the bot itself produces.
+//! HTML of a reply or an announcement contains only the markup the bot itself produces. The
+//! state-changing commands run against a group with an open request, so their deeper paths
+//! (answers, extensions, reminders, closing) are reached, not only their usage errors.
 
 use proptest::prelude::*;
 use rapporteur::config::load_group_file;
 use rapporteur::core::catalog::Catalog;
 use rapporteur::core::directory::{Group, SenderAddress};
+use rapporteur::core::effects::Effect;
 use rapporteur::core::engine::Engine;
+use rapporteur::core::state::GroupState;
 use std::sync::OnceLock;
 
-fn fixtures() -> &'static (Engine, Group) {
-    static FIXTURES: OnceLock<(Engine, Group)> = OnceLock::new();
+fn fixtures() -> &'static (Engine, Group, GroupState) {
+    static FIXTURES: OnceLock<(Engine, Group, GroupState)> = OnceLock::new();
     FIXTURES.get_or_init(|| {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/groups/cip-ccg.toml");
         let group = load_group_file(&path, "cip-ccg", "UTC").expect("example group");
-        (
-            Engine::new(Catalog::builtin().expect("catalog"), "!"),
-            group,
-        )
+        let engine = Engine::new(Catalog::builtin().expect("catalog"), "!");
+        // R-1 open to everyone, with one answer and one extension asked; R-2 closed.
+        let mut state = GroupState::default();
+        for (sender, body) in [
+            (
+                "@ana.lima:localhost",
+                "!request open \"<b>Budget</b>\" ack 2026-12-01 due 2026-12-20",
+            ),
+            (
+                "@kwame.mensah:localhost",
+                "!respond R-1 support-with-comments <script>x</script>",
+            ),
+            (
+                "@rahul.deshpande:localhost",
+                "!extend R-1 2027-01-10 <i>council</i>",
+            ),
+            ("@ana.lima:localhost", "!request open \"Other\" to GNSO"),
+            ("@ana.lima:localhost", "!request close R-2 force"),
+        ] {
+            let decision = engine.decide_command(
+                &state,
+                &group,
+                &SenderAddress::Matrix(sender.to_string()),
+                body,
+                "2026-11-25T10:00:00Z".parse().expect("time"),
+            );
+            assert!(
+                !decision.changes.is_empty(),
+                "setup {body:?}: {:?}",
+                decision.reply()
+            );
+            for change in &decision.changes {
+                state.apply(change);
+            }
+        }
+        (engine, group, state)
     })
 }
 
@@ -44,9 +80,45 @@ fn without_own_tags(html: &str) -> String {
 
 fn command_like() -> impl Strategy<Value = String> {
     let names = prop::sample::select(vec![
-        "help", "ping", "whoami", "roster", "HELP", "Roster", "rooster", "w",
+        "help", "ping", "whoami", "roster", "HELP", "Roster", "rooster", "w", "request",
+        "requests", "status", "ack", "respond", "extend", "grant", "refuse", "remind", "report",
     ]);
-    (names, prop::collection::vec(any::<String>(), 0..4))
+    // Words the commands look for, mixed with anything at all.
+    let word = prop_oneof![
+        prop::sample::select(vec![
+            "open",
+            "close",
+            "continuation",
+            "force",
+            "all",
+            "R-1",
+            "r-2",
+            "R-99",
+            "#1",
+            "to",
+            "ack",
+            "due",
+            "doc",
+            "GNSO",
+            "ALAC,GAC",
+            "support",
+            "no-support",
+            "withdraw",
+            "2026-12-24",
+            "2026-03-29 02:30",
+            "in 3 weeks",
+            "friday",
+            "+2w",
+            "https://x.org/a",
+            "response-times",
+            "\"",
+            "<b>",
+            "&amp;",
+        ])
+        .prop_map(str::to_string),
+        any::<String>(),
+    ];
+    (names, prop::collection::vec(word, 0..6))
         .prop_map(|(name, arguments)| format!("!{name} {}", arguments.join(" ")))
 }
 
@@ -55,11 +127,11 @@ proptest! {
 
     #[test]
     fn any_message_gets_a_safe_answer_or_none(body in prop_oneof![any::<String>(), command_like()],
-                                              sender in prop_oneof![Just("@ana.lima:localhost".to_string()), Just("@kwame.mensah:localhost".to_string()), any::<String>()]) {
-        let (engine, group) = fixtures();
+                                              sender in prop_oneof![Just("@ana.lima:localhost".to_string()), Just("@kwame.mensah:localhost".to_string()), Just("@rahul.deshpande:localhost".to_string()), Just("@nadia.haddad:localhost".to_string()), any::<String>()]) {
+        let (engine, group, state) = fixtures();
         let now = "2026-11-25T16:00:00Z".parse().expect("time");
         let decision = engine.decide_command(
-            &rapporteur::core::state::GroupState::default(),
+            state,
             group,
             &SenderAddress::Matrix(sender),
             &body,
@@ -70,6 +142,18 @@ proptest! {
             let leftover = without_own_tags(&html);
             prop_assert!(!leftover.contains('<') && !leftover.contains('>'), "markup leaked: {html}");
             prop_assert!(!reply.plain_text().is_empty());
+        }
+        for effect in &decision.effects {
+            if let Effect::Announce { document, .. } = effect {
+                let html = document.html();
+                let leftover = without_own_tags(&html);
+                prop_assert!(!leftover.contains('<') && !leftover.contains('>'), "markup leaked in an announcement: {html}");
+            }
+        }
+        // Whatever changes a command makes can be applied to the state.
+        let mut after = state.clone();
+        for change in &decision.changes {
+            after.apply(change);
         }
     }
 }
