@@ -4,6 +4,7 @@
 //! `rapporteur ingest-mail` and `rapporteur quarantine retry`.
 
 use super::examine::{ExaminedMail, MailRules, Outcome, examine_mail};
+use super::group_choice::{self, GroupQuestion, Unclear};
 use super::thread::MailConversation;
 use crate::config::{MailSettings, Settings};
 use crate::handling::MAIL_CHANNEL;
@@ -14,16 +15,42 @@ use crate::storage::{InboxItem, NewInboxItem, NewQuarantinedMail, StorageError, 
 pub struct MailIngest {
     pub rules: MailRules,
     pub groups: Vec<MailGroup>,
+    /// The bot's own address (`mail.address`, lower case): its `+group` sub-addresses name a
+    /// group, and the answer to a mail whose group is unclear shows them.
+    pub bot_address: String,
 }
 
 /// A group that takes mail, with the addresses that identify its list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailGroup {
     pub group_id: String,
+    /// The group's short name (`CIP-CCG`): a `[CIP-CCG]` subject tag or a `+cip-ccg`
+    /// sub-address names the group by it as well as by its id.
+    pub short_name: String,
     pub list_address: Option<String>,
     pub list_id: Option<String>,
     /// Addresses of the group's people, to route mail sent straight to the bot.
     pub member_addresses: Vec<String>,
+}
+
+impl MailGroup {
+    fn knows(&self, author: &str) -> bool {
+        !author.is_empty()
+            && self
+                .member_addresses
+                .iter()
+                .any(|address| address == author)
+    }
+}
+
+/// Where a mail goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route<'a> {
+    Group(&'a MailGroup),
+    /// The author must name the group; a member of some group is told how.
+    Unclear(GroupQuestion<'a>),
+    /// No group is for it: a stranger's mail that names no group.
+    NoGroup,
 }
 
 /// What became of one received mail.
@@ -45,6 +72,7 @@ impl MailIngest {
             .iter()
             .map(|group| MailGroup {
                 group_id: group.id.clone(),
+                short_name: group.group.short_name.clone(),
                 list_address: group.mailing_list.clone(),
                 list_id: group.list_id.clone(),
                 member_addresses: group
@@ -67,12 +95,26 @@ impl MailIngest {
                 trusted_authserv_id: mail.trusted_authserv_id.clone(),
             },
             groups,
+            bot_address: mail.address.trim().to_lowercase(),
         }
     }
 
-    /// The group a mail belongs to: by List-Id, by the list address it was sent to, the only
-    /// group that takes mail, or the only group that knows its author.
-    pub fn group_for(&self, examined: &ExaminedMail) -> Option<&MailGroup> {
+    /// The group a mail belongs to, among the groups that take mail, by the first rule that
+    /// decides:
+    ///
+    /// 1. its List-Id, then a list address among its recipients: the mail came through a list,
+    ///    or was copied to one, and every copy of it must go to the same group;
+    /// 2. a `+group` sub-address of the bot's address among its recipients, which the author
+    ///    chose on purpose, so one that names no group is asked about rather than passed over;
+    /// 3. a `[GROUP]` subject tag that names a group; other bracketed words are not choices,
+    ///    since gateways and ticket systems add their own (`[EXTERNAL]`);
+    /// 4. the only group that takes mail, then the only group that knows the author.
+    ///
+    /// An explicit choice (2, 3) comes before rule 4 so that a member of one group who names
+    /// another is not recorded, unasked, in the group they did not name. What remains unclear
+    /// (several groups named, a name that is no group, a member of several groups) is a
+    /// question for the author; a stranger's mail that names no group goes nowhere.
+    pub fn group_for(&self, examined: &ExaminedMail) -> Route<'_> {
         let taking_mail: Vec<&MailGroup> = self
             .groups
             .iter()
@@ -83,7 +125,7 @@ impl MailIngest {
                 .iter()
                 .find(|group| group.list_id.as_ref() == Some(list_id))
         {
-            return Some(group);
+            return Route::Group(group);
         }
         if let Some(group) = taking_mail.iter().find(|group| {
             group
@@ -91,25 +133,70 @@ impl MailIngest {
                 .as_ref()
                 .is_some_and(|list| examined.recipients.contains(list))
         }) {
-            return Some(group);
-        }
-        if let [only] = taking_mail.as_slice() {
-            return Some(only);
+            return Route::Group(group);
         }
         let author = examined.author.as_deref().unwrap_or_default();
-        let knowing: Vec<&&MailGroup> = taking_mail
+        let member_of: Vec<&MailGroup> = taking_mail
             .iter()
-            .filter(|group| {
-                group
-                    .member_addresses
-                    .iter()
-                    .any(|address| address == author)
-            })
+            .copied()
+            .filter(|group| group.knows(author))
             .collect();
-        match knowing.as_slice() {
-            [only] => Some(only),
-            _ => None,
+        let named = |tag: &str| {
+            taking_mail
+                .iter()
+                .copied()
+                .find(|group| group_choice::names_group(tag, group))
+        };
+        let address_tags = group_choice::address_tags(&examined.recipients, &self.bot_address);
+        if !address_tags.is_empty() {
+            let mut chosen: Vec<&MailGroup> = Vec::new();
+            for tag in address_tags {
+                match named(&tag) {
+                    Some(group) => push_once(&mut chosen, group),
+                    None => {
+                        return ask(Unclear::UnknownChoice(tag), taking_mail.clone(), &member_of);
+                    }
+                }
+            }
+            return match chosen.as_slice() {
+                [only] => Route::Group(only),
+                _ => ask(Unclear::SeveralChoices, chosen, &member_of),
+            };
         }
+        let mut chosen: Vec<&MailGroup> = Vec::new();
+        for group in group_choice::subject_tags(&examined.subject)
+            .iter()
+            .filter_map(|tag| named(tag))
+        {
+            push_once(&mut chosen, group);
+        }
+        match chosen.as_slice() {
+            [only] => return Route::Group(only),
+            [_, _, ..] => return ask(Unclear::SeveralChoices, chosen, &member_of),
+            [] => {}
+        }
+        if let [only] = taking_mail.as_slice() {
+            return Route::Group(only);
+        }
+        match member_of.as_slice() {
+            [] => Route::NoGroup,
+            [only] => Route::Group(only),
+            several => ask(Unclear::SeveralGroups, several.to_vec(), several),
+        }
+    }
+}
+
+fn ask<'a>(why: Unclear, options: Vec<&'a MailGroup>, member_of: &[&'a MailGroup]) -> Route<'a> {
+    Route::Unclear(GroupQuestion {
+        why,
+        options,
+        member_of: member_of.to_vec(),
+    })
+}
+
+fn push_once<'a>(groups: &mut Vec<&'a MailGroup>, group: &'a MailGroup) {
+    if !groups.iter().any(|known| known.group_id == group.group_id) {
+        groups.push(group);
     }
 }
 
@@ -152,22 +239,71 @@ pub async fn ingest_mail(
         }
         Outcome::Accepted => {}
     }
-    let Some(group) = ingest.group_for(&examined) else {
-        let id = store
-            .quarantine_mail(quarantine("no-group"), position, now_ms)
-            .await?;
-        tracing::warn!(quarantine_id = id, external_id = %examined.external_id, "mail for no configured group quarantined");
-        return Ok(IngestOutcome::Quarantined {
-            id,
-            reason: "no-group",
-        });
-    };
     // A bare word answers the bot only if the bot really sent the mail it refers to: anyone can
     // write a Message-ID on the bot's domain into In-Reply-To.
     let context = if examined.answers_to.is_empty() {
         None
     } else {
         store.sent_mail_answered(&examined.answers_to).await?
+    };
+    // A reply to the bot's own mail belongs to the group that mail was for (an `ack` to a
+    // request of one group, from a member of two); only then do the other rules apply.
+    let thread_group = context
+        .as_ref()
+        .and_then(|answered| answered.group_id.as_deref())
+        .and_then(|group_id| {
+            ingest
+                .groups
+                .iter()
+                .find(|group| group.group_id == group_id)
+        });
+    let route = match thread_group {
+        Some(group) => Route::Group(group),
+        None => ingest.group_for(&examined),
+    };
+    let group = match route {
+        Route::Group(group) => group,
+        Route::NoGroup => {
+            let id = store
+                .quarantine_mail(quarantine("no-group"), position, now_ms)
+                .await?;
+            tracing::warn!(quarantine_id = id, external_id = %examined.external_id, "mail for no configured group quarantined");
+            return Ok(IngestOutcome::Quarantined {
+                id,
+                reason: "no-group",
+            });
+        }
+        Route::Unclear(question) => {
+            // The answer is stored before the mail is kept aside with the reader's position: a
+            // crash in between leaves the position behind, the mail is read again, and the
+            // answer's key (derived from the mail's external ID) keeps it from going out twice.
+            // The other order could lose the answer.
+            let answer = group_choice::choice_reply(&examined, &question, &ingest.bot_address);
+            let answered = match &answer {
+                Some(answer) => !store
+                    .enqueue(std::slice::from_ref(answer), now_ms)
+                    .await?
+                    .is_empty(),
+                None => false,
+            };
+            // The mail stays held as `no-group`: nothing in it was done, and the author, if
+            // told, sends it again naming the group.
+            let id = store
+                .quarantine_mail(quarantine("no-group"), position, now_ms)
+                .await?;
+            tracing::warn!(
+                quarantine_id = id,
+                external_id = %examined.external_id,
+                why = question.why.name(),
+                asked = answer.is_some(),
+                newly_asked = answered,
+                "mail whose group is unclear quarantined"
+            );
+            return Ok(IngestOutcome::Quarantined {
+                id,
+                reason: "no-group",
+            });
+        }
     };
     let mut body = examined.commands.join("\n");
     // A bare word is kept as it is; the core reads it in the context of the mail it answers

@@ -4,6 +4,7 @@
 
 pub mod authored;
 pub mod examine;
+pub mod group_choice;
 pub mod html_text;
 pub mod imap;
 pub mod ingest;

@@ -137,16 +137,19 @@ impl Store {
                 .split('@')
                 .next()
                 .unwrap_or_default();
-            let row: Option<(Option<String>,)> = sqlx::query_as(
-                "SELECT about FROM outbox WHERE idempotency_key = $1 AND channel = 'mail'",
+            let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+                "SELECT outbox.about, inbox.group_id FROM outbox \
+                 LEFT JOIN inbox ON inbox.id = outbox.inbox_id \
+                 WHERE outbox.idempotency_key = $1 AND outbox.channel = 'mail'",
             )
             .bind(key)
             .fetch_optional(&self.pool)
             .await?;
-            if let Some((about,)) = row {
+            if let Some((about, group_id)) = row {
                 return Ok(Some(AnsweredMail {
                     message_id: message_id.clone(),
                     about,
+                    group_id,
                 }));
             }
         }
@@ -160,4 +163,6 @@ pub struct AnsweredMail {
     pub message_id: String,
     /// The record that mail was about (`R-3`), if any.
     pub about: Option<String>,
+    /// The group whose input produced that mail: a reply to it belongs to the same group.
+    pub group_id: Option<String>,
 }
