@@ -23,7 +23,7 @@ use crate::storage::{Completion, InboxItem, OutboxItem, StorageError, Store};
 use jiff::Timestamp;
 use std::collections::HashMap;
 
-pub const MAIL_CHANNEL: &str = "mail";
+pub use crate::mail::MAIL_CHANNEL;
 
 fn sender_address(item: &InboxItem) -> SenderAddress {
     match item.channel.as_str() {

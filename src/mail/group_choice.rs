@@ -7,11 +7,11 @@
 //! Pure: recipients, subjects and groups in, tags and an outbox item out, so the rules and the
 //! wording are tested without a mailbox or a database.
 
+use super::MAIL_CHANNEL;
 use super::examine::{ExaminedMail, one_line};
 use super::ingest::MailGroup;
 use super::thread::{MailPayload, reply_subject};
 use crate::core::reply::{LineBuilder, ReplyDocument};
-use crate::handling::MAIL_CHANNEL;
 use crate::storage::NewOutboxItem;
 use sha2::{Digest, Sha256};
 

@@ -3,11 +3,11 @@
 //! transaction (with the IMAP position, when it came over IMAP). Shared by the IMAP reader,
 //! `rapporteur ingest-mail` and `rapporteur quarantine retry`.
 
+use super::MAIL_CHANNEL;
 use super::examine::{ExaminedMail, MailRules, Outcome, examine_mail};
 use super::group_choice::{self, GroupQuestion, Unclear};
 use super::thread::MailConversation;
 use crate::config::{MailSettings, Settings};
-use crate::handling::MAIL_CHANNEL;
 use crate::storage::{InboxItem, NewInboxItem, NewQuarantinedMail, StorageError, Store};
 
 /// How received mail is judged and routed to a group.

@@ -14,3 +14,6 @@ pub mod smtp_pool;
 pub mod thread;
 
 pub use examine::{ExaminedMail, IgnoreReason, MailRules, Outcome, QuarantineReason, examine_mail};
+
+/// The channel name stored with mail's inbox and outbox rows.
+pub const MAIL_CHANNEL: &str = crate::core::engine::Channel::Mail.name();

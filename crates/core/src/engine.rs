@@ -26,7 +26,7 @@ impl Channel {
     pub const ALL: [Channel; 3] = [Channel::Matrix, Channel::Mail, Channel::Clock];
 
     /// The name stored with inbox and outbox rows.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Channel::Matrix => "matrix",
             Channel::Mail => "mail",
