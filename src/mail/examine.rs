@@ -10,8 +10,11 @@ use super::html_text::html_to_authored_text;
 use mail_parser::{Addr, Address, Message, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
-/// At most this many command lines are taken from one mail.
-pub const COMMANDS_PER_MAIL: usize = 10;
+/// At most this many command lines are taken from one mail: a bound on the work of reading a
+/// pasted list, not the rule. How many commands of a message are carried out (ten) is the
+/// core's rule (`core::several::COMMANDS_PER_MESSAGE`), which also tells the author about the
+/// rest, so a few more than that are passed on.
+pub const COMMANDS_PER_MAIL: usize = crate::core::several::COMMANDS_PER_MESSAGE + 90;
 
 /// The settings examination depends on.
 #[derive(Debug, Clone)]

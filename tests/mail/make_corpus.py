@@ -2613,7 +2613,7 @@ Content-Type: text/html; charset="UTF-8"
 mid = "<a2f7c9e4-6b1d-4083-9e5a-c7d2b0f8e146@example.org>"
 case(
     "more-than-ten-commands",
-    "A subject command plus eleven body command lines: the subject's '!ping' comes first and only the first 10 command lines in all are taken, so the last two body lines ('!roster NCSG', '!roster BC') are dropped.",
+    "A subject command plus eleven body command lines: the subject's '!ping' comes first and all twelve are passed on; the core carries out the first 10 and tells the author the last two ('!roster NCSG', '!roster BC') were not read.",
     msg(
         list_top("Sat,  7 Nov 2026 02:33:18 +0000 (UTC)", "4BtgHp5tQxz1dNr")
         + f"""Message-ID: {mid}
@@ -2649,7 +2649,7 @@ Mei
     list_id=LIST_ID,
     message_id=mid,
     commands=["!ping", "!whoami", "!roster", "!roster ALAC", "!roster GAC", "!roster SSAC",
-              "!help", "!help roster", "!help whoami", "!ping"],
+              "!help", "!help roster", "!help whoami", "!ping", "!roster NCSG", "!roster BC"],
 )
 
 # 57 ------------------------------------------------------------------------------------------
