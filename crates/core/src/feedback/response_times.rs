@@ -10,9 +10,10 @@
 //! of the medians, because its time is not known, but once the due date has passed it already
 //! counts as not on time. An organization that never answered a request that is now closed counts
 //! as not on time if the request closed after the due date, and is left out of the share if the
-//! request closed before (it was not given the full time).
+//! request closed before (it was not given the full time). In an annual continuation silence
+//! counts as continuing, so there a missing response is neither pending nor late.
 
-use super::model::{FeedbackRequest, OrganizationStatus, RequestState};
+use super::model::{FeedbackRequest, OrganizationStatus, RequestKind, RequestState};
 use crate::directory::Group;
 use crate::state::GroupState;
 use jiff::{SignedDuration, Timestamp, Unit};
@@ -94,13 +95,19 @@ pub fn response_times(state: &GroupState, group: &Group, now: Timestamp) -> Vec<
                     .first()
                     .or(status.response.as_ref())
                     .map(|response| response.stamp.at);
-                response.count(Answer {
-                    opened: request.opened.at,
-                    answered: first_response,
-                    due: request.respond_by_for(status),
-                    answering_ended,
-                    now,
-                });
+                // In an annual continuation, silence is an answer (it counts as continuing), so
+                // an organization that stays silent is neither late nor pending.
+                let silence_answers =
+                    request.kind == RequestKind::Continuation && first_response.is_none();
+                if !silence_answers {
+                    response.count(Answer {
+                        opened: request.opened.at,
+                        answered: first_response,
+                        due: request.respond_by_for(status),
+                        answering_ended,
+                        now,
+                    });
+                }
             }
             Some(OrganizationTimes {
                 group: group.id.clone(),
@@ -445,6 +452,25 @@ mod tests {
         // responses. Requests open on 2026-12-01 at 00:00 with the acknowledgement due 3 days
         // later and the response 10 days later unless a scenario says otherwise.
         let scenarios: Vec<(&str, Vec<Change>, Expected, Expected)> = vec![
+            (
+                "a continuation where silence is the answer: the response is neither late nor pending",
+                vec![
+                    Change::RequestOpened {
+                        number: 1,
+                        title: "Annual review".into(),
+                        kind: RequestKind::Continuation,
+                        organizations: vec!["GNSO".into()],
+                        acknowledge_by: at("2026-12-04T00:00:00Z"),
+                        respond_by: at("2026-12-08T00:00:00Z"),
+                        document: None,
+                        opened_by: "ana.lima".into(),
+                        at: at("2026-12-01T00:00:00Z"),
+                    },
+                    acknowledged(1, "GNSO", "2026-12-02T00:00:00Z"),
+                ],
+                (1, Some(24), Some(24), 1, 0, 0),
+                (0, None, None, 0, 0, 0),
+            ),
             (
                 "acknowledged late, responded on time",
                 vec![
