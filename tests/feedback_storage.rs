@@ -307,3 +307,49 @@ on_both_backends!(
         );
     }
 );
+
+/// A batch whose commit fails leaves nothing of its decisions in the handler's state: the next
+/// batch is decided against what the change log holds. (Regression: the state moves on in place
+/// before the commit, so a failed commit must mark it for reading again.)
+#[tokio::test]
+async fn a_failed_commit_leaves_no_trace_in_the_state() {
+    let (url, _folder) = support::fresh_sqlite_url();
+    let store = Store::connect(&url, 1).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let mut handler = handler(&store).await;
+    let opened = record(
+        &store,
+        &[chat("$open", CARLOS, "!request open \"WSIS+20\" to GNSO")],
+        "2026-11-25T10:00:00Z",
+    )
+    .await;
+    handle(&mut handler, &store, &opened, "2026-11-25T10:00:00Z").await;
+    let ack = record(
+        &store,
+        &[chat("$ack", ANA, "!ack R-1")],
+        "2026-11-25T11:00:00Z",
+    )
+    .await;
+    // The database goes away between recording the input and committing its decision.
+    store.close().await;
+    let failed = handler
+        .handle_items(&store, &ack, "2026-11-25T11:00:00Z".parse().expect("time"))
+        .await;
+    assert!(
+        failed.is_err(),
+        "the commit cannot succeed on a closed pool"
+    );
+    // Back again: the acknowledgement was never committed, so it is still to be made, and it
+    // is made once.
+    let store = Store::connect(&url, 1).await.expect("reconnect");
+    let pending = store.pending_inbox(10).await.expect("pending");
+    assert_eq!(pending.len(), 1);
+    let outbox = handle(&mut handler, &store, &pending, "2026-11-25T11:00:05Z").await;
+    let reply: rapporteur::handling::ReplyPayload =
+        serde_json::from_str(&outbox[0].payload).expect("payload");
+    assert!(
+        reply.plain.starts_with("Recorded: GNSO acknowledges R-1"),
+        "{}",
+        reply.plain
+    );
+}

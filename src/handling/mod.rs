@@ -98,6 +98,9 @@ pub struct Handler {
     pub groups: HashMap<String, Group>,
     pub routes: Routes,
     states: HashMap<String, GroupState>,
+    /// The in-memory state may hold changes that were not committed (the last commit failed):
+    /// it is read again from the change log before anything else is decided.
+    stale: bool,
 }
 
 impl Handler {
@@ -113,6 +116,7 @@ impl Handler {
             groups,
             routes,
             states: HashMap::new(),
+            stale: false,
         };
         handler.reload(store).await?;
         Ok(handler)
@@ -130,6 +134,7 @@ impl Handler {
             }
         }
         self.states = states;
+        self.stale = false;
         Ok(())
     }
 
@@ -146,16 +151,20 @@ impl Handler {
         items: &[InboxItem],
         now: Timestamp,
     ) -> Result<Handled, StorageError> {
-        let mut working: HashMap<String, GroupState> = HashMap::new();
+        if self.stale {
+            self.reload(store).await?;
+        }
+        // Decisions move the state on in place, before the commit: copying a large group's
+        // state for every batch would cost more than reading the log again in the rare case
+        // that the commit fails.
+        self.stale = true;
         let mut decided: Vec<Option<DecidedItem>> = Vec::with_capacity(items.len());
         for item in items {
             let Some(group) = self.groups.get(&item.group_id) else {
                 decided.push(None);
                 continue;
             };
-            let state = working
-                .entry(item.group_id.clone())
-                .or_insert_with(|| self.states.get(&item.group_id).cloned().unwrap_or_default());
+            let state = self.states.entry(item.group_id.clone()).or_default();
             let decision = decide_item(&self.engine, state, group, item, now);
             for change in &decision.changes {
                 state.apply(change);
@@ -208,6 +217,7 @@ impl Handler {
                 },
             })
             .collect();
+        // On an error the state stays marked stale, and is read again before the next batch.
         let results = store
             .complete_inbox_items(&completions, now.as_millisecond())
             .await?;
@@ -229,7 +239,7 @@ impl Handler {
             }
         }
         if all_committed {
-            self.states.extend(working);
+            self.stale = false;
         } else {
             // Another process handled some of these inputs first: what it committed is the
             // truth, so the state is read again rather than guessed.
