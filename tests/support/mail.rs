@@ -139,6 +139,98 @@ impl MailServers {
     }
 }
 
+impl MailServers {
+    /// Every mail in `address`'s inbox that `wanted` picks, waiting up to `timeout` for at least
+    /// `count` of them (fewer are returned when the time is up).
+    pub async fn wait_for_mail(
+        &self,
+        address: &str,
+        count: usize,
+        timeout: Duration,
+        wanted: impl Fn(&ReceivedMail) -> bool,
+    ) -> Vec<ReceivedMail> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let found: Vec<ReceivedMail> = self
+                .inbox(address)
+                .await
+                .into_iter()
+                .map(ReceivedMail::parse)
+                .filter(|mail| wanted(mail))
+                .collect();
+            if found.len() >= count || Instant::now() > deadline {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// One message as the stack's SMTP relay kept it after accepting it.
+#[derive(Debug, Clone)]
+pub struct RelayedMail {
+    /// The file's name: the time the relay accepted it (nanoseconds) and a random part.
+    pub name: String,
+    /// When the relay had the whole message (nanoseconds since the epoch), before it handed the
+    /// message on and answered the sender.
+    pub time_ns: u64,
+    pub rcpt_tos: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+/// The folder where the stack's SMTP relay keeps every message it accepted
+/// (`RAPPORTEUR_MAIL_SENT_DIR`, exported by `scripts/stack.sh env`), if the stack names one.
+pub fn relay_sent_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("RAPPORTEUR_MAIL_SENT_DIR")
+        .filter(|value| !value.is_empty())
+        .map(std::path::PathBuf::from)
+}
+
+/// The messages the relay accepted whose file name is not in `known`, oldest first; their names
+/// are added to `known`. The relay writes the envelope (`.json`) before the message (`.eml`),
+/// each by an atomic rename, so a message whose `.eml` is listed is complete.
+pub fn newly_relayed(
+    sent_dir: &std::path::Path,
+    known: &mut std::collections::HashSet<String>,
+) -> Vec<RelayedMail> {
+    let Ok(entries) = std::fs::read_dir(sent_dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter_map(|name| name.strip_suffix(".eml").map(str::to_string))
+        .filter(|stem| !stem.starts_with('.') && !known.contains(stem))
+        .collect();
+    names.sort();
+    let mut relayed = Vec::new();
+    for stem in names {
+        let (Ok(envelope), Ok(raw)) = (
+            std::fs::read(sent_dir.join(format!("{stem}.json"))),
+            std::fs::read(sent_dir.join(format!("{stem}.eml"))),
+        ) else {
+            continue;
+        };
+        let envelope: serde_json::Value = serde_json::from_slice(&envelope).unwrap_or_default();
+        let rcpt_tos = envelope["rcpt_tos"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|value| value.as_str().map(str::to_lowercase))
+                    .collect()
+            })
+            .unwrap_or_default();
+        known.insert(stem.clone());
+        relayed.push(RelayedMail {
+            name: stem,
+            time_ns: envelope["time_ns"].as_u64().unwrap_or_default(),
+            rcpt_tos,
+            raw,
+        });
+    }
+    relayed
+}
+
 /// The parts of a received mail the tests look at.
 #[derive(Debug, Clone)]
 pub struct ReceivedMail {

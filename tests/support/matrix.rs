@@ -314,6 +314,30 @@ pub struct GroupMember<'a> {
     pub roles: &'a [&'a str],
 }
 
+/// An organization in a generated group file; `contact` is its contact address, if it has one.
+pub struct TestOrganization<'a> {
+    pub short_name: &'a str,
+    pub name: &'a str,
+    pub seats: u32,
+    pub contact: Option<&'a str>,
+}
+
+/// The organizations [`BotProcess::configure`] writes: GNSO with one seat, ALAC with two.
+pub const DEFAULT_ORGANIZATIONS: &[TestOrganization<'static>] = &[
+    TestOrganization {
+        short_name: "GNSO",
+        name: "Generic Names Supporting Organization",
+        seats: 1,
+        contact: None,
+    },
+    TestOrganization {
+        short_name: "ALAC",
+        name: "At-Large Advisory Committee",
+        seats: 2,
+        contact: None,
+    },
+];
+
 /// The bot as a separate process of the real binary, with its own data folder and config.
 pub struct BotProcess {
     pub folder: tempfile::TempDir,
@@ -341,7 +365,8 @@ fn toml_string(text: &str) -> String {
 }
 
 impl BotProcess {
-    /// Writes a config for one group in `room_id` with the given people, ready to start.
+    /// Writes a config for one group in `room_id` with the given people, ready to start. The
+    /// group has the [`DEFAULT_ORGANIZATIONS`].
     pub fn configure(
         homeserver: &Homeserver,
         bot: &TestUser,
@@ -349,13 +374,42 @@ impl BotProcess {
         people: &[GroupMember],
         database_url: Option<&str>,
     ) -> BotProcess {
+        BotProcess::configure_with_organizations(
+            homeserver,
+            bot,
+            room_id,
+            DEFAULT_ORGANIZATIONS,
+            people,
+            database_url,
+        )
+    }
+
+    /// As [`BotProcess::configure`], with the group's organizations given (in the order the
+    /// group file lists them).
+    pub fn configure_with_organizations(
+        homeserver: &Homeserver,
+        bot: &TestUser,
+        room_id: &str,
+        organizations: &[TestOrganization],
+        people: &[GroupMember],
+        database_url: Option<&str>,
+    ) -> BotProcess {
         let folder = tempfile::tempdir().expect("temp dir");
         let mut group = String::from(
             "[group]\nshort_name = \"TEST-CCG\"\nname = \"Test Coordination Group\"\n\
-             time_zone = \"Europe/Brussels\"\nconsensus_designations = [\"Full Consensus\", \"Consensus\"]\n\n\
-             [[organizations]]\nshort_name = \"GNSO\"\nname = \"Generic Names Supporting Organization\"\nseats = 1\n\n\
-             [[organizations]]\nshort_name = \"ALAC\"\nname = \"At-Large Advisory Committee\"\nseats = 2\n",
+             time_zone = \"Europe/Brussels\"\nconsensus_designations = [\"Full Consensus\", \"Consensus\"]\n",
         );
+        for organization in organizations {
+            group.push_str(&format!(
+                "\n[[organizations]]\nshort_name = {}\nname = {}\nseats = {}\n",
+                toml_string(organization.short_name),
+                toml_string(organization.name),
+                organization.seats,
+            ));
+            if let Some(contact) = organization.contact {
+                group.push_str(&format!("contact = {}\n", toml_string(contact)));
+            }
+        }
         for person in people {
             // Everyone also has a mail address made from their Matrix ID, so the mail tests can
             // show that one person is the same on both channels.
