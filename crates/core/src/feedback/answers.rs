@@ -3,8 +3,8 @@
 //! stay in the request's history.
 
 use super::commands::{
-    answering_for, at_least, find_request, leading_deadline, read_deadline, refuse_with,
-    require_future, require_open, rest_text, text_reply,
+    addressed_organization, answering_for, at_least, find_open_request, leading_deadline,
+    read_deadline, refuse_with, require_future, rest_text, text_reply,
 };
 use super::model::{ExtensionState, Position};
 use super::render::{request_title, subject, when};
@@ -73,13 +73,10 @@ fn lateness(context: &CommandContext, due: jiff::Timestamp) -> Option<String> {
 }
 
 pub fn ack(context: &CommandContext, _form: usize, arguments: &[Token]) -> Outcome {
-    let request = match find_request(context, &arguments[0]) {
+    let request = match find_open_request(context, &arguments[0]) {
         Ok(request) => request,
         Err(reply) => return refuse_with(reply),
     };
-    if let Err(reply) = require_open(context, request) {
-        return refuse_with(reply);
-    }
     let (person, _, organization) = match answering_for(context, request) {
         Ok(found) => found,
         Err(reply) => return refuse_with(reply),
@@ -122,13 +119,10 @@ pub fn ack(context: &CommandContext, _form: usize, arguments: &[Token]) -> Outco
 }
 
 pub fn respond(context: &CommandContext, _form: usize, arguments: &[Token]) -> Outcome {
-    let request = match find_request(context, &arguments[0]) {
+    let request = match find_open_request(context, &arguments[0]) {
         Ok(request) => request,
         Err(reply) => return refuse_with(reply),
     };
-    if let Err(reply) = require_open(context, request) {
-        return refuse_with(reply);
-    }
     let accepted = Position::accepted_for(request.kind);
     let names: Vec<&str> = accepted.iter().map(|position| position.name()).collect();
     let position = match Position::from_name(&arguments[1].text) {
@@ -230,13 +224,10 @@ pub fn respond(context: &CommandContext, _form: usize, arguments: &[Token]) -> O
 }
 
 pub fn extend(context: &CommandContext, _form: usize, arguments: &[Token]) -> Outcome {
-    let request = match find_request(context, &arguments[0]) {
+    let request = match find_open_request(context, &arguments[0]) {
         Ok(request) => request,
         Err(reply) => return refuse_with(reply),
     };
-    if let Err(reply) = require_open(context, request) {
-        return refuse_with(reply);
-    }
     let (person, _, organization) = match answering_for(context, request) {
         Ok(found) => found,
         Err(reply) => return refuse_with(reply),
@@ -313,26 +304,13 @@ pub fn extend(context: &CommandContext, _form: usize, arguments: &[Token]) -> Ou
 }
 
 pub fn grant(context: &CommandContext, form: usize, arguments: &[Token]) -> Outcome {
-    let request = match find_request(context, &arguments[0]) {
+    let request = match find_open_request(context, &arguments[0]) {
         Ok(request) => request,
         Err(reply) => return refuse_with(reply),
     };
-    if let Err(reply) = require_open(context, request) {
-        return refuse_with(reply);
-    }
-    let Some((organization, status)) = request.organization(&arguments[1].text) else {
-        return text_reply(format!(
-            "{} is not addressed to \"{}\"; it went to {}.",
-            request_title(request),
-            arguments[1].text,
-            request
-                .organizations
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .into();
+    let (organization, status) = match addressed_organization(request, &arguments[1]) {
+        Ok(found) => found,
+        Err(reply) => return refuse_with(reply),
     };
     let asked = status
         .extension
@@ -405,26 +383,13 @@ pub fn grant(context: &CommandContext, form: usize, arguments: &[Token]) -> Outc
 }
 
 pub fn refuse(context: &CommandContext, _form: usize, arguments: &[Token]) -> Outcome {
-    let request = match find_request(context, &arguments[0]) {
+    let request = match find_open_request(context, &arguments[0]) {
         Ok(request) => request,
         Err(reply) => return refuse_with(reply),
     };
-    if let Err(reply) = require_open(context, request) {
-        return refuse_with(reply);
-    }
-    let Some((organization, status)) = request.organization(&arguments[1].text) else {
-        return text_reply(format!(
-            "{} is not addressed to \"{}\"; it went to {}.",
-            request_title(request),
-            arguments[1].text,
-            request
-                .organizations
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .into();
+    let (organization, status) = match addressed_organization(request, &arguments[1]) {
+        Ok(found) => found,
+        Err(reply) => return refuse_with(reply),
     };
     if !status
         .extension

@@ -133,6 +133,31 @@ pub fn require_open(
     }
 }
 
+/// The open request a command names, or the reply that says why it cannot be acted on.
+pub fn find_open_request<'a>(
+    context: &'a CommandContext,
+    token: &Token,
+) -> Result<&'a FeedbackRequest, ReplyDocument> {
+    let request = find_request(context, token)?;
+    require_open(context, request)?;
+    Ok(request)
+}
+
+/// The addressed organization a chair's command names, or the reply that lists those addressed.
+pub fn addressed_organization<'a>(
+    request: &'a FeedbackRequest,
+    token: &Token,
+) -> Result<(&'a String, &'a super::model::OrganizationStatus), ReplyDocument> {
+    request.organization(&token.text).ok_or_else(|| {
+        text_reply(format!(
+            "{} is not addressed to \"{}\"; it went to {}.",
+            request_title(request),
+            token.text,
+            request.organizations.names_text()
+        ))
+    })
+}
+
 /// The organization the sender answers for, or why their answer cannot count.
 pub fn answering_for<'a>(
     context: &'a CommandContext,
@@ -170,12 +195,7 @@ pub fn answering_for<'a>(
             "{} is not addressed to {}; it went to {}.",
             request_title(request),
             organization.short_name,
-            request
-                .organizations
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            request.organizations.names_text()
         )));
     };
     if !group.may_answer_for(person, organization) {

@@ -1,7 +1,8 @@
 //! Opening and closing requests (`!request`) and reminder cycles on demand (`!remind`).
 
 use super::commands::{
-    find_request, read_deadline, refuse_with, require_future, require_open, rest_text, text_reply,
+    find_open_request, find_request, read_deadline, refuse_with, require_future, rest_text,
+    text_reply,
 };
 use super::cycle::{Trigger, reminder_cycle};
 use super::model::{FeedbackRequest, RequestKind, RequestState, request_label};
@@ -413,13 +414,10 @@ fn close(context: &CommandContext, arguments: &[Token]) -> Outcome {
 }
 
 pub fn remind(context: &CommandContext, form: usize, arguments: &[Token]) -> Outcome {
-    let request = match find_request(context, &arguments[0]) {
+    let request = match find_open_request(context, &arguments[0]) {
         Ok(request) => request,
         Err(reply) => return refuse_with(reply),
     };
-    if let Err(reply) = require_open(context, request) {
-        return refuse_with(reply);
-    }
     let cycle = reminder_cycle(
         context.group,
         request,

@@ -198,6 +198,24 @@ impl Addressed {
     pub fn values(&self) -> impl Iterator<Item = &OrganizationStatus> {
         self.0.iter().map(|(_, status)| status)
     }
+
+    /// "GNSO, ALAC, GAC": the names, in order, for replies.
+    pub fn names_text(&self) -> String {
+        self.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+
+    /// How many have acknowledged, and how many have responded.
+    pub fn answer_counts(&self) -> (usize, usize) {
+        let acknowledged = self
+            .values()
+            .filter(|status| status.acknowledged.is_some())
+            .count();
+        let responded = self
+            .values()
+            .filter(|status| status.response.is_some())
+            .count();
+        (acknowledged, responded)
+    }
 }
 
 impl FromIterator<(String, OrganizationStatus)> for Addressed {

@@ -94,15 +94,8 @@ pub fn announcement(group: &Group, request: &FeedbackRequest, prefix: &str) -> R
     if let Some(url) = &request.document {
         document.push_line(LineBuilder::new().text("Document: ").text(url.clone()));
     }
-    document.push_line(LineBuilder::new().text(format!(
-        "To: {}.",
-        request
-            .organizations
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
-    )));
+    document
+        .push_line(LineBuilder::new().text(format!("To: {}.", request.organizations.names_text())));
     document.push_line(LineBuilder::new().text(format!(
         "Acknowledge by {}; respond by {}.",
         when(group, request.acknowledge_by),

@@ -73,16 +73,7 @@ pub fn status(context: &CommandContext, _form: usize, arguments: &[Token]) -> Re
     if let Some(url) = &request.document {
         document.push_line(LineBuilder::new().text(format!("Document: {url}")));
     }
-    let acknowledged = request
-        .organizations
-        .values()
-        .filter(|status| status.acknowledged.is_some())
-        .count();
-    let responded = request
-        .organizations
-        .values()
-        .filter(|status| status.response.is_some())
-        .count();
+    let (acknowledged, responded) = request.organizations.answer_counts();
     document.push_line(LineBuilder::new().text(format!(
         "{} organizations: {acknowledged} acknowledged, {responded} responded.",
         request.organizations.len()
@@ -125,16 +116,7 @@ pub fn requests(context: &CommandContext, form: usize, _arguments: &[Token]) -> 
             .iter()
             .map(|request| {
                 let total = request.organizations.len();
-                let acknowledged = request
-                    .organizations
-                    .values()
-                    .filter(|status| status.acknowledged.is_some())
-                    .count();
-                let responded = request
-                    .organizations
-                    .values()
-                    .filter(|status| status.response.is_some())
-                    .count();
+                let (acknowledged, responded) = request.organizations.answer_counts();
                 let overdue = request
                     .organizations
                     .values()
