@@ -60,6 +60,34 @@ fn hashed_key(parts: &[&[u8]]) -> String {
     format!("rapporteur-{}", &hex::encode(hasher.finalize())[..32])
 }
 
+/// A Matrix event may be at most 65,536 bytes of JSON; its text, HTML and mentions are kept well
+/// under that, leaving room for JSON escaping and the event's other fields.
+pub const MATRIX_TEXT_BUDGET: usize = 56_000;
+
+/// The plain text and HTML of a room message, made to fit one Matrix event: a message too long
+/// for both is sent as plain text only, and one too long even for that is cut with a note (the
+/// homeserver would refuse it whole, and the outbox would retry it for nothing).
+/// `mentions` are the user IDs the message mentions, which take their share of the event.
+pub fn fit_for_matrix(plain: String, html: String, mentions: &[String]) -> (String, String) {
+    let reserved: usize = mentions.iter().map(|user_id| user_id.len() + 3).sum();
+    let budget = MATRIX_TEXT_BUDGET.saturating_sub(reserved).max(4_000);
+    if plain.len() + html.len() <= budget {
+        return (plain, html);
+    }
+    if plain.len() <= budget {
+        return (plain, String::new());
+    }
+    const NOTE: &str =
+        "\n… (cut here: too long for one Matrix message; ask by mail for the whole text)";
+    let mut end = budget - NOTE.len();
+    while !plain.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut cut = plain[..end].to_string();
+    cut.push_str(NOTE);
+    (cut, String::new())
+}
+
 /// The rows a decision's effects become.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredEffects {
@@ -124,12 +152,13 @@ fn reply_item(
     let (destination, payload) = match Channel::from_name(&item.channel)? {
         Channel::Mail => mail_reply(item, decision, engine, document),
         Channel::Matrix => {
+            let (plain, html) = fit_for_matrix(document.plain_text(), document.html(), &[]);
             let payload = ReplyPayload {
                 in_reply_to: item.external_id.clone(),
                 mention: item.sender.clone(),
                 mentions: Vec::new(),
-                plain: document.plain_text(),
-                html: document.html(),
+                plain,
+                html,
             };
             (
                 item.conversation.clone(),
@@ -160,12 +189,13 @@ fn announcement_item(
     match delivery {
         Delivery::RoomMessage { mentions } => {
             let room = routes.rooms.get(&group.id)?;
+            let (plain, html) = fit_for_matrix(document.plain_text(), document.html(), mentions);
             let payload = ReplyPayload {
                 in_reply_to: String::new(),
                 mention: String::new(),
                 mentions: mentions.clone(),
-                plain: document.plain_text(),
-                html: document.html(),
+                plain,
+                html,
             };
             Some(NewOutboxItem {
                 idempotency_key,
@@ -203,6 +233,28 @@ fn announcement_item(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn room_messages_are_made_to_fit_one_matrix_event() {
+        let short = ("a".repeat(10), "<p>a</p>".to_string());
+        assert_eq!(fit_for_matrix(short.0.clone(), short.1.clone(), &[]), short);
+        let (plain, html) = fit_for_matrix("b".repeat(30_000), "c".repeat(30_000), &[]);
+        assert_eq!(
+            (plain.len(), html.len()),
+            (30_000, 0),
+            "HTML is dropped first"
+        );
+        // Multi-byte characters are never cut in half.
+        let (plain, html) = fit_for_matrix("é".repeat(40_000), "x".to_string(), &[]);
+        assert!(plain.len() <= MATRIX_TEXT_BUDGET && html.is_empty());
+        assert!(plain.ends_with("ask by mail for the whole text)"));
+        // Mentions take their share: 500 of them leave less room for the text.
+        let mentions: Vec<String> = (0..500)
+            .map(|n| format!("@member-{n:03}:example.org"))
+            .collect();
+        let (plain, html) = fit_for_matrix("d".repeat(20_000), "e".repeat(30_000), &mentions);
+        assert_eq!((plain.len(), html.len()), (20_000, 0));
+    }
 
     #[test]
     fn idempotency_keys_are_stable_and_distinct() {

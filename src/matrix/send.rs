@@ -67,8 +67,13 @@ fn is_transient(error: &matrix_sdk::Error) -> bool {
 /// other bots ignore), in HTML and plain text. A reply is a reply to the command and mentions
 /// only its author; an announcement mentions exactly the people it is for, never the room.
 pub fn reply_content(payload: &ReplyPayload) -> RoomMessageEventContent {
-    let mut content =
-        RoomMessageEventContent::notice_html(payload.plain.clone(), payload.html.clone());
+    // A message too long for its HTML to fit one event is sent as plain text (see
+    // `handling::fit_for_matrix`).
+    let mut content = if payload.html.is_empty() {
+        RoomMessageEventContent::notice_plain(payload.plain.clone())
+    } else {
+        RoomMessageEventContent::notice_html(payload.plain.clone(), payload.html.clone())
+    };
     if let Ok(event_id) = <&EventId>::try_from(payload.in_reply_to.as_str()) {
         content.relates_to = Some(Relation::Reply(Reply::with_event_id(event_id.to_owned())));
     }

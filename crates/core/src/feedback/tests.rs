@@ -695,3 +695,32 @@ fn a_bare_word_answers_the_request_the_mail_was_about() {
         }
     }
 }
+
+#[test]
+fn a_long_list_of_requests_is_cut_to_the_newest() {
+    use crate::feedback::reports::REQUESTS_LISTED_AT_MOST;
+    let mut run = Run::new(group());
+    let total = REQUESTS_LISTED_AT_MOST + 5;
+    for index in 0..total {
+        let decision = run.say(
+            "2026-11-25T10:00:00Z",
+            SAM,
+            &format!("!request open \"Item {index}\""),
+        );
+        assert_eq!(decision.changes.len(), 1);
+    }
+    let text = reply_text(&run.say("2026-11-25T11:00:00Z", SAM, "!requests"));
+    assert!(
+        text.starts_with(&format!("{total} open requests in TG:")),
+        "{text}"
+    );
+    assert!(!text.contains("R-5 \""), "the oldest are left out: {text}");
+    assert!(
+        text.contains("R-6 \"") && text.contains(&format!("R-{total} \"")),
+        "{text}"
+    );
+    assert!(
+        text.contains("The 5 older ones are not listed here"),
+        "{text}"
+    );
+}
