@@ -303,6 +303,17 @@ class Relay:
         return "250 OK"
 
     async def handle_DATA(self, server, session: Session, envelope: Envelope) -> str:
+        # Once the client has sent the whole message, a real MTA delivers and keeps it even if
+        # the client hangs up before reading the answer (a bot killed mid-send): the work is
+        # shielded from the cancellation of the connection, so what is delivered is recorded.
+        work = asyncio.ensure_future(self._accept(session, envelope))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            await asyncio.wait([work])
+            raise
+
+    async def _accept(self, session: Session, envelope: Envelope) -> str:
         data: bytes = envelope.original_content or b""
         mail_from = envelope.mail_from or ""
         options = [o.upper() for o in envelope.mail_options]

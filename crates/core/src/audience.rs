@@ -49,44 +49,20 @@ pub fn deliveries(group: &Group, audience: &Audience) -> Resolution {
             }
         }
         Audience::Organizations(names) => {
-            let mut mentions = Vec::new();
-            for name in names {
-                let Some(organization) = group.organization(name) else {
-                    continue;
-                };
-                let members: Vec<&Person> = group.members_of(&organization.short_name).collect();
-                if members.is_empty() {
-                    resolution.unreachable.push(Unreachable::VacantSeats {
-                        organization: organization.short_name.clone(),
-                    });
-                }
-                let mut reachable = false;
-                for member in &members {
-                    if let Some(user_id) = member.matrix_ids.first() {
-                        mentions.push(user_id.clone());
-                        reachable = true;
-                    }
-                    if let Some(address) = member.emails.first() {
-                        mail.add(address);
-                        reachable = true;
-                    }
-                }
-                if let Some(contact) = &organization.contact {
-                    mail.add(contact);
-                    reachable = true;
-                }
-                // A vacant organization without a contact is already listed as vacant.
-                if !reachable && !members.is_empty() {
-                    resolution.unreachable.push(Unreachable::NoAddress {
-                        organization: organization.short_name.clone(),
-                    });
-                }
-            }
-            if group.room.is_some() && !mentions.is_empty() {
-                resolution
-                    .deliveries
-                    .push(Delivery::RoomMessage { mentions });
-            }
+            organizations(group, names, true, true, &mut resolution, &mut mail);
+        }
+        Audience::OrganizationsInRoom(names) => {
+            organizations(group, names, true, false, &mut resolution, &mut mail);
+        }
+        Audience::OrganizationByMail(name) => {
+            organizations(
+                group,
+                std::slice::from_ref(name),
+                false,
+                true,
+                &mut resolution,
+                &mut mail,
+            );
         }
         Audience::Person(id) => {
             if let Some(person) = group.person_by_id(id) {
@@ -120,6 +96,63 @@ pub fn deliveries(group: &Group, audience: &Audience) -> Resolution {
         .deliveries
         .extend(mail.order.into_iter().map(|to| Delivery::Mail { to }));
     resolution
+}
+
+/// The members of organizations: mentioned in one room message (`in_room`) and written to at
+/// their first addresses and the organizations' contacts (`by_mail`). Whether an organization
+/// can be reached at all does not depend on which part is asked for.
+fn organizations(
+    group: &Group,
+    names: &[String],
+    in_room: bool,
+    by_mail: bool,
+    resolution: &mut Resolution,
+    mail: &mut MailRecipients,
+) {
+    let mut mentions = Vec::new();
+    for name in names {
+        let Some(organization) = group.organization(name) else {
+            continue;
+        };
+        let members: Vec<&Person> = group.members_of(&organization.short_name).collect();
+        if members.is_empty() {
+            resolution.unreachable.push(Unreachable::VacantSeats {
+                organization: organization.short_name.clone(),
+            });
+        }
+        let mut reachable = false;
+        for member in &members {
+            if let Some(user_id) = member.matrix_ids.first() {
+                if in_room {
+                    mentions.push(user_id.clone());
+                }
+                reachable = true;
+            }
+            if let Some(address) = member.emails.first() {
+                if by_mail {
+                    mail.add(address);
+                }
+                reachable = true;
+            }
+        }
+        if let Some(contact) = &organization.contact {
+            if by_mail {
+                mail.add(contact);
+            }
+            reachable = true;
+        }
+        // A vacant organization without a contact is already listed as vacant.
+        if !reachable && !members.is_empty() {
+            resolution.unreachable.push(Unreachable::NoAddress {
+                organization: organization.short_name.clone(),
+            });
+        }
+    }
+    if in_room && group.room.is_some() && !mentions.is_empty() {
+        resolution
+            .deliveries
+            .push(Delivery::RoomMessage { mentions });
+    }
 }
 
 /// Mail recipients in the order first met, each address once (compared without case).
@@ -174,6 +207,23 @@ mod tests {
                     },
                     Delivery::Mail {
                         to: "bea@example.org".into(),
+                    },
+                ],
+            ),
+            (
+                Audience::OrganizationsInRoom(vec!["GNSO".into(), "ALAC".into()]),
+                vec![Delivery::RoomMessage {
+                    mentions: vec!["@ana:example.org".into(), "@bea:example.org".into()],
+                }],
+            ),
+            (
+                Audience::OrganizationByMail("GNSO".into()),
+                vec![
+                    Delivery::Mail {
+                        to: "Ana.Lima@example.org".into(),
+                    },
+                    Delivery::Mail {
+                        to: "gnso-secretariat@example.org".into(),
                     },
                 ],
             ),

@@ -44,6 +44,11 @@ pub enum Audience {
     /// The members of these organizations: mentioned by user ID in the room (never `@room`),
     /// and by mail at their addresses and the organization's contact address.
     Organizations(Vec<String>),
+    /// Only the room part of `Organizations`: one message that mentions their members.
+    OrganizationsInRoom(Vec<String>),
+    /// Only the mail part of `Organizations`, for one organization: a reminder that speaks to
+    /// it alone, rather than the whole list the room sees.
+    OrganizationByMail(String),
     /// One person, by person ID.
     Person(String),
     /// The chairs and co-chairs.

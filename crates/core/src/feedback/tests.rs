@@ -445,7 +445,7 @@ fn reminded_organizations(decision: &Decision) -> Vec<String> {
         .iter()
         .filter_map(|effect| match effect {
             Effect::Announce {
-                audience: Audience::Organizations(names),
+                audience: Audience::OrganizationsInRoom(names),
                 ..
             } => Some(names.clone()),
             _ => None,
@@ -551,7 +551,7 @@ fn a_late_timer_acts_once_and_says_it_is_late() {
         .iter()
         .find_map(|effect| match effect {
             Effect::Announce {
-                audience: Audience::Organizations(_),
+                audience: Audience::OrganizationByMail(_),
                 document,
                 ..
             } => Some(document.plain_text()),
