@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (release build): engine throughput on SQLite and PostgreSQL, and the `!ping`
-# round trip and memory on a loopback Synapse, and a fan-out of mail through the loopback SMTP
-# relay, on the stack started in the test stack's folder.
+# round trip and memory on a loopback Synapse, a fan-out of mail through the loopback SMTP
+# relay, and feedback requests at scale (planning and status for 50 organizations x 1,000
+# requests, a `!remind` cycle for 500 members through the handler and end to end), on the stack
+# started in the test stack's folder.
 # Results go to standard output; docs/benchmarks.md records the figures of a run.
 set -euo pipefail
 
@@ -23,3 +25,4 @@ export RAPPORTEUR_BOT_BINARY="$REPO/target/dist/rapporteur"
 cargo bench --bench engine_throughput
 cargo bench --bench matrix_round_trip
 cargo bench --bench mail_fanout
+cargo bench --bench feedback_planning
