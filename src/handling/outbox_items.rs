@@ -117,10 +117,15 @@ pub fn outbox_items_for(
                 document,
             } => {
                 let resolution = deliveries(group, audience);
+                // Rendered once for all its deliveries: a reminder to 250 organizations has 750.
+                let rendered = Rendered {
+                    plain: document.plain_text(),
+                    html: document.html(),
+                };
                 for (delivery_index, delivery) in resolution.deliveries.iter().enumerate() {
                     let key = delivery_key(&item.channel, &item.external_id, index, delivery_index);
                     if let Some(outbox) =
-                        announcement_item(group, routes, delivery, key, subject, about, document)
+                        announcement_item(group, routes, delivery, key, subject, about, &rendered)
                     {
                         stored.outbox.push(outbox);
                     }
@@ -177,6 +182,12 @@ fn reply_item(
     })
 }
 
+/// An announcement's two renderings.
+struct Rendered {
+    plain: String,
+    html: String,
+}
+
 fn announcement_item(
     group: &Group,
     routes: &Routes,
@@ -184,12 +195,13 @@ fn announcement_item(
     idempotency_key: String,
     subject: &str,
     about: &Option<String>,
-    document: &ReplyDocument,
+    rendered: &Rendered,
 ) -> Option<NewOutboxItem> {
     match delivery {
         Delivery::RoomMessage { mentions } => {
             let room = routes.rooms.get(&group.id)?;
-            let (plain, html) = fit_for_matrix(document.plain_text(), document.html(), mentions);
+            let (plain, html) =
+                fit_for_matrix(rendered.plain.clone(), rendered.html.clone(), mentions);
             let payload = ReplyPayload {
                 in_reply_to: String::new(),
                 mention: String::new(),
@@ -216,8 +228,8 @@ fn announcement_item(
                 in_reply_to: None,
                 references: Vec::new(),
                 auto_submitted: "auto-generated".to_string(),
-                plain: document.plain_text(),
-                html: document.html(),
+                plain: rendered.plain.clone(),
+                html: rendered.html.clone(),
             };
             Some(NewOutboxItem {
                 idempotency_key,
