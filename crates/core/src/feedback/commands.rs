@@ -213,20 +213,24 @@ pub fn answering_for<'a>(
     Ok((person, organization, addressed_name))
 }
 
+/// The rules deadlines are read with in this group.
+fn deadline_rules<'a>(context: &'a CommandContext) -> DeadlineRules<'a> {
+    DeadlineRules {
+        zone: &context.group.time_zone,
+        end_of_day: match context.group.feedback.deadline_day_end {
+            DeadlineDayEnd::GroupZone => EndOfDay::GroupZone,
+            DeadlineDayEnd::AnywhereOnEarth => EndOfDay::AnywhereOnEarth,
+        },
+    }
+}
+
 /// Reads a deadline, or says what was wrong and which forms are accepted.
 pub fn read_deadline(
     context: &CommandContext,
     command: &str,
     text: &str,
 ) -> Result<Timestamp, ReplyDocument> {
-    let rules = DeadlineRules {
-        zone: &context.group.time_zone,
-        end_of_day: match context.group.feedback.deadline_day_end {
-            DeadlineDayEnd::GroupZone => EndOfDay::GroupZone,
-            DeadlineDayEnd::AnywhereOnEarth => EndOfDay::AnywhereOnEarth,
-        },
-    };
-    parse_deadline(text, context.now, &rules).map_err(|problem| {
+    parse_deadline(text, context.now, &deadline_rules(context)).map_err(|problem| {
         let mut document = ReplyDocument::new();
         document.push_line(
             LineBuilder::new()
@@ -308,7 +312,8 @@ pub fn leading_deadline(
             .map(|token| token.text.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        if let Ok(instant) = read_deadline(context, command, &text) {
+        // Tried quietly: only the reading finally refused is explained to the sender.
+        if let Ok(instant) = parse_deadline(&text, context.now, &deadline_rules(context)) {
             return Ok((instant, start + length));
         }
     }
