@@ -42,6 +42,8 @@ pub fn reminder_cycle(
     let mut to_remind: Vec<(&str, Owed)> = Vec::new();
     let mut skipped: Vec<(&str, Timestamp)> = Vec::new();
     let mut unreachable: Vec<String> = Vec::new();
+    // Reminded through the contact address alone: nobody holds the organization's seats.
+    let mut contact_only: Vec<&str> = Vec::new();
     let mut answered = 0;
     for (organization, status) in &request.organizations {
         let Some(owed) = request.owed_by(status) else {
@@ -64,11 +66,7 @@ pub fn reminder_cycle(
                 unreachable.push(format!("{organization} (vacant seat, no contact address)"));
                 continue;
             }
-            Some(Unreachable::VacantSeats { .. }) => {
-                unreachable.push(format!(
-                    "{organization} (vacant seat; its contact address was written to)"
-                ));
-            }
+            Some(Unreachable::VacantSeats { .. }) => contact_only.push(organization),
             Some(Unreachable::NoAddress { .. }) => {
                 unreachable.push(format!("{organization} (no address for its members)"));
                 continue;
@@ -176,6 +174,12 @@ pub fn reminder_cycle(
                 .code(format!("{prefix}remind {} force", request.label()))
                 .text(" to remind them anyway."),
         );
+    }
+    if !contact_only.is_empty() {
+        summary.push_line(LineBuilder::new().text(format!(
+            "No member holds a seat for {}: only the contact address was written to.",
+            contact_only.join(", ")
+        )));
     }
     if !unreachable.is_empty() {
         summary.push_line(

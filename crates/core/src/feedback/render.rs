@@ -55,7 +55,7 @@ pub fn how_to_answer(document: &mut ReplyDocument, request: &FeedbackRequest, pr
                 "{prefix}respond {label} {} [comments]",
                 positions.join("|")
             ))
-            .text(". By mail, reply to this message with the single word ")
+            .text(". By mail, answer the request's mail with the single word ")
             .code("ack")
             .text(" or ")
             .code(positions[0])

@@ -724,3 +724,26 @@ fn a_long_list_of_requests_is_cut_to_the_newest() {
         "{text}"
     );
 }
+
+#[test]
+fn a_vacant_organization_with_a_contact_is_reminded_through_it_and_said_so() {
+    // GNSO's seats are empty: the chair holds no seat, and its other member left.
+    let mut group = group();
+    group.people.retain(|person| person.id != "gus.gnso");
+    for person in &mut group.people {
+        if person.id == "ana.lima" {
+            person.organization = None;
+            person.roles = vec![Role::Chair];
+        }
+    }
+    let mut run = Run::new(group);
+    run.say("2026-11-25T10:00:00Z", SAM, "!request open \"Budget\"");
+    let cycle = run.say("2026-11-26T10:00:00Z", CHAIR, "!remind R-1");
+    let text = reply_text(&cycle);
+    assert!(text.contains("reminded GNSO, ALAC."), "{text}");
+    assert!(
+        text.contains("No member holds a seat for GNSO: only the contact address was written to."),
+        "{text}"
+    );
+    assert!(!text.contains("Could not be reached"), "{text}");
+}
