@@ -16,6 +16,9 @@
 //! Before timing anything, the mix is checked to produce the dispositions it claims, and after
 //! each database run every message must be handled and every reply stored.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use jiff::Timestamp;
 use rapporteur::config::load_group_file;
 use rapporteur::core::catalog::Catalog;
@@ -24,7 +27,6 @@ use rapporteur::core::engine::{Disposition, Engine};
 use rapporteur::core::state::GroupState;
 use rapporteur::handling::{Handler, Routes, outbox_items_for};
 use rapporteur::storage::{InboxItem, NewInboxItem, Store};
-use sqlx::Connection;
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::Path;
@@ -279,48 +281,6 @@ async fn bench_store(
     }
 }
 
-fn postgres_admin_url() -> String {
-    std::env::var("RAPPORTEUR_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A fresh PostgreSQL database (dropped again by [`drop_postgres`]), or why there is none.
-async fn fresh_postgres() -> Result<(String, String), String> {
-    sqlx::any::install_default_drivers();
-    let admin_url = postgres_admin_url();
-    let connect = sqlx::AnyConnection::connect(&admin_url);
-    let mut admin = match tokio::time::timeout(Duration::from_secs(5), connect).await {
-        Ok(Ok(connection)) => connection,
-        Ok(Err(error)) => return Err(format!("{error}")),
-        Err(_) => return Err("connection timed out after 5 s".into()),
-    };
-    let name = format!(
-        "rapporteur_bench_{}_{}",
-        std::process::id(),
-        Timestamp::now().as_millisecond()
-    );
-    // The name is made here from digits and a fixed prefix, never from outside input.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .map_err(|error| format!("cannot create a database: {error}"))?;
-    let _ = admin.close().await;
-    let mut url = url::Url::parse(&admin_url).map_err(|error| error.to_string())?;
-    url.set_path(&format!("/{name}"));
-    Ok((url.to_string(), name))
-}
-
-async fn drop_postgres(name: &str) {
-    if let Ok(mut admin) = sqlx::AnyConnection::connect(&postgres_admin_url()).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .execute(&mut admin)
-        .await;
-        let _ = admin.close().await;
-    }
-}
-
 fn print_table(rows: &[&Row]) {
     println!();
     println!(
@@ -405,13 +365,13 @@ fn main() {
         let sqlite = bench_store("sqlite", &store, &engine, &groups, count, batch).await;
         store.close().await;
 
-        let postgres = match fresh_postgres().await {
+        let postgres = match support::bench_postgres("rapporteur_bench").await {
             Ok((url, name)) => {
                 let store = Store::connect(&url, 5).await.expect("open PostgreSQL");
                 store.migrate().await.expect("migrate PostgreSQL");
                 let run = bench_store("postgres", &store, &engine, &groups, count, batch).await;
                 store.close().await;
-                drop_postgres(&name).await;
+                support::drop_database(&name).await;
                 Ok(run)
             }
             Err(why) => Err(why),
@@ -429,7 +389,7 @@ fn main() {
     if let Err(why) = &postgres {
         println!(
             "postgres: SKIPPED: PostgreSQL at {} is unreachable ({why})",
-            rapporteur::storage::redact_database_url(&postgres_admin_url())
+            rapporteur::storage::redact_database_url(&support::postgres_server_url())
         );
     }
 

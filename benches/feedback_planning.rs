@@ -50,7 +50,6 @@ use rapporteur::core::state::{Change, GroupState};
 use rapporteur::handling::{Handler, ReplyPayload, Routes, decide_item, outbox_items_for};
 use rapporteur::mail::thread::MailPayload;
 use rapporteur::storage::{InboxItem, NewInboxItem, OutboxItem, Store};
-use sqlx::Connection;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
@@ -984,48 +983,6 @@ fn part_core(engine: &Engine, organizations: usize, requests: usize) -> CoreRun 
 // ---------------------------------------------------------------------------------------------
 // Part 2: through the handler and the database.
 
-fn postgres_admin_url() -> String {
-    std::env::var("RAPPORTEUR_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-/// A fresh PostgreSQL database (dropped again by [`drop_postgres`]), or why there is none.
-async fn fresh_postgres() -> Result<(String, String), String> {
-    sqlx::any::install_default_drivers();
-    let admin_url = postgres_admin_url();
-    let connect = sqlx::AnyConnection::connect(&admin_url);
-    let mut admin = match tokio::time::timeout(Duration::from_secs(5), connect).await {
-        Ok(Ok(connection)) => connection,
-        Ok(Err(error)) => return Err(format!("{error}")),
-        Err(_) => return Err("connection timed out after 5 s".into()),
-    };
-    let name = format!(
-        "rapporteur_bench_fp_{}_{}",
-        std::process::id(),
-        Timestamp::now().as_millisecond()
-    );
-    // The name is made here from digits and a fixed prefix, never from outside input.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .map_err(|error| format!("cannot create a database: {error}"))?;
-    let _ = admin.close().await;
-    let mut url = url::Url::parse(&admin_url).map_err(|error| error.to_string())?;
-    url.set_path(&format!("/{name}"));
-    Ok((url.to_string(), name))
-}
-
-async fn drop_postgres(name: &str) {
-    if let Ok(mut admin) = sqlx::AnyConnection::connect(&postgres_admin_url()).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .execute(&mut admin)
-        .await;
-        let _ = admin.close().await;
-    }
-}
-
 fn inbound(
     external_id: &str,
     group_id: &str,
@@ -1811,13 +1768,13 @@ fn main() {
             let sqlite = remind_cycles("sqlite", &store, &engine, &group, 7).await;
             store.close().await;
             print_remind(&sqlite, members);
-            match fresh_postgres().await {
+            match support::bench_postgres("rapporteur_bench_fp").await {
                 Ok((url, name)) => {
                     let store = Store::connect(&url, 5).await.expect("open PostgreSQL");
                     store.migrate().await.expect("migrate PostgreSQL");
                     let postgres = remind_cycles("postgres", &store, &engine, &group, 7).await;
                     store.close().await;
-                    drop_postgres(&name).await;
+                    support::drop_database(&name).await;
                     print_remind(&postgres, members);
                     println!(
                         "  ratio (same run): postgres / sqlite handle_items = {:.2}",
@@ -1826,7 +1783,7 @@ fn main() {
                 }
                 Err(why) => println!(
                     "postgres: SKIPPED: PostgreSQL at {} is unreachable ({why})",
-                    rapporteur::storage::redact_database_url(&postgres_admin_url())
+                    rapporteur::storage::redact_database_url(&support::postgres_server_url())
                 ),
             }
             big_state_through_handler(&engine, organizations, requests, &core).await;

@@ -158,10 +158,15 @@ impl Handler {
         // state for every batch would cost more than reading the log again in the rare case
         // that the commit fails.
         self.stale = true;
-        let mut decided: Vec<Option<DecidedItem>> = Vec::with_capacity(items.len());
+        // The decisions are kept apart from their rows so that the rows move into the
+        // completions (a reminder cycle has hundreds) while the completions borrow the command
+        // names from the decisions.
+        let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(items.len());
+        let mut rows: Vec<Option<Rows>> = Vec::with_capacity(items.len());
         for item in items {
             let Some(group) = self.groups.get(&item.group_id) else {
-                decided.push(None);
+                decisions.push(None);
+                rows.push(None);
                 continue;
             };
             let state = self.states.entry(item.group_id.clone()).or_default();
@@ -170,43 +175,40 @@ impl Handler {
                 state.apply(change);
             }
             let stored = outbox_items_for(item, &decision, &self.engine, group, &self.routes);
-            decided.push(Some(DecidedItem {
+            rows.push(Some(Rows {
                 changes: decision
                     .changes
                     .iter()
                     .map(|change| serde_json::to_string(change).unwrap_or_default())
                     .collect(),
-                reply_limit_key: (item.channel == MAIL_CHANNEL)
-                    .then(|| {
-                        let sender = sender_address(item);
-                        let message = Message::new(&sender, &item.body, Channel::Mail);
-                        stranger_reply_limit(group, &message, now)
-                    })
-                    .flatten(),
-                decision,
+                reply_limit_key: Channel::from_name(&item.channel).and_then(|channel| {
+                    stranger_reply_limit(group, &sender_address(item), channel, now)
+                }),
                 stored,
             }));
+            decisions.push(Some(decision));
         }
-        let timers_changed = decided
+        let timers_changed = rows
             .iter()
             .flatten()
-            .any(|decided| !decided.stored.timers.is_empty());
+            .any(|rows| !rows.stored.timers.is_empty());
         let completions: Vec<Completion> = items
             .iter()
-            .zip(&decided)
-            .map(|(item, decided)| match decided {
-                Some(decided) => Completion {
+            .zip(&decisions)
+            .zip(rows)
+            .map(|((item, decision), rows)| match (decision, rows) {
+                (Some(decision), Some(rows)) => Completion {
                     inbox: item,
-                    disposition: decided.decision.disposition.name(),
-                    command: decided.decision.command.as_deref(),
-                    effects: decided.stored.outbox.clone(),
-                    reply_limit_key: decided.reply_limit_key.clone(),
-                    changes: decided.changes.clone(),
-                    timers: decided.stored.timers.clone(),
+                    disposition: decision.disposition.name(),
+                    command: decision.command.as_deref(),
+                    effects: rows.stored.outbox,
+                    reply_limit_key: rows.reply_limit_key,
+                    changes: rows.changes,
+                    timers: rows.stored.timers,
                 },
                 // The group was removed from the configuration since the input arrived; it is
                 // kept as handled without effects so it does not block the queue.
-                None => Completion {
+                _ => Completion {
                     inbox: item,
                     disposition: "unknown_group",
                     command: None,
@@ -269,9 +271,8 @@ impl Handler {
     }
 }
 
-/// One input's decision and the rows it becomes.
-struct DecidedItem {
-    decision: Decision,
+/// The rows one input's decision becomes.
+struct Rows {
     stored: StoredEffects,
     changes: Vec<String>,
     reply_limit_key: Option<String>,

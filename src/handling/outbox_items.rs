@@ -10,8 +10,7 @@ use crate::core::engine::{Channel, Decision, Engine};
 use crate::core::reply::ReplyDocument;
 use crate::mail::thread::MailPayload;
 pub use crate::matrix::ReplyPayload;
-use crate::storage::{InboxItem, NewOutboxItem, TimerOperation};
-use sha2::{Digest, Sha256};
+use crate::storage::{InboxItem, NewOutboxItem, TimerOperation, outbox_key};
 use std::collections::HashMap;
 
 /// Where the adapters can reach each group: its room as resolved at start, and whether mail is
@@ -26,7 +25,7 @@ pub struct Routes {
 /// A stable key for the n-th effect of a message: the same message handled again after a crash
 /// yields the same key, which the outbox and the homeserver both deduplicate on.
 pub fn idempotency_key(channel: &str, external_id: &str, effect_index: usize) -> String {
-    hashed_key(&[
+    outbox_key(&[
         channel.as_bytes(),
         external_id.as_bytes(),
         &effect_index.to_le_bytes(),
@@ -40,24 +39,13 @@ pub fn delivery_key(
     effect_index: usize,
     delivery_index: usize,
 ) -> String {
-    hashed_key(&[
+    outbox_key(&[
         channel.as_bytes(),
         external_id.as_bytes(),
         &effect_index.to_le_bytes(),
         b"delivery",
         &delivery_index.to_le_bytes(),
     ])
-}
-
-fn hashed_key(parts: &[&[u8]]) -> String {
-    let mut hasher = Sha256::new();
-    for (index, part) in parts.iter().enumerate() {
-        if index > 0 {
-            hasher.update([0]);
-        }
-        hasher.update(part);
-    }
-    format!("rapporteur-{}", &hex::encode(hasher.finalize())[..32])
 }
 
 /// A Matrix event may be at most 65,536 bytes of JSON; its text, HTML and mentions are kept well

@@ -12,8 +12,7 @@ use super::examine::{ExaminedMail, one_line};
 use super::ingest::MailGroup;
 use super::thread::{MailPayload, reply_subject};
 use crate::core::reply::{LineBuilder, ReplyDocument};
-use crate::storage::NewOutboxItem;
-use sha2::{Digest, Sha256};
+use crate::storage::{NewOutboxItem, outbox_key};
 
 /// Tags longer than this are not group names. The limit also keeps an unknown tag quoted in the
 /// answer short.
@@ -110,13 +109,11 @@ pub fn names_group(tag: &str, group: &MailGroup) -> bool {
 /// (`handling::outbox_items`), which start with the channel. It has the same shape as those
 /// keys, so the Message-ID built from it is recognised as the bot's own.
 pub fn choice_key(external_id: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"group-choice");
-    hasher.update([0]);
-    hasher.update(MAIL_CHANNEL.as_bytes());
-    hasher.update([0]);
-    hasher.update(external_id.as_bytes());
-    format!("rapporteur-{}", &hex::encode(hasher.finalize())[..32])
+    outbox_key(&[
+        b"group-choice",
+        MAIL_CHANNEL.as_bytes(),
+        external_id.as_bytes(),
+    ])
 }
 
 /// The answer to a mail whose group the author must name, threaded under it: what is unclear,

@@ -12,7 +12,7 @@ mod state;
 
 pub use inbox::{Completion, InboxItem, NewInboxItem};
 pub use mail::{AnsweredMail, NewQuarantinedMail, QuarantinedMail};
-pub use outbox::{NewOutboxItem, OutboxItem};
+pub use outbox::{NewOutboxItem, OutboxItem, outbox_key};
 pub use state::{CLOCK_CHANNEL, StoredTimer, TimerOperation, timer_external_id};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -68,6 +68,51 @@ pub async fn fresh_postgres_url() -> Option<String> {
     Some(url.to_string())
 }
 
+/// A fresh PostgreSQL database for a benchmark, named with `prefix`, and its name (to drop it
+/// again with [`drop_database`]), or why there is none. Unlike the tests' databases, a benchmark
+/// without PostgreSQL reports it and goes on with SQLite.
+pub async fn bench_postgres(prefix: &str) -> Result<(String, String), String> {
+    sqlx::any::install_default_drivers();
+    let admin_url = postgres_admin_url();
+    let connect = sqlx::AnyConnection::connect(&admin_url);
+    let mut admin = match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
+        Ok(Ok(connection)) => connection,
+        Ok(Err(error)) => return Err(format!("{error}")),
+        Err(_) => return Err("connection timed out after 5 s".into()),
+    };
+    let name = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    );
+    // The name is made here from digits and a fixed prefix, never from outside input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .map_err(|error| format!("cannot create a database: {error}"))?;
+    let _ = admin.close().await;
+    let mut url = url::Url::parse(&admin_url).map_err(|error| error.to_string())?;
+    url.set_path(&format!("/{name}"));
+    Ok((url.to_string(), name))
+}
+
+/// Drops a database made by [`bench_postgres`].
+pub async fn drop_database(name: &str) {
+    if let Ok(mut admin) = sqlx::AnyConnection::connect(&postgres_admin_url()).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .execute(&mut admin)
+        .await;
+        let _ = admin.close().await;
+    }
+}
+
+/// The PostgreSQL server the tests and benchmarks use, for messages.
+pub fn postgres_server_url() -> String {
+    postgres_admin_url()
+}
+
 /// A fresh SQLite database in a temporary folder (kept alive by the returned guard).
 pub fn fresh_sqlite_url() -> (String, tempfile::TempDir) {
     let folder = tempfile::tempdir().expect("temp dir");

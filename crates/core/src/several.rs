@@ -4,7 +4,7 @@
 //! list cannot set off a flood. Also the rule that limits answers to senders the group does not
 //! know. Pure rules: the mail adapter only splits the authored text into lines.
 
-use crate::directory::Group;
+use crate::directory::{Group, SenderAddress};
 use crate::effects::Effect;
 use crate::engine::{Channel, Decision, Disposition, Engine, Message};
 use crate::reply::{LineBuilder, ReplyDocument};
@@ -103,19 +103,23 @@ pub fn decide_lines(
 /// limit: a mail sender the group does not know gets at most one answer a day, enough to tell
 /// a newcomer how to join and too little to use the bot to send mail to strangers. (In the room
 /// the homeserver already knows who is there.)
-pub fn stranger_reply_limit(group: &Group, message: &Message, now: Timestamp) -> Option<String> {
-    if message.channel != Channel::Mail || group.identify(message.sender).is_some() {
+pub fn stranger_reply_limit(
+    group: &Group,
+    sender: &SenderAddress,
+    channel: Channel,
+    now: Timestamp,
+) -> Option<String> {
+    if channel != Channel::Mail || group.identify(sender).is_some() {
         return None;
     }
     let day = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    Some(format!("mail-stranger:{}:{day}", message.sender))
+    Some(format!("mail-stranger:{sender}:{day}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::catalog::Catalog;
-    use crate::directory::SenderAddress;
     use crate::directory::test_support::small_group;
 
     fn engine() -> Engine {
@@ -188,15 +192,18 @@ mod tests {
         let in_room = SenderAddress::Matrix("@who:example.net".into());
         let cases = [
             (
-                Message::new(&stranger, "!ping", Channel::Mail),
+                &stranger,
+                Channel::Mail,
                 Some("mail-stranger:who@example.net:2026-11-25"),
             ),
-            (Message::new(&member, "!ping", Channel::Mail), None),
-            (Message::new(&in_room, "!ping", Channel::Matrix), None),
+            (&member, Channel::Mail, None),
+            (&in_room, Channel::Matrix, None),
+            // A timer has no sender to limit.
+            (&stranger, Channel::Clock, None),
         ];
-        for (message, expected) in cases {
+        for (sender, channel, expected) in cases {
             assert_eq!(
-                stranger_reply_limit(&group, &message, now).as_deref(),
+                stranger_reply_limit(&group, sender, channel, now).as_deref(),
                 expected
             );
         }

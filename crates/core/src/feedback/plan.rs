@@ -3,7 +3,7 @@
 //! the chairs are told about a long-overdue response. Calendar days are counted in the group's
 //! zone with jiff, so "3 days before" keeps its local time across a change of daylight saving.
 
-use super::model::{FeedbackRequest, OrganizationStatus, Owed};
+use super::model::{FeedbackRequest, OrganizationStatus};
 use crate::directory::FeedbackPolicy;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
@@ -97,17 +97,14 @@ pub fn escalation_point(
     if policy.escalate_after_days_overdue == 0 || status.escalated.is_some() {
         return None;
     }
-    match request.owed_by(status)? {
-        Owed::Response { due } => {
-            shift_days(due, i64::from(policy.escalate_after_days_overdue), zone)
-        }
-        // An organization that has not even acknowledged owes the response as well.
-        Owed::Acknowledgement { .. } => shift_days(
-            request.respond_by_for(status),
-            i64::from(policy.escalate_after_days_overdue),
-            zone,
-        ),
-    }
+    // Escalation is about the response: an organization that has not even acknowledged owes
+    // it as well, so either way the point is counted from the response deadline.
+    request.owed_by(status)?;
+    shift_days(
+        request.respond_by_for(status),
+        i64::from(policy.escalate_after_days_overdue),
+        zone,
+    )
 }
 
 /// Whether the organization's reminder is due at `now`: it owes an answer, a reminder point for
