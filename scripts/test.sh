@@ -18,8 +18,10 @@ export RAPPORTEUR_SYNAPSE_PORT=${RAPPORTEUR_TEST_SYNAPSE_PORT:-8018}
 export RAPPORTEUR_IMAP_PORT=${RAPPORTEUR_TEST_IMAP_PORT:-1153}
 export RAPPORTEUR_LMTP_PORT=${RAPPORTEUR_TEST_LMTP_PORT:-2434}
 export RAPPORTEUR_SMTP_PORT=${RAPPORTEUR_TEST_SMTP_PORT:-2535}
-# Opt-in: a real Mailman 3 list server as well (about 560 MB of memory; installed once, 20-60 s).
-if [ "${RAPPORTEUR_TEST_MAILMAN:-0}" = 1 ]; then
+# A real Mailman 3 list server as well: the end-to-end test of a mail's author goes through it
+# (tests/mailman_end_to_end.rs). About 560 MB of memory; installed once (20-60 s), then up in a
+# few seconds. Opt out with RAPPORTEUR_TEST_MAILMAN=0 (that test then skips its Mailman part).
+if [ "${RAPPORTEUR_TEST_MAILMAN:-1}" != 0 ]; then
   export RAPPORTEUR_WITH_MAILMAN=1
   export RAPPORTEUR_MAILMAN_LMTP_PORT=${RAPPORTEUR_TEST_MAILMAN_LMTP_PORT:-8034}
   export RAPPORTEUR_MAILMAN_REST_PORT=${RAPPORTEUR_TEST_MAILMAN_REST_PORT:-8011}

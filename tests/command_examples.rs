@@ -116,6 +116,7 @@ fn every_command_example_gives_the_same_reply_by_mail() {
         size_limit_bytes: 1 << 20,
         list_addresses: vec![],
         trusted_authserv_id: None,
+        list_trust: Default::default(),
     };
     let mut failures = Vec::new();
     for command in &catalog.commands {

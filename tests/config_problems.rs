@@ -282,6 +282,9 @@ fn the_example_config_documents_every_key_and_override() {
         "message_id_domain",
         "size_limit_bytes",
         "trusted_authserv_id",
+        "receiving_host",
+        "list_server_hosts",
+        "list_author_header",
         "pool_size",
         "file_directory",
         "poll_interval_seconds",
@@ -297,6 +300,46 @@ fn the_example_config_documents_every_key_and_override() {
             "config/example.toml does not mention {word}"
         );
     }
+}
+
+/// The settings that vouch for a list's delivery are read as written (issue 10, item 1), and
+/// addresses keep their local part while their domain is lower-cased (item 4).
+#[test]
+fn list_trust_settings_are_read() {
+    let case = cases_dir().join("valid-list-trust");
+    let settings = load_case(&case, default_environment()).unwrap_or_else(|problems| {
+        panic!("valid-list-trust is invalid: {problems:?}");
+    });
+    let mail = settings.mail.expect("[mail]");
+    assert_eq!(mail.address, "Rapporteur@localhost");
+    assert_eq!(
+        mail.list_trust.receiving_host.as_deref(),
+        Some("mx.example.org")
+    );
+    assert_eq!(
+        mail.list_trust.list_server_hosts,
+        ["mail.lists.example.org", "192.0.2.25", "2001:db8::25"]
+    );
+    assert_eq!(
+        mail.list_trust.author_header,
+        rapporteur::mail::ListAuthorHeader::XOriginalFrom
+    );
+    let people = &settings.groups[0].group.people;
+    let ana = rapporteur::core::directory::SenderAddress::Email("Ana.Lima@example.org".into());
+    let other_case =
+        rapporteur::core::directory::SenderAddress::Email("ana.lima@example.org".into());
+    let idn = rapporteur::core::directory::SenderAddress::Email("jo@xn--bcher-kva.example".into());
+    let group = &settings.groups[0].group;
+    assert_eq!(
+        group.identify(&ana).map(|p| p.id.as_str()),
+        Some("ana.lima")
+    );
+    assert_eq!(group.identify(&other_case), None);
+    assert_eq!(
+        group.identify(&idn).map(|p| p.id.as_str()),
+        Some("ana.lima")
+    );
+    assert_eq!(people.len(), 2);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! expectation written beside it in `*.toml` (outcome, reason, author, list, commands, answer and
 //! which of the bot's messages it answers). All differences are reported together.
 
-use rapporteur::mail::{MailRules, examine_mail};
+use rapporteur::mail::{ListAuthorHeader, ListTrust, MailRules, examine_mail};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -26,6 +26,12 @@ fn corpus_rules() -> MailRules {
         size_limit_bytes: 1_048_576,
         list_addresses: vec!["cip-ccg@lists.example.org".to_string()],
         trusted_authserv_id: None,
+        // The corpus's receiving server and list server (see tests/mail/corpus/README.md).
+        list_trust: ListTrust {
+            receiving_host: Some("mx.lists.example.org".to_string()),
+            list_server_hosts: vec!["mail.lists.example.org".to_string()],
+            author_header: ListAuthorHeader::ReplyTo,
+        },
     }
 }
 
@@ -144,8 +150,36 @@ fn only_the_trusted_server_can_vouch_for_a_sender() {
             "accepted",
         ),
         (
-            "Authentication-Results: mx.example.org; dkim=fail; spf=pass smtp.mailfrom=x\r\n",
+            "Authentication-Results: mx.example.org; dkim=fail; spf=pass smtp.mailfrom=ana.lima@example.org\r\n",
             "accepted",
+        ),
+        (
+            "Authentication-Results: mx.example.org; dmarc=pass header.from=example.org\r\n",
+            "accepted",
+        ),
+        // A pass for another domain says nothing about the From address (issue 10, item 2).
+        (
+            "Authentication-Results: mx.example.org; dkim=fail; spf=pass smtp.mailfrom=x\r\n",
+            "quarantined",
+        ),
+        (
+            "Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=eve@evil.example\r\n",
+            "quarantined",
+        ),
+        (
+            "Authentication-Results: mx.example.org; dkim=pass header.d=evil.example\r\n",
+            "quarantined",
+        ),
+        (
+            "Authentication-Results: mx.example.org; dmarc=pass header.from=evil.example\r\n",
+            "quarantined",
+        ),
+        // Only the topmost header of the trusted server counts: a forged pass below a real
+        // fail is ignored, whatever it says.
+        (
+            "Authentication-Results: mx.example.org; dkim=fail header.d=example.org; spf=fail smtp.mailfrom=example.org\r\n\
+             Authentication-Results: mx.example.org; dkim=pass header.d=example.org\r\n",
+            "quarantined",
         ),
         (
             "Authentication-Results: mx.example.org; dkim=fail; spf=softfail\r\n",
@@ -160,6 +194,107 @@ fn only_the_trusted_server_can_vouch_for_a_sender() {
     for (header, expected) in cases {
         let examined = examine_mail(message(header).as_bytes(), &rules);
         assert_eq!(examined.outcome.name(), expected, "for {header:?}");
+    }
+}
+
+/// A list's rewritten author is believed when the trusted server's topmost
+/// Authentication-Results shows a DKIM pass for the list's domain (issue 10, item 1), and only
+/// then; the Received route is covered by the corpus.
+#[test]
+fn a_dkim_pass_of_the_lists_domain_vouches_for_the_list() {
+    let mut rules = corpus_rules();
+    rules.trusted_authserv_id = Some("mx.example.org".to_string());
+    rules.list_trust = ListTrust::default();
+    let message = |results: &str| {
+        format!(
+            "{results}From: \"Ana Lima via CIP-CCG\" <cip-ccg@lists.example.org>\r\n\
+             Reply-To: Ana Lima <ana.lima@example.org>\r\nList-Id: <cip-ccg.lists.example.org>\r\n\
+             Message-ID: <b@example.org>\r\nSubject: !ping\r\n\r\n"
+        )
+    };
+    let cases = [
+        (
+            "Authentication-Results: mx.example.org; dkim=pass header.d=lists.example.org\r\n",
+            "accepted",
+            "ana.lima@example.org",
+        ),
+        // An SPF pass proves where the envelope came from, not who wrote Reply-To.
+        (
+            "Authentication-Results: mx.example.org; dkim=none; spf=pass smtp.mailfrom=lists.example.org; dmarc=pass header.from=lists.example.org\r\n",
+            "list-not-vouched",
+            "cip-ccg@lists.example.org",
+        ),
+        // A DKIM pass of another domain (SPF lets the mail through the From check).
+        (
+            "Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=lists.example.org; dkim=pass header.d=evil.example\r\n",
+            "list-not-vouched",
+            "cip-ccg@lists.example.org",
+        ),
+        // A forged DKIM pass below the receiving server's real result.
+        (
+            "Authentication-Results: mx.example.org; spf=pass smtp.mailfrom=lists.example.org; dkim=fail header.d=lists.example.org\r\n\
+             Authentication-Results: mx.example.org; dkim=pass header.d=lists.example.org\r\n",
+            "list-not-vouched",
+            "cip-ccg@lists.example.org",
+        ),
+    ];
+    for (header, expected_reason, expected_author) in cases {
+        let examined = examine_mail(message(header).as_bytes(), &rules);
+        let reason = match examined.outcome.reason() {
+            "" => examined.outcome.name(),
+            reason => reason,
+        };
+        assert_eq!(reason, expected_reason, "for {header:?}");
+        assert_eq!(
+            examined.author.as_deref(),
+            Some(expected_author),
+            "for {header:?}"
+        );
+    }
+}
+
+/// The old rule took X-Original-From whenever From's display name said " via ": with a
+/// Google Groups-style list configured, only mail from the list's address is read that way.
+#[test]
+fn x_original_from_is_read_only_from_the_lists_own_mail() {
+    let mut rules = corpus_rules();
+    rules.list_trust.author_header = ListAuthorHeader::XOriginalFrom;
+    let received = "Received: from mail.lists.example.org (mail.lists.example.org [192.0.2.25])\r\n\
+                    \tby mx.lists.example.org (Postfix) with ESMTPS id A; Thu, 26 Nov 2026 09:00:02 +0000\r\n";
+    let message = |received: &str, from: &str| {
+        format!(
+            "{received}From: {from}\r\nX-Original-From: Ana Lima <ana.lima@example.org>\r\n\
+             Reply-To: Eve <eve@evil.example>\r\nMessage-ID: <c@example.org>\r\nSubject: !ping\r\n\r\n"
+        )
+    };
+    let cases = [
+        (
+            received,
+            "\"'Ana Lima' via CIP-CCG\" <cip-ccg@lists.example.org>",
+            "accepted",
+            "ana.lima@example.org",
+        ),
+        (
+            "",
+            "\"'Ana Lima' via CIP-CCG\" <cip-ccg@lists.example.org>",
+            "list-not-vouched",
+            "cip-ccg@lists.example.org",
+        ),
+        (
+            received,
+            "\"Ana Lima via CIP-CCG\" <eve@evil.example>",
+            "accepted",
+            "eve@evil.example",
+        ),
+    ];
+    for (received, from, expected_reason, expected_author) in cases {
+        let examined = examine_mail(message(received, from).as_bytes(), &rules);
+        let reason = match examined.outcome.reason() {
+            "" => examined.outcome.name(),
+            reason => reason,
+        };
+        assert_eq!(reason, expected_reason, "for {from} {received:?}");
+        assert_eq!(examined.author.as_deref(), Some(expected_author));
     }
 }
 

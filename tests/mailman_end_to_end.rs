@@ -1,25 +1,36 @@
-//! Optional: a post through a real Mailman 3 list that rewrites From for DMARC reaches the bot,
-//! which answers the post's author. Mailman needs about 600 MB and half a minute to install, so
-//! this runs only when the stack was started with it:
+//! The author of a mail, end to end (issue 10, item 1): a post through a real Mailman 3 list that
+//! rewrites From for DMARC reaches the bot, which answers the post's author; the same forgeries
+//! sent straight to the bot are refused: a " via " display name with X-Original-From and
+//! Reply-To naming a member is answered as the stranger who sent it, and a From set to the
+//! list's address is kept aside as `list-not-vouched`.
 //!
-//! ```sh
-//! RAPPORTEUR_TEST_MAILMAN=1 scripts/test.sh --test mailman_end_to_end
-//! ```
-//!
-//! Without Mailman the test says so and passes without checking anything.
+//! The bot trusts the list because the stack's relay stamps a Received header on every mail it
+//! hands on, and Mailman sends its copies to the relay's list-server listener, whose stamp names
+//! the peer `lists.localhost` (see `scripts/stack.sh`): the loopback stand-in for the list
+//! server's own address. `scripts/test.sh` starts Mailman (opt out with
+//! `RAPPORTEUR_TEST_MAILMAN=0`); the post through the list needs it, the forgeries do not.
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::mail::{MailScene, OutgoingTestMail, unique_message_id};
 use support::stack;
 
+fn mailman_in_stack() -> bool {
+    std::env::var("RAPPORTEUR_MAILMAN").as_deref() == Ok("1")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_through_a_dmarc_munging_mailman_list_is_answered_to_its_author() {
-    if std::env::var("RAPPORTEUR_MAILMAN").as_deref() != Ok("1") {
-        eprintln!(
-            "SKIPPED: Mailman is not part of this stack (opt in: RAPPORTEUR_TEST_MAILMAN=1 scripts/test.sh)"
-        );
+    if !mailman_in_stack() {
+        if std::env::var("RAPPORTEUR_REQUIRE_SERVERS").as_deref() == Ok("1")
+            && std::env::var("RAPPORTEUR_TEST_MAILMAN").as_deref() != Ok("0")
+        {
+            panic!(
+                "Mailman is not part of this stack (RAPPORTEUR_WITH_MAILMAN=1 scripts/stack.sh up)"
+            );
+        }
+        eprintln!("SKIPPED: Mailman is not part of this stack (RAPPORTEUR_TEST_MAILMAN=0)");
         return;
     }
     let Some(MailScene {
@@ -69,4 +80,97 @@ async fn a_post_through_a_dmarc_munging_mailman_list_is_answered_to_its_author()
     // The bot saw Mailman's copy, not the original: its From was the list.
     let log = scene.bot.log();
     assert!(log.contains("mail recorded"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_list_mail_sent_straight_to_the_bot_is_not_taken_for_a_member() {
+    let Some(MailScene {
+        servers,
+        scene,
+        mail,
+        chair_address: chair,
+    }) = MailScene::started_at("mail.localhost").await
+    else {
+        return;
+    };
+    let eve = "eve@example.net";
+
+    // 1. A " via " display name, with X-Original-From and Reply-To naming the chair.
+    let via_id = unique_message_id();
+    let via = OutgoingTestMail {
+        from: eve,
+        from_name: "Chair Person via TEST-CCG",
+        to: &mail.bot_address,
+        subject: "!whoami",
+        body: "Who am I?\n",
+        message_id: &via_id,
+        in_reply_to: None,
+        extra_headers: &format!(
+            "X-Original-From: Chair Person <{chair}>\r\nReply-To: Chair Person <{chair}>\r\n"
+        ),
+    }
+    .render();
+    servers
+        .send_raw(eve, &mail.bot_address, &via)
+        .await
+        .expect("the relay accepts the mail");
+    let replies = servers
+        .wait_for_replies(eve, &via_id, 1, Duration::from_secs(60))
+        .await;
+    assert_eq!(replies.len(), 1, "Eve is answered");
+    assert!(
+        replies[0].text.contains("does not list eve@example.net"),
+        "answered as the stranger she is: {}",
+        replies[0].text
+    );
+    assert_eq!(replies[0].to, eve);
+
+    // 2. From set to the list's own address, Reply-To naming the chair, with a Received header
+    //    claiming the list server below the relay's real one.
+    let list_from_id = unique_message_id();
+    let list_from = OutgoingTestMail {
+        from: &mail.list_address,
+        from_name: "Chair Person via TEST-CCG",
+        to: &mail.bot_address,
+        subject: "!whoami",
+        body: "Who am I?\n",
+        message_id: &list_from_id,
+        in_reply_to: None,
+        extra_headers: &format!(
+            "Reply-To: Chair Person <{chair}>\r\nList-Id: <{}>\r\n",
+            mail.list_id
+        ),
+    }
+    .render();
+    let mut forged = format!(
+        "Received: from lists.localhost (lists.localhost [127.0.0.1])\r\n\tby mx.localhost \
+         (rapporteur test relay) with ESMTP id forged;\r\n\tThu, 26 Nov 2026 09:00:00 +0000\r\n"
+    )
+    .into_bytes();
+    forged.extend_from_slice(&list_from);
+    servers
+        .send_raw(eve, &mail.bot_address, &forged)
+        .await
+        .expect("the relay accepts the mail");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let log = loop {
+        let log = scene.bot.log();
+        if log.contains("list-not-vouched") || Instant::now() > deadline {
+            break log;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        log.lines()
+            .any(|line| line.contains("mail quarantined") && line.contains("list-not-vouched")),
+        "the mail from the list's address is kept aside with its reason: {log}"
+    );
+    // Nothing went to the chair: the one mail the bot answered was Eve's.
+    let to_chair = servers
+        .wait_for_replies(&chair, &list_from_id, 0, Duration::from_secs(1))
+        .await;
+    assert!(
+        to_chair.is_empty(),
+        "the chair was not answered: {to_chair:?}"
+    );
 }

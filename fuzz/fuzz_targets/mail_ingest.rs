@@ -34,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
         size_limit_bytes: 64 * 1024,
         list_addresses: vec!["cip-ccg@lists.example.org".to_string()],
         trusted_authserv_id: None,
+        list_trust: Default::default(),
     };
     let examined = examine_mail(data, &rules);
     // Nothing taken from a mail may carry a line break into a reply's headers.

@@ -20,8 +20,18 @@ loopback may also send without authenticating. Every message is:
 
 Only after both does the client get 250.
 
+Like a real receiving MTA, the relay stamps every message it hands on over LMTP with a
+Received header that records the peer it saw, in the parentheses the server writes itself
+(`Received: from HELO (localhost [127.0.0.1]) by mx.localhost (...) with ESMTP id ...; date`);
+the HELO word is the client's and is written sanitised. The copy kept in <sent-dir> is the
+message as the client sent it, without the stamp. On loopback every peer is 127.0.0.1, so a
+second listener (--list-server-port) stands in for the list server's own address: Mailman
+sends its list copies there, and that listener's stamp names --list-server-name as the peer,
+which the bot's config trusts as a list server (receiving_host, list_server_hosts).
+
 Usage: smtp_relay.py --port 2525 --lmtp-port 2424 --password-file FILE --sent-dir DIR
-                     [--route DOMAIN=HOST:PORT ...]
+                     [--route DOMAIN=HOST:PORT ...] [--receiving-host NAME]
+                     [--list-server-port PORT --list-server-name NAME]
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ import secrets
 import signal
 import time
 from datetime import datetime, timezone
+from email.utils import format_datetime
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
@@ -277,11 +288,37 @@ def _is_loopback(peer) -> bool:
         return False
 
 
+_HELO_SAFE = re.compile(r"[^A-Za-z0-9.\-_:\[\]]")
+
+
+def received_stamp(helo: str | None, peer_name: str, peer_ip: str, by_host: str, message_id: str) -> bytes:
+    """The Received header a receiving MTA puts on top of a message it accepted (RFC 5321
+    4.4): the client's HELO word (sanitised, so that it cannot imitate the server's own
+    words), then in parentheses the peer the server itself saw, then the server's name."""
+    helo_word = _HELO_SAFE.sub("?", (helo or "").strip())[:255] or "unknown"
+    date = format_datetime(datetime.now(timezone.utc))
+    return (
+        f"Received: from {helo_word} ({peer_name} [{peer_ip}])\r\n"
+        f"\tby {by_host} (rapporteur test relay) with ESMTP id {message_id};\r\n"
+        f"\t{date}\r\n"
+    ).encode("ascii")
+
+
 class Relay:
-    def __init__(self, router: LmtpRouter, sent_dir: str, password: str):
+    def __init__(self, router: LmtpRouter, sent_dir: str, password: str,
+                 receiving_host: str = "mx.localhost", peer_name: str | None = None):
         self.router = router
         self.sent_dir = sent_dir
         self.password = password.encode()
+        # The name this listener records for its peer: None for what the peer really is
+        # (localhost on loopback), or the list server's name on the list server's listener.
+        self.receiving_host = receiving_host
+        self.peer_name = peer_name
+
+    def stamp(self, session: Session, stem: str, data: bytes) -> bytes:
+        peer_ip = session.peer[0] if isinstance(session.peer, tuple) else "unknown"
+        peer_name = self.peer_name or ("localhost" if _is_loopback(session.peer) else "unknown")
+        return received_stamp(session.host_name, peer_name, peer_ip, self.receiving_host, stem) + data
 
     # aiosmtpd authenticator: any login name, the shared password.
     def authenticate(self, server, session: Session, envelope, mechanism: str, auth_data) -> AuthResult:
@@ -350,9 +387,10 @@ class Relay:
             except OSError as e:
                 problem.append(e)
 
+        stamped = self.stamp(session, stem, data)
         try:
             for rcpt in envelope.rcpt_tos:
-                await self.router.pool_for(rcpt).deliver(mail_from, rcpt, data, options, write_tmp)
+                await self.router.pool_for(rcpt).deliver(mail_from, rcpt, stamped, options, write_tmp)
         except DeliveryError as e:
             _unlink(written)
             log.warning("not accepted (%s -> %s): %s", mail_from, envelope.rcpt_tos, e)
@@ -400,10 +438,10 @@ async def serve(a) -> None:
         LmtpPool(a.lmtp_host, a.lmtp_port),
         {domain: LmtpPool(host, port) for domain, host, port in a.route},
     )
-    relay = Relay(router, a.sent_dir, password)
+    relay = Relay(router, a.sent_dir, password, a.receiving_host)
     loop = asyncio.get_running_loop()
 
-    def factory() -> SMTP:
+    def factory(relay: Relay = relay) -> SMTP:
         return SMTP(
             relay,
             hostname="localhost",
@@ -418,6 +456,14 @@ async def serve(a) -> None:
 
     server = await loop.create_server(factory, host=a.host, port=a.port, reuse_address=True)
     log.info("listening on %s:%d, LMTP to %s:%d, keeping mail in %s", a.host, a.port, a.lmtp_host, a.lmtp_port, a.sent_dir)
+    list_server = None
+    if a.list_server_port:
+        # The loopback stand-in for the list server's own IP address (see the module comment).
+        list_relay = Relay(router, a.sent_dir, password, a.receiving_host, a.list_server_name)
+        list_server = await loop.create_server(
+            lambda: factory(list_relay), host=a.host, port=a.list_server_port, reuse_address=True
+        )
+        log.info("list server listener on %s:%d: peers recorded as %s", a.host, a.list_server_port, a.list_server_name)
     for domain, host, port in a.route:
         log.info("recipients @%s: LMTP to %s:%d", domain, host, port)
     stop = asyncio.Event()
@@ -426,6 +472,8 @@ async def serve(a) -> None:
     await stop.wait()
     log.info("stopping")
     server.close()
+    if list_server is not None:
+        list_server.close()
     router.close()
 
 
@@ -445,6 +493,12 @@ def main() -> None:
         metavar="DOMAIN=HOST:PORT",
         help="deliver recipients @DOMAIN over LMTP to HOST:PORT instead (repeatable)",
     )
+    p.add_argument("--receiving-host", default="mx.localhost",
+                   help="the name written after `by` in the Received header (default mx.localhost)")
+    p.add_argument("--list-server-port", type=int, default=0,
+                   help="also listen here for the list server's mail (0: not)")
+    p.add_argument("--list-server-name", default="lists.localhost",
+                   help="the peer name the list server listener records (default lists.localhost)")
     p.add_argument("--verbose", action="store_true", help="log every SMTP command")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -1,6 +1,12 @@
-//! Shape checks for the addresses a config file may contain. They are deliberately simple: they
-//! catch typos (a missing `@` or server name, a stray space or line break) without trying to be
-//! a full grammar of Matrix identifiers or RFC 5322.
+//! Checks for the addresses a config file may contain. Matrix identifiers get a deliberately
+//! simple shape check that catches typos (a missing `@` or server name, a stray space).
+//!
+//! Email addresses are checked with the parser that sending uses (lettre's `Address`), so that
+//! no address passes `check-config` and then fails when the bot sends to it, and with the
+//! comparison of [`crate::core::email_address`], so that no address is accepted that could
+//! never be recognised as its owner's (a non-ASCII local part, a domain imitating ASCII).
+
+use crate::core::email_address::comparable_email;
 
 fn is_server_name(text: &str) -> bool {
     !text.is_empty()
@@ -39,21 +45,44 @@ pub fn is_matrix_room(text: &str) -> bool {
     !local.is_empty() && local.chars().all(|c| c.is_ascii_graphic()) && is_server_name(server)
 }
 
-/// `local@domain`, with nothing that could break a mail header.
+/// `local@domain`, with nothing that could break a mail header, that the mail library sends
+/// to and that the bot can recognise.
 pub fn is_email_address(text: &str) -> bool {
+    email_address_problem(text).is_none()
+}
+
+/// Why `text` cannot be a configured email address, as the end of a sentence that starts with
+/// the address (`"x" is not an email address`); `None` when it can be one.
+pub fn email_address_problem(text: &str) -> Option<String> {
     let Some((local, domain)) = text.rsplit_once('@') else {
-        return false;
+        return Some("is not an email address".to_string());
     };
     let forbidden = |character: char| {
         character.is_whitespace() || character.is_control() || "<>,;\"()[]\\".contains(character)
     };
-    !local.is_empty()
+    let shaped = !local.is_empty()
         && !domain.is_empty()
         && !text.chars().any(forbidden)
         && !local.contains('@')
-        && (domain.contains('.') || domain == "localhost")
+        && (domain.contains('.') || domain.eq_ignore_ascii_case("localhost"))
         && !domain.starts_with('.')
-        && !domain.ends_with('.')
+        && !domain.ends_with('.');
+    if !shaped {
+        return Some("is not an email address".to_string());
+    }
+    if let Err(error) = text.parse::<lettre::Address>() {
+        return Some(format!(
+            "is not an email address the bot can send to ({error})"
+        ));
+    }
+    if comparable_email(text).is_none() {
+        return Some(
+            "has characters other than ASCII in its local part, or a domain that imitates an \
+             ASCII one; mail from such an address is never recognised as its owner's"
+                .to_string(),
+        );
+    }
+    None
 }
 
 #[cfg(test)]
@@ -110,8 +139,18 @@ mod tests {
             "a@@example.org",
             "a@nodot",
             "a@.example.org",
+            // Refused by the parser that sending uses.
+            "a..b@example.org",
+            ".a@example.org",
+            "a@example..org",
+            "a-local-part-longer-than-sixty-four-characters-is-refused-by-smtp-x@example.org",
+            // Never recognised: a Cyrillic а, a full-width domain.
+            "\u{430}na@example.org",
+            "ana@ｅｘａｍｐｌｅ.org",
         ] {
             assert!(!is_email_address(bad), "{bad}");
         }
+        // An internationalised domain is fine: it is compared and sent in its ASCII form.
+        assert!(is_email_address("jo@bücher.example"));
     }
 }

@@ -1,11 +1,12 @@
 //! Group files: one group's organizations, people and conventions, validated as a whole.
 
-use super::addresses::{is_email_address, is_matrix_user_id};
+use super::addresses::{email_address_problem, is_matrix_user_id};
 use super::feedback::feedback_policy;
 use super::person_ids::{LONGEST_PERSON_ID, is_valid_person_id, suggested_person_id};
 use super::position::{ConfigProblem, SourceText, read_failure};
 use super::raw::{RawGroupFile, RawOrganization, RawPerson};
 use crate::core::directory::{Group, Organization, Person, Role};
+use crate::core::email_address::comparable_email;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use toml::Spanned;
@@ -104,11 +105,11 @@ fn validate_group(
         }
         organization_lines.insert(key, line_of(organization_ref.short_name.span()));
         if let Some(contact) = &organization_ref.contact
-            && !is_email_address(contact.get_ref())
+            && let Some(problem) = email_address_problem(contact.get_ref())
         {
             problems.push(source.problem_at(
                 contact.span(),
-                format!("contact {:?} is not an email address", contact.get_ref()),
+                format!("contact {:?} {problem}", contact.get_ref()),
             ));
         }
         kept_organizations.push(organization);
@@ -177,25 +178,26 @@ fn validate_group(
             }
         }
         for email in &person_ref.emails {
-            if !is_email_address(email.get_ref()) {
-                problems.push(source.problem_at(
-                    email.span(),
-                    format!("{:?} is not an email address", email.get_ref()),
-                ));
+            if let Some(problem) = email_address_problem(email.get_ref()) {
+                problems.push(
+                    source.problem_at(email.span(), format!("{:?} {problem}", email.get_ref())),
+                );
             }
         }
-        // Matrix IDs compare exactly, email addresses without regard to case (as
-        // `Group::identify` matches senders); the key is the compared form.
+        // Matrix IDs compare exactly, email addresses by their domain without regard to case
+        // (as `Group::identify` matches senders, through `comparable_email`); the key is the
+        // compared form.
         let addresses = person_ref
             .matrix_ids
             .iter()
             .map(|id| (id.get_ref().clone(), id))
-            .chain(
-                person_ref
-                    .emails
-                    .iter()
-                    .map(|e| (e.get_ref().to_ascii_lowercase(), e)),
-            );
+            .chain(person_ref.emails.iter().map(|e| {
+                let written = e.get_ref();
+                (
+                    comparable_email(written).unwrap_or_else(|| written.clone()),
+                    e,
+                )
+            }));
         for (key, written) in addresses {
             match address_lines.get(&key) {
                 Some((line, owner, first)) => {
@@ -203,7 +205,7 @@ fn validate_group(
                     let same = if first == written_text {
                         String::new()
                     } else {
-                        format!(" (as {first}; email addresses compare without regard to case)")
+                        format!(" (as {first}; email domains compare without regard to case)")
                     };
                     problems.push(source.problem_at(
                         written.span(),

@@ -260,11 +260,11 @@ pub fn load_settings(
             ));
         }
         if let Some(list) = &entry_ref.mailing_list
-            && !super::is_email_address(list.get_ref())
+            && let Some(problem) = super::addresses::email_address_problem(list.get_ref())
         {
             problems.push(source.problem_at(
                 list.span(),
-                format!("mailing list {:?} is not an email address", list.get_ref()),
+                format!("mailing list {:?} {problem}", list.get_ref()),
             ));
         }
         let group_file = resolve(entry_ref.group_file.get_ref());

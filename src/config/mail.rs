@@ -1,10 +1,12 @@
 //! The `[mail]` section: the bot's address, the SMTP server it sends through (or a folder for
 //! dry runs), the IMAP mailbox it reads, and the rules for reading mail.
 
+use super::Secret;
+use super::addresses::email_address_problem;
 use super::load::{Environment, Origin, overridable, problem_for, secret_setting};
 use super::position::{ConfigProblem, SourceText};
 use super::raw::RawMailSection;
-use super::{Secret, is_email_address};
+use crate::mail::trust::{ListAuthorHeader, ListTrust};
 use std::path::PathBuf;
 use toml::Spanned;
 
@@ -28,6 +30,9 @@ pub struct MailSettings {
     pub message_id_domain: String,
     pub size_limit_bytes: usize,
     pub trusted_authserv_id: Option<String>,
+    /// How a list's delivery is vouched for by the Received header, and where the list writes
+    /// the author (see `mail::trust`).
+    pub list_trust: ListTrust,
     pub outgoing: OutgoingMail,
     pub imap: Option<ImapSettings>,
 }
@@ -71,13 +76,14 @@ pub(super) fn load_mail_section(
     let before = problems.len();
     let section_span = section.span();
     let section = section.get_ref();
-    let address = section.address.get_ref().to_lowercase();
-    if !is_email_address(&address) {
+    let address = section.address.get_ref().trim().to_string();
+    if let Some(problem) = email_address_problem(&address) {
         problems.push(source.problem_at(
             section.address.span(),
-            format!("mail address {address:?} is not an email address"),
+            format!("mail address {address:?} {problem}"),
         ));
     }
+    let address = crate::core::email_address::comparable_email(&address).unwrap_or(address);
     let domain = address.split('@').nth(1).unwrap_or("localhost").to_string();
     let message_id_domain = section
         .message_id_domain
@@ -103,6 +109,8 @@ pub(super) fn load_mail_section(
         Some(spanned) => usize::try_from(*spanned.get_ref()).unwrap_or(usize::MAX),
         None => 25 * 1024 * 1024,
     };
+
+    let list_trust = load_list_trust(section, source, problems);
 
     let outgoing = match &section.smtp {
         None => {
@@ -133,9 +141,87 @@ pub(super) fn load_mail_section(
             .trusted_authserv_id
             .as_ref()
             .map(|spanned| spanned.get_ref().clone()),
+        list_trust,
         outgoing: outgoing?,
         imap,
     })
+}
+
+/// `receiving_host`, `list_server_hosts` and `list_author_header`: the first two only together,
+/// since a receiving host with no list server vouches for nothing and list servers without the
+/// host whose Received header names them cannot be checked.
+fn load_list_trust(
+    section: &RawMailSection,
+    source: &SourceText,
+    problems: &mut Vec<ConfigProblem>,
+) -> ListTrust {
+    let receiving_host = section.receiving_host.as_ref().map(|spanned| {
+        (
+            spanned.get_ref().trim().to_ascii_lowercase(),
+            spanned.span(),
+        )
+    });
+    if let Some((host, span)) = &receiving_host
+        && !is_domain(host)
+    {
+        problems.push(source.problem_at(
+            span.clone(),
+            format!("receiving_host {host:?} is not a host name"),
+        ));
+    }
+    let mut list_server_hosts = Vec::new();
+    for spanned in &section.list_server_hosts {
+        let host = spanned.get_ref().trim().to_ascii_lowercase();
+        let plain = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c));
+        if plain {
+            list_server_hosts.push(host);
+        } else {
+            problems.push(source.problem_at(
+                spanned.span(),
+                format!(
+                    "list server {:?} is not a host name or IP address (write an IPv6 address \
+                     without brackets)",
+                    spanned.get_ref()
+                ),
+            ));
+        }
+    }
+    match (&receiving_host, section.list_server_hosts.first()) {
+        (Some((_, span)), None) => problems.push(source.problem_at(
+            span.clone(),
+            "receiving_host is set but list_server_hosts is empty: name the hosts the list \
+             servers send from, as the receiving server records them",
+        )),
+        (None, Some(first)) => problems.push(source.problem_at(
+            first.span(),
+            "list_server_hosts is set but receiving_host is not: name the host whose Received \
+             header records them",
+        )),
+        _ => {}
+    }
+    let author_header = match &section.list_author_header {
+        None => ListAuthorHeader::default(),
+        Some(spanned) => ListAuthorHeader::from_name(spanned.get_ref()).unwrap_or_else(|| {
+            let names: Vec<&str> = ListAuthorHeader::ALL.iter().map(|h| h.name()).collect();
+            problems.push(source.problem_at(
+                spanned.span(),
+                format!(
+                    "list_author_header {:?} is not one of {}",
+                    spanned.get_ref(),
+                    names.join(", ")
+                ),
+            ));
+            ListAuthorHeader::default()
+        }),
+    };
+    ListTrust {
+        receiving_host: receiving_host.map(|(host, _)| host),
+        list_server_hosts,
+        author_header,
+    }
 }
 
 fn is_domain(text: &str) -> bool {

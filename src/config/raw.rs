@@ -51,6 +51,10 @@ pub struct RawMailSection {
     pub message_id_domain: Option<Spanned<String>>,
     pub size_limit_bytes: Option<Spanned<u64>>,
     pub trusted_authserv_id: Option<Spanned<String>>,
+    pub receiving_host: Option<Spanned<String>>,
+    #[serde(default)]
+    pub list_server_hosts: Vec<Spanned<String>>,
+    pub list_author_header: Option<Spanned<String>>,
     pub smtp: Option<Spanned<RawSmtpSection>>,
     pub imap: Option<Spanned<RawImapSection>>,
 }

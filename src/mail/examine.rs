@@ -7,6 +7,8 @@
 
 use super::authored::{authored_lines, command_lines, subject_command};
 use super::html_text::html_to_authored_text;
+use super::trust::{self, ListAuthorHeader, ListTrust};
+use crate::core::email_address::{comparable_email, same_email};
 use mail_parser::{Addr, Address, Message, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
@@ -25,12 +27,17 @@ pub struct MailRules {
     pub message_id_domain: String,
     /// Raw messages larger than this are quarantined unread.
     pub size_limit_bytes: usize,
-    /// The posting addresses of the configured lists (lower case): a From equal to one of them
-    /// was rewritten by the list.
+    /// The posting addresses of the configured lists: a From equal to one of them may have
+    /// been rewritten by the list (DMARC mitigation), and the author is then read from the
+    /// header the list sets, but only when the list is vouched to have delivered it.
     pub list_addresses: Vec<String>,
-    /// When set, only mail whose Authentication-Results from this server (its authserv-id)
-    /// show a passing DKIM or SPF check is accepted.
+    /// When set, only mail whose topmost Authentication-Results from this server (its
+    /// authserv-id) shows a pass aligned with the From domain is accepted, and a DKIM pass of a
+    /// list's domain vouches that the list delivered the mail.
     pub trusted_authserv_id: Option<String>,
+    /// How the receiving server's Received header vouches for a list, and which header of a
+    /// list's mail names its author.
+    pub list_trust: ListTrust,
 }
 
 /// Why a mail gets no answer at all.
@@ -60,6 +67,13 @@ pub enum QuarantineReason {
     /// The trusted receiving server did not vouch for the sender (see
     /// [`MailRules::trusted_authserv_id`]).
     Unauthenticated,
+    /// From is a list's address, but neither the receiving server's Authentication-Results nor
+    /// its Received header vouches that the list delivered it: anyone can write a list's
+    /// address into From, so the author cannot be known.
+    ListNotVouched,
+    /// From is a list's address and the list delivered it, but the header the list sets names
+    /// no author, or several (the author's own Reply-To beside the one the list added).
+    ListAuthorUnclear,
 }
 
 impl IgnoreReason {
@@ -82,6 +96,8 @@ impl QuarantineReason {
             QuarantineReason::Unparseable => "unparseable",
             QuarantineReason::ParserFailure => "parser-failure",
             QuarantineReason::Unauthenticated => "unauthenticated",
+            QuarantineReason::ListNotVouched => "list-not-vouched",
+            QuarantineReason::ListAuthorUnclear => "list-author-unclear",
         }
     }
 }
@@ -120,7 +136,8 @@ pub struct ExaminedMail {
     pub external_id: String,
     /// The Message-ID with its angle brackets, as written.
     pub message_id: Option<String>,
-    /// The author's address in lower case.
+    /// The author's address in the compared form of [`comparable_email`] (the domain in lower
+    /// case, the local part as written), or as written when it has no such form.
     pub author: Option<String>,
     pub author_name: Option<String>,
     /// The List-Id value without angle brackets, in lower case.
@@ -206,7 +223,7 @@ fn examine_unguarded(raw: &[u8], rules: &MailRules) -> ExaminedMail {
         .unwrap_or_else(|| stable_hash_id(&message, raw));
     let subject = one_line(message.subject().unwrap_or_default());
     let list_id = list_id(&message);
-    let (author, author_name) = author(&message, &from_address, list_id.is_some(), rules);
+    let (author, author_name, authorship) = author(&message, &from_address, rules);
     let answers_to = answers_to(&message, &rules.message_id_domain);
     let body = authored_body(&message);
     let authored = authored_lines(&body);
@@ -245,7 +262,7 @@ fn examine_unguarded(raw: &[u8], rules: &MailRules) -> ExaminedMail {
         thread_references,
         date_ms: message.date().map(|date| date.to_timestamp() * 1000),
     };
-    let outcome = judge(&message, &examined, rules);
+    let outcome = judge(&message, &examined, authorship, rules);
     ExaminedMail {
         outcome,
         ..examined
@@ -254,7 +271,12 @@ fn examine_unguarded(raw: &[u8], rules: &MailRules) -> ExaminedMail {
 
 /// Whether an examined mail is answered, ignored or quarantined. Automatic mail is recognised
 /// before anything else so that two robots never answer each other.
-fn judge(message: &Message, examined: &ExaminedMail, rules: &MailRules) -> Outcome {
+fn judge(
+    message: &Message,
+    examined: &ExaminedMail,
+    authorship: Authorship,
+    rules: &MailRules,
+) -> Outcome {
     let own_domain = format!("@{}>", rules.message_id_domain.to_ascii_lowercase());
     let is_own = examined
         .message_id
@@ -283,7 +305,7 @@ fn judge(message: &Message, examined: &ExaminedMail, rules: &MailRules) -> Outco
         return Outcome::Ignored(IgnoreReason::MailerDaemon);
     }
     if let Some(authserv_id) = &rules.trusted_authserv_id
-        && !is_authenticated(message, authserv_id)
+        && !is_authenticated(message, authserv_id, &examined_from_domain(message))
     {
         return Outcome::Quarantined(QuarantineReason::Unauthenticated);
     }
@@ -297,14 +319,20 @@ fn judge(message: &Message, examined: &ExaminedMail, rules: &MailRules) -> Outco
     if !has_command && examined.answers_to.is_empty() {
         return Outcome::Ignored(IgnoreReason::NoCommand);
     }
-    Outcome::Accepted
+    // Last, so that a list's ordinary traffic is ignored as such rather than kept aside: only
+    // mail the bot would act on needs a known author.
+    match authorship {
+        Authorship::From | Authorship::List => Outcome::Accepted,
+        Authorship::ListNotVouched => Outcome::Quarantined(QuarantineReason::ListNotVouched),
+        Authorship::ListAuthorUnclear => Outcome::Quarantined(QuarantineReason::ListAuthorUnclear),
+    }
 }
 
 fn is_daemon(message: &Message) -> bool {
     let daemon_address = |address: Option<&Address>| {
         address.and_then(first_address).is_some_and(|address| {
             let local = address.split('@').next().unwrap_or_default();
-            local == "mailer-daemon" || local == "postmaster"
+            local.eq_ignore_ascii_case("mailer-daemon") || local.eq_ignore_ascii_case("postmaster")
         })
     };
     let return_path = message.header_raw("Return-Path").map(str::trim);
@@ -317,71 +345,155 @@ fn is_daemon(message: &Message) -> bool {
         || daemon_address(message.sender())
 }
 
-/// Authentication-Results (RFC 8601) headers from the trusted server that show DKIM or SPF
-/// passing. Headers from other servers are ignored: anyone can write one into their mail.
-fn is_authenticated(message: &Message, authserv_id: &str) -> bool {
-    message
-        .headers_raw()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
-        .any(|(_, value)| {
-            let mut parts = value.split(';');
-            let server = parts.next().unwrap_or_default().split_whitespace().next();
-            server.is_some_and(|server| server.eq_ignore_ascii_case(authserv_id))
-                && parts.any(|result| {
-                    let result = result.trim().to_ascii_lowercase();
-                    result.starts_with("dkim=pass") || result.starts_with("spf=pass")
-                })
-        })
+/// Whether the trusted server's topmost Authentication-Results (RFC 8601) shows a pass aligned
+/// with the From domain (see [`trust`]). Headers from other servers, and the trusted server's
+/// below its topmost one, are ignored: anyone can write them into their mail.
+fn is_authenticated(message: &Message, authserv_id: &str, from_domain: &str) -> bool {
+    trust::topmost_results(
+        header_values(message, "Authentication-Results"),
+        authserv_id,
+    )
+    .is_some_and(|results| results.passes_for(from_domain))
 }
 
-/// The author, and whether the list rewrote From for DMARC: then the author is in the
-/// original-sender headers the list adds, or in Reply-To.
+/// The values of every header with this name, top first.
+fn header_values<'a>(message: &'a Message, name: &'a str) -> impl Iterator<Item = &'a str> {
+    message
+        .headers_raw()
+        .filter(move |(header, _)| header.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+}
+
+/// The domain of the From address, as DMARC aligns it.
+fn examined_from_domain(message: &Message) -> String {
+    message
+        .from()
+        .and_then(first_address)
+        .and_then(|address| {
+            address
+                .rsplit_once('@')
+                .map(|(_, domain)| domain.to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// How the author of a mail was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Authorship {
+    /// The From address: mail sent by its author, straight or through a list that leaves
+    /// From alone.
+    From,
+    /// From is a list's address; the list vouched for, the author read from its header.
+    List,
+    /// From is a list's address, but nothing vouches that the list sent it.
+    ListNotVouched,
+    /// From is a list's address and the list sent it, but its header names no single author.
+    ListAuthorUnclear,
+}
+
+/// The author and how they were found.
+///
+/// A From address that is a configured list's address means the list rewrote From (DMARC
+/// mitigation), and the author is in the one header that list server sets
+/// ([`ListAuthorHeader`]). That header is believed only when the receiving server vouches that
+/// the list delivered the mail: by a DKIM pass for the list's domain in its topmost
+/// Authentication-Results, or by naming a configured list-server host as the peer in its
+/// topmost Received header. Anything else, whatever its display name (" via " proves nothing),
+/// is authored by its From address, so a forged mail is answered as the stranger who sent it.
 fn author(
     message: &Message,
     from_address: &str,
-    has_list_id: bool,
     rules: &MailRules,
-) -> (String, Option<String>) {
+) -> (String, Option<String>, Authorship) {
     let from = message.from().and_then(Address::first);
     let from_name = from.and_then(Addr::name).map(one_line);
-    let rewritten = from_name
-        .as_deref()
-        .is_some_and(|name| name.to_lowercase().contains(" via "))
-        || rules.list_addresses.iter().any(|list| list == from_address)
-        || (has_list_id && list_post_address(message).as_deref() == Some(from_address));
-    if rewritten {
-        let original = message
-            .header_raw("X-Original-From")
-            .and_then(address_in_text)
-            .or_else(|| {
-                message.reply_to().and_then(|reply_to| {
-                    reply_to
-                        .iter()
-                        .filter_map(|addr| addr.address().and_then(clean_address))
-                        .find(|address| {
-                            address != from_address && !rules.list_addresses.contains(address)
-                        })
-                })
-            });
-        if let Some(original) = original {
-            let name = from_name.map(|name| match name.to_lowercase().find(" via ") {
-                Some(position) if name.is_char_boundary(position) => {
-                    name[..position].trim().to_string()
-                }
-                _ => name,
-            });
-            return (original, name);
-        }
+    let Some(list_address) = rules
+        .list_addresses
+        .iter()
+        .find(|list| same_email(list, from_address))
+    else {
+        return (from_address.to_string(), from_name, Authorship::From);
+    };
+    if !delivered_by_list(message, list_address, rules) {
+        return (
+            from_address.to_string(),
+            from_name,
+            Authorship::ListNotVouched,
+        );
     }
-    (from_address.to_string(), from_name)
+    let named: Vec<(String, Option<String>)> = match rules.list_trust.author_header {
+        ListAuthorHeader::ReplyTo => message
+            .reply_to()
+            .into_iter()
+            .flat_map(|reply_to| reply_to.iter())
+            .filter_map(|addr| {
+                let address = addr.address().and_then(clean_address)?;
+                Some((address, addr.name().map(one_line)))
+            })
+            .collect(),
+        ListAuthorHeader::XOriginalFrom => header_values(message, "X-Original-From")
+            .flat_map(|value| value.split(','))
+            .filter_map(|text| address_in_text(text).map(|address| (address, None)))
+            .collect(),
+    };
+    // The list's own address in the header is where replies go, not an author.
+    let authors: Vec<(String, Option<String>)> = named
+        .into_iter()
+        .filter(|(address, _)| {
+            !rules
+                .list_addresses
+                .iter()
+                .any(|list| same_email(list, address))
+        })
+        .collect();
+    match authors.as_slice() {
+        [(address, name)] => {
+            let via_name = from_name
+                .as_ref()
+                .map(|name| match name.to_lowercase().find(" via ") {
+                    Some(position) if name.is_char_boundary(position) => {
+                        name[..position].trim().to_string()
+                    }
+                    _ => name.clone(),
+                });
+            (address.clone(), via_name.or(name.clone()), Authorship::List)
+        }
+        _ => (
+            from_address.to_string(),
+            from_name,
+            Authorship::ListAuthorUnclear,
+        ),
+    }
 }
 
-fn list_post_address(message: &Message) -> Option<String> {
-    let raw = message.header_raw("List-Post")?;
-    let start = raw.to_ascii_lowercase().find("mailto:")? + "mailto:".len();
-    let rest = &raw[start..];
-    let end = rest.find(['>', '?', ' ']).unwrap_or(rest.len());
-    Some(rest[..end].trim().to_lowercase())
+/// Whether the receiving server vouches that the list whose address is `list_address`
+/// delivered this mail (see [`author`]).
+fn delivered_by_list(message: &Message, list_address: &str, rules: &MailRules) -> bool {
+    let list_domain = list_address
+        .rsplit_once('@')
+        .map_or("", |(_, domain)| domain);
+    let by_dkim = rules
+        .trusted_authserv_id
+        .as_deref()
+        .is_some_and(|authserv_id| {
+            trust::topmost_results(
+                header_values(message, "Authentication-Results"),
+                authserv_id,
+            )
+            .is_some_and(|results| results.dkim_passes_for(list_domain))
+        });
+    let by_received = rules
+        .list_trust
+        .receiving_host
+        .as_deref()
+        .is_some_and(|receiving_host| {
+            trust::received_from_list_server(
+                header_values(message, "Received"),
+                receiving_host,
+                &rules.list_trust.list_server_hosts,
+            )
+        });
+    by_dkim || by_received
 }
 
 /// An address written in free text: the part in angle brackets, or the first word with an @.
@@ -396,17 +508,19 @@ fn address_in_text(text: &str) -> Option<String> {
     clean_address(candidate.trim_matches(['"', '\'', '(', ')']))
 }
 
-/// An address as the bot keeps it: lower case, with a local part and a domain, and no space or
-/// control character anywhere (an address is later written into the headers of a reply).
+/// An address as the bot keeps it: with a local part and a domain, and no space or control
+/// character anywhere (an address is later written into the headers of a reply); in the
+/// compared form of [`comparable_email`] when it has one, else as written (then it matches
+/// nobody, see [`crate::core::email_address`]).
 fn clean_address(text: &str) -> Option<String> {
     let candidate = text.trim();
-    let (local, domain) = candidate.split_once('@')?;
+    let (local, domain) = candidate.rsplit_once('@')?;
     let plausible = !local.is_empty()
         && !domain.is_empty()
         && !candidate
             .chars()
             .any(|c| c.is_whitespace() || c.is_control());
-    plausible.then(|| candidate.to_lowercase())
+    plausible.then(|| comparable_email(candidate).unwrap_or_else(|| candidate.to_string()))
 }
 
 fn first_address(address: &Address) -> Option<String> {

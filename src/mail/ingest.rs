@@ -8,6 +8,7 @@ use super::examine::{ExaminedMail, MailRules, Outcome, examine_mail};
 use super::group_choice::{self, GroupQuestion, Unclear};
 use super::thread::MailConversation;
 use crate::config::{MailSettings, Settings};
+use crate::core::email_address::same_email;
 use crate::storage::{InboxItem, NewInboxItem, NewQuarantinedMail, StorageError, Store};
 
 /// How received mail is judged and routed to a group.
@@ -35,11 +36,9 @@ pub struct MailGroup {
 
 impl MailGroup {
     fn knows(&self, author: &str) -> bool {
-        !author.is_empty()
-            && self
-                .member_addresses
-                .iter()
-                .any(|address| address == author)
+        self.member_addresses
+            .iter()
+            .any(|address| same_email(address, author))
     }
 }
 
@@ -79,7 +78,7 @@ impl MailIngest {
                     .group
                     .people
                     .iter()
-                    .flat_map(|person| person.emails.iter().map(|email| email.to_lowercase()))
+                    .flat_map(|person| person.emails.iter().cloned())
                     .collect(),
             })
             .collect();
@@ -93,6 +92,7 @@ impl MailIngest {
                     .filter_map(|group| group.list_address.clone())
                     .collect(),
                 trusted_authserv_id: mail.trusted_authserv_id.clone(),
+                list_trust: mail.list_trust.clone(),
             },
             groups,
             bot_address: mail.address.trim().to_lowercase(),
@@ -128,10 +128,12 @@ impl MailIngest {
             return Route::Group(group);
         }
         if let Some(group) = taking_mail.iter().find(|group| {
-            group
-                .list_address
-                .as_ref()
-                .is_some_and(|list| examined.recipients.contains(list))
+            group.list_address.as_ref().is_some_and(|list| {
+                examined
+                    .recipients
+                    .iter()
+                    .any(|recipient| same_email(recipient, list))
+            })
         }) {
             return Route::Group(group);
         }

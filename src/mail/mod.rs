@@ -1,4 +1,4 @@
-//! The mailing-list channel. `examine`, `authored` and `html_text` are pure: they judge raw
+//! The mailing-list channel. `examine`, `trust`, `authored` and `html_text` are pure: they judge raw
 //! mail and extract commands without any I/O, so the IMAP reader, `rapporteur ingest-mail`,
 //! quarantine retries, the golden corpus and the fuzz target all share one judgement.
 
@@ -12,8 +12,10 @@ pub mod operator;
 pub mod outgoing;
 pub mod smtp_pool;
 pub mod thread;
+pub mod trust;
 
 pub use examine::{ExaminedMail, IgnoreReason, MailRules, Outcome, QuarantineReason, examine_mail};
+pub use trust::{ListAuthorHeader, ListTrust};
 
 /// The channel name stored with mail's inbox and outbox rows.
 pub const MAIL_CHANNEL: &str = crate::core::engine::Channel::Mail.name();

@@ -11,6 +11,10 @@ Conventions of the corpus (see corpus/README.md for the full list):
 - the group's list is cip-ccg@lists.example.org with List-Id <cip-ccg.lists.example.org>;
 - the bot writes as rapporteur@lists.example.org with Message-IDs on rapporteur.localhost;
 - the size limit is 1 MiB (1048576 bytes) of raw message;
+- the bot's receiving server is mx.lists.example.org; it receives the list's copies from the
+  list server mail.lists.example.org (192.0.2.25), which the bot trusts (receiving_host and
+  list_server_hosts), and the list writes the author of a post whose From it rewrote into
+  Reply-To (list_author_header, Mailman 3's way);
 - commands and answer are what extraction yields, for ignored messages too (quarantined ones are
   not read: commands and answer stay empty); the header-derived fields (author, list_id,
   message_id, answers_to) are filled in whenever the message has a header block.
@@ -108,12 +112,13 @@ def mm_hash(msgid: str) -> str:
 
 
 def list_top(received: str, qid: str) -> str:
-    """Headers the list server and the bot's mailbox add in front of a list post."""
+    """Headers the bot's receiving server adds in front of a list post: it received the post
+    from the list server, and says so in the parentheses it writes itself."""
     return (
         "Return-Path: <cip-ccg-bounces@lists.example.org>\n"
         "Delivered-To: rapporteur@lists.example.org\n"
-        "Received: from mail.lists.example.org (localhost [127.0.0.1])\n"
-        f"\tby mail.lists.example.org (Postfix) with ESMTP id {qid}\n"
+        "Received: from mail.lists.example.org (mail.lists.example.org [192.0.2.25])\n"
+        f"\tby mx.lists.example.org (Postfix) with ESMTPS id {qid}\n"
         f"\tfor <rapporteur@lists.example.org>; {received}\n"
     )
 
@@ -1004,7 +1009,7 @@ X-Mailer: Becky! ver. 2.81.05 [ja]
 mid = "<d9e2c7a1-40f3-4b8e-b2a6-5c1f0e3d7a82@example.net>"
 case(
     "dmarc-munged-x-original-from",
-    "A post whose From Mailman rewrote for DMARC ('Jane Doe via CIP-CCG' <cip-ccg@lists.example.org>) with Reply-To pointing at the list: the author comes from X-Original-From (jane.doe@example.net), which wins over Reply-To; she is not in the group file but the message is still accepted.",
+    "A post whose From the list rewrote for DMARC ('Jane Doe via CIP-CCG' <cip-ccg@lists.example.org>) with Reply-To pointing at the list and the author in Cc and X-Original-From: the bot reads only the header this list server sets (Reply-To), which names no author but the list, so the author is unknown and the mail is kept aside as list-author-unclear (it used to be credited to X-Original-From, a header anyone can write).",
     msg(
         list_top("Wed,  4 Nov 2026 14:02:57 +0000 (UTC)", "4BsMfN4kXcz5rLq")
         + f"""Message-ID: {mid}
@@ -1032,10 +1037,11 @@ see whether the bot knows me:
 Jane
 """,
     ),
-    author="jane.doe@example.net",
+    outcome="quarantined",
+    reason="list-author-unclear",
+    author="cip-ccg@lists.example.org",
     list_id=LIST_ID,
     message_id=mid,
-    commands=["!whoami"],
 )
 
 # 17 ------------------------------------------------------------------------------------------
@@ -2118,7 +2124,7 @@ CIP-CCG (Continuous Improvement Program Community Coordination Group)
     ),
     outcome="ignored",
     reason="bounce",
-    author="mailer-daemon@mx.example.net",
+    author="MAILER-DAEMON@mx.example.net",
     message_id=mid,
 )
 
@@ -2167,7 +2173,7 @@ CIP-CCG (Continuous Improvement Program Community Coordination Group)
     ),
     outcome="ignored",
     reason="mailer-daemon",
-    author="mailer-daemon@mail.example.com",
+    author="MAILER-DAEMON@mail.example.com",
 )
 
 # 44 ------------------------------------------------------------------------------------------
@@ -2237,7 +2243,7 @@ Message-ID: {BOT_BOUNCED}
     ),
     outcome="ignored",
     reason="bounce",
-    author="microsoftexchange329e71ec88ae4615bbc36ab6ce41109e@example.net",
+    author="MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@example.net",
     message_id=mid,
     answers_to=[BOT_BOUNCED],
 )
@@ -2540,7 +2546,7 @@ Content-Transfer-Encoding: quoted-printable
 mid = "<5c3a9e1f-0b7d-4628-a4f2-e8d1c6b0a973@EXAMPLE.ORG>"
 case(
     "uppercase-from-address",
-    "A From address written in capitals (Lucas.Moreau@EXAMPLE.ORG): the author is lower-cased to lucas.moreau@example.org, while the commands keep the author's capitalisation ('!Roster CSG', '!WHOAMI') and the Message-ID is kept as written.",
+    "A From address written in capitals (Lucas.Moreau@EXAMPLE.ORG): the domain is lower-cased and the local part kept as written (only the receiving domain may fold it), Lucas.Moreau@example.org; the commands keep the author's capitalisation ('!Roster CSG', '!WHOAMI') and the Message-ID is kept as written.",
     msg(
         list_top("Sat,  7 Nov 2026 10:05:33 +0000 (UTC)", "4BtrB3xWnDz5kMf")
         + f"""Message-ID: {mid}
@@ -2561,7 +2567,7 @@ Content-Transfer-Encoding: 7bit
 Lucas
 """,
     ),
-    author="lucas.moreau@example.org",
+    author="Lucas.Moreau@example.org",
     list_id=LIST_ID,
     message_id=mid,
     commands=["!Roster CSG", "!WHOAMI"],
@@ -2844,6 +2850,148 @@ On 09/11/2026 14:30, rapporteur for CIP-CCG wrote:
 )
 
 
+# Forgeries of a list's rewritten author (issue 10, items 1 and 4) --------------------------------
+
+EVE_TOP = direct_top("eve@evil.example",
+                     "mail.evil.example (mail.evil.example [203.0.113.9])",
+                     "Thu, 26 Nov 2026 09:00:02 +0000 (UTC)", "4Cz1Ev3FgHz9aAa")
+
+mid = "<forged-via-1@evil.example>"
+case(
+    "forged-via-name-direct",
+    "Sent straight to the bot, not through the list: From 'Ana Lima via CIP-CCG' <eve@evil.example> with X-Original-From and Reply-To naming a member. A ' via ' display name proves nothing and only mail from the list's own address can carry a rewritten author, so the author is the From address, eve@evil.example, and she is answered as the stranger she is.",
+    msg(
+        EVE_TOP
+        + f"""Message-ID: {mid}
+Date: Thu, 26 Nov 2026 10:00:00 +0100
+MIME-Version: 1.0
+To: rapporteur@lists.example.org
+Subject: Statement
+From: "Ana Lima via CIP-CCG" <eve@evil.example>
+Reply-To: Ana Lima <ana.lima@example.org>
+X-Original-From: Ana Lima <ana.lima@example.org>
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 7bit
+""",
+        """!whoami
+""",
+    ),
+    author="eve@evil.example",
+    message_id=mid,
+    commands=["!whoami"],
+)
+
+mid = "<forged-list-from-1@evil.example>"
+case(
+    "forged-list-address-from-direct",
+    "Sent straight to the bot with From set to the list's address, Reply-To naming a member, list headers copied and a Received header claiming the list server written below the receiving server's real one: the topmost Received by mx.lists.example.org records mail.evil.example as the peer, so nothing vouches that the list sent it and it is kept aside as list-not-vouched.",
+    msg(
+        EVE_TOP
+        + """Received: from mail.lists.example.org (mail.lists.example.org [192.0.2.25])
+	by mx.lists.example.org (Postfix) with ESMTPS id 4Cz0Fo5RgEd1bBb
+	for <rapporteur@lists.example.org>; Thu, 26 Nov 2026 08:59:00 +0000 (UTC)
+"""
+        + f"""Message-ID: {mid}
+Date: Thu, 26 Nov 2026 10:00:00 +0100
+MIME-Version: 1.0
+To: {LIST}
+Subject: [CIP-CCG] Statement
+From: "Ana Lima via CIP-CCG" <{LIST}>
+Reply-To: Ana Lima <ana.lima@example.org>
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 7bit
+"""
+        + list_bottom("ana.lima@example.org", mid),
+        """!whoami
+""",
+    ),
+    outcome="quarantined",
+    reason="list-not-vouched",
+    author=LIST,
+    list_id=LIST_ID,
+    message_id=mid,
+)
+
+mid = "<forged-helo-1@evil.example>"
+case(
+    "forged-helo-list-server",
+    "Sent straight to the bot by a host that said HELO mail.lists.example.org: the receiving server wrote the peer it really saw in parentheses (mail.evil.example [203.0.113.9]), and only those words count, so the list's address in From is not believed: list-not-vouched.",
+    msg(
+        direct_top("cip-ccg-bounces@lists.example.org",
+                   "mail.lists.example.org (mail.evil.example [203.0.113.9])",
+                   "Thu, 26 Nov 2026 09:10:02 +0000 (UTC)", "4Cz1Hq3FgHz9cCc")
+        + f"""Message-ID: {mid}
+Date: Thu, 26 Nov 2026 10:10:00 +0100
+MIME-Version: 1.0
+To: {LIST}
+Subject: [CIP-CCG] Statement
+From: "Ana Lima via CIP-CCG" <{LIST}>
+Reply-To: Ana Lima <ana.lima@example.org>
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 7bit
+"""
+        + list_bottom("ana.lima@example.org", mid),
+        """!whoami
+""",
+    ),
+    outcome="quarantined",
+    reason="list-not-vouched",
+    author=LIST,
+    list_id=LIST_ID,
+    message_id=mid,
+)
+
+mid = "<subscriber-reply-to-1@evil.example>"
+case(
+    "subscriber-adds-reply-to-through-list",
+    "A subscriber, eve@evil.example, posts through the real list with her own Reply-To naming a member; the list rewrites From for DMARC and adds her address after it (Reply-To: Ana Lima, Eve), as Mailman 3 does. Reply-To names two authors, so the mail is not credited to the member: list-author-unclear.",
+    msg(
+        list_top("Thu, 26 Nov 2026 09:20:02 +0000 (UTC)", "4Cz1Jr3FgHz9dDd")
+        + f"""Message-ID: {mid}
+Date: Thu, 26 Nov 2026 10:20:00 +0100
+MIME-Version: 1.0
+To: {LIST}
+Subject: [CIP-CCG] Statement
+From: "Eve via CIP-CCG" <{LIST}>
+Reply-To: Ana Lima <ana.lima@example.org>, Eve <eve@evil.example>
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 7bit
+"""
+        + list_bottom("eve@evil.example", mid),
+        """!whoami
+""",
+    ),
+    outcome="quarantined",
+    reason="list-author-unclear",
+    author=LIST,
+    list_id=LIST_ID,
+    message_id=mid,
+)
+
+mid = "<kelvin-sign-1@evil.example>"
+case(
+    "lookalike-kelvin-sign-from",
+    "Sent straight to the bot from an address that begins with the Kelvin sign (U+212A), which Unicode lower-cases to the letter k: the address is kept as written, so it never becomes the member kwame.mensah@example.org (who would have been credited when addresses were Unicode lower-cased).",
+    msg(
+        EVE_TOP
+        + f"""Message-ID: {mid}
+Date: Thu, 26 Nov 2026 10:30:00 +0100
+MIME-Version: 1.0
+To: rapporteur@lists.example.org
+Subject: Seat
+From: Kwame Mensah <\u212awame.mensah@example.org>
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 8bit
+""",
+        """!whoami
+""",
+    ),
+    author="\u212awame.mensah@example.org",
+    message_id=mid,
+    commands=["!whoami"],
+)
+
+
 # ---------------------------------------------------------------------------------------------
 # Writing and checking
 # ---------------------------------------------------------------------------------------------
@@ -2872,8 +3020,10 @@ def check(name: str, raw: bytes, exp: dict, toml_path: pathlib.Path) -> None:
     assert (exp["outcome"] == "accepted") == (exp["reason"] == ""), name
     if exp["outcome"] == "quarantined":
         assert exp["commands"] == [] and exp["answer"] == "", name
-    assert len(exp["commands"]) <= 10, name
-    assert exp["author"] == exp["author"].lower(), name
+    assert len(exp["commands"]) <= 100, name  # COMMANDS_PER_MAIL in src/mail/examine.rs
+    # The author's domain is lower case; its local part is kept as written.
+    local, _, domain = exp["author"].rpartition("@")
+    assert domain == domain.lower(), name
     for mid_ in exp["answers_to"]:
         assert mid_.endswith("@rapporteur.localhost>"), name
     if exp["reason"] in BROKEN:
@@ -2896,8 +3046,11 @@ def check(name: str, raw: bytes, exp: dict, toml_path: pathlib.Path) -> None:
         assert headers["list-id"][0].strip().endswith(f"<{exp['list_id']}>"), name
     else:
         assert "list-id" not in headers, name
-    assert exp["author"] in "".join(headers["from"] + headers.get("reply-to", [])
-                                    + headers.get("x-original-from", [])).lower(), name
+    if exp["author"].isascii():
+        assert exp["author"].lower() in "".join(headers["from"] + headers.get("reply-to", [])
+                                                + headers.get("x-original-from", [])).lower(), name
+    else:  # an 8-bit header is not decoded by the email package: look for its bytes
+        assert exp["author"].encode() in raw, name
     for part in m.walk():
         assert not part.defects, (name, part.get_content_type(), part.defects)
         if part.get_content_maintype() == "text":
@@ -2921,6 +3074,15 @@ Fixed facts the expectations rely on:
 - The bot's address is `rapporteur@lists.example.org`; its Message-IDs are on
   `rapporteur.localhost`, and it may mark its mail with `X-Rapporteur-Origin`.
 - The size limit is 1 MiB: 1048576 bytes of raw message.
+- The bot's receiving server is `mx.lists.example.org`. It receives the list's copies from the
+  list server `mail.lists.example.org` (192.0.2.25), which the bot trusts (`receiving_host`,
+  `list_server_hosts`); a post whose From the list rewrote to its own address names its author
+  in Reply-To (`list_author_header`, as Mailman 3 does). A From equal to the list's address is
+  believed to be the list's only when the topmost Received by `mx.lists.example.org` names the
+  list server in its parentheses; such mail with a command and no single author in Reply-To is
+  `list-author-unclear`, and without that Received header `list-not-vouched`. A display name
+  with " via " proves nothing: mail not from the list's address is authored by its From.
+- `author` is the address with its domain in lower case and its local part as written.
 - Decisions are taken in this order, most specific first: too-large, unparseable (no header
   block or no From), own-message (Message-ID on rapporteur.localhost or X-Rapporteur-Origin),
   bounce (multipart/report), automatic (Auto-Submitted other than `no`), mailer-daemon

@@ -17,6 +17,10 @@ pub struct MailServers {
     pub imap_port: u16,
     pub password: String,
     pub password_file: String,
+    /// The `[mail]` lines that make the bot trust the stack's list server (Mailman) as the
+    /// relay's Received headers name it (`receiving_host`, `list_server_hosts`); empty when the
+    /// stack does not say.
+    pub list_trust: String,
 }
 
 pub async fn mail_servers() -> Option<MailServers> {
@@ -41,6 +45,15 @@ pub async fn mail_servers() -> Option<MailServers> {
         imap_port: imap_port.parse().expect("IMAP port"),
         password,
         password_file,
+        list_trust: match (
+            variable("RAPPORTEUR_RECEIVING_HOST"),
+            variable("RAPPORTEUR_LIST_SERVER_HOST"),
+        ) {
+            (Some(receiving_host), Some(list_server)) => format!(
+                "receiving_host = {receiving_host:?}\nlist_server_hosts = [{list_server:?}]\n"
+            ),
+            _ => String::new(),
+        },
     };
     for port in [servers.smtp_port, servers.imap_port] {
         if let Err(error) = tokio::net::TcpStream::connect((servers.host.as_str(), port)).await {
@@ -360,11 +373,12 @@ impl BotProcess {
         let quote = |text: &str| serde_json::to_string(text).expect("string");
         let section = format!(
             "mailing_list = {}\n\n[mail]\naddress = {}\ndisplay_name = \"rapporteur for TEST-CCG\"\n\
-             message_id_domain = \"rapporteur.localhost\"\nsize_limit_bytes = 1048576\n\n\
+             message_id_domain = \"rapporteur.localhost\"\nsize_limit_bytes = 1048576\n{}\n\
              [mail.smtp]\nhost = {}\nport = {}\nsecurity = \"plain\"\npool_size = 4\n\n\
              [mail.imap]\nhost = {}\nport = {}\nsecurity = \"plain\"\nusername = {}\npassword_file = {}\n",
             quote(&list_address),
             quote(&bot_address),
+            servers.list_trust,
             quote(&servers.host),
             servers.smtp_port,
             quote(&servers.host),

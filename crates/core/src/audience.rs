@@ -200,7 +200,7 @@ mod tests {
                         mentions: vec!["@ana:example.org".into(), "@bea:example.org".into()],
                     },
                     Delivery::Mail {
-                        to: "Ana.Lima@example.org".into(),
+                        to: "ana.lima@example.org".into(),
                     },
                     Delivery::Mail {
                         to: "gnso-secretariat@example.org".into(),
@@ -220,7 +220,7 @@ mod tests {
                 Audience::OrganizationByMail("GNSO".into()),
                 vec![
                     Delivery::Mail {
-                        to: "Ana.Lima@example.org".into(),
+                        to: "ana.lima@example.org".into(),
                     },
                     Delivery::Mail {
                         to: "gnso-secretariat@example.org".into(),
@@ -236,7 +236,7 @@ mod tests {
             (
                 Audience::Chairs,
                 vec![Delivery::Mail {
-                    to: "Ana.Lima@example.org".into(),
+                    to: "ana.lima@example.org".into(),
                 }],
             ),
         ];

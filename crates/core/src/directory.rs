@@ -2,6 +2,7 @@
 //! maps a message's sender to a person. A person may write from several Matrix accounts and
 //! email addresses; all of them map to the same person.
 
+use crate::email_address::{comparable_email, same_email};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -202,14 +203,14 @@ impl Default for FeedbackPolicy {
 
 impl Group {
     /// Finds the person who wrote from this address. Matrix IDs compare exactly (the spec makes
-    /// them case-sensitive); email addresses compare without regard to case, as people type them.
+    /// them case-sensitive); email addresses compare by [`same_email`]: the domain without
+    /// regard to case, the local part as the group file writes it, lookalikes never.
     pub fn identify(&self, sender: &SenderAddress) -> Option<&Person> {
         self.people.iter().find(|person| match sender {
             SenderAddress::Matrix(user_id) => person.matrix_ids.iter().any(|id| id == user_id),
-            SenderAddress::Email(address) => person
-                .emails
-                .iter()
-                .any(|email| email.eq_ignore_ascii_case(address.trim())),
+            SenderAddress::Email(address) => {
+                person.emails.iter().any(|email| same_email(email, address))
+            }
         })
     }
 
@@ -237,7 +238,18 @@ impl Group {
         let by_address = if query.starts_with('@') {
             self.identify(&SenderAddress::Matrix(query.to_string()))
         } else if query.contains('@') {
+            // A search typed by a person, not a sender's identity: an address in other capitals
+            // than the group file's still finds its person when no address matches exactly.
             self.identify(&SenderAddress::Email(query.to_string()))
+                .or_else(|| {
+                    let wanted = comparable_email(query)?.to_ascii_lowercase();
+                    self.people.iter().find(|person| {
+                        person.emails.iter().any(|email| {
+                            comparable_email(email)
+                                .is_some_and(|email| email.to_ascii_lowercase() == wanted)
+                        })
+                    })
+                })
         } else {
             None
         };
@@ -328,7 +340,7 @@ pub mod test_support {
                     id: "ana.lima".into(),
                     name: "Ana Lima".into(),
                     matrix_ids: vec!["@ana:example.org".into()],
-                    emails: vec!["Ana.Lima@example.org".into()],
+                    emails: vec!["ana.lima@example.org".into()],
                     organization: Some("GNSO".into()),
                     roles: vec![Role::Member, Role::Chair],
                 },
@@ -374,6 +386,13 @@ mod tests {
                 SenderAddress::Email("ana.lima@EXAMPLE.org".into()),
                 Some("Ana Lima"),
             ),
+            // The group file writes ana.lima: another local part is another mailbox, and a
+            // Cyrillic а is not an a.
+            (SenderAddress::Email("Ana.Lima@example.org".into()), None),
+            (
+                SenderAddress::Email("\u{430}na.lima@example.org".into()),
+                None,
+            ),
             (SenderAddress::Email("stranger@example.org".into()), None),
             (
                 SenderAddress::Matrix("@sam:example.org".into()),
@@ -395,6 +414,8 @@ mod tests {
         for query in [
             "@ana:example.org",
             "ana.lima@example.org",
+            // A search, unlike a sender, finds the person in other capitals.
+            "Ana.Lima@Example.org",
             "ana lima",
             " Ana Lima ",
         ] {

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod dates;
 pub mod directory;
 pub mod effects;
+pub mod email_address;
 pub mod engine;
 pub mod feedback;
 pub mod reply;
