@@ -57,13 +57,14 @@
 # is installed or started (and `up` stops a Mailman an earlier `up` started).
 #
 # Received headers: the relay stamps every mail it hands on, as a receiving
-# MTA does, "by mx.localhost" with the peer it saw in parentheses. Mailman
-# sends its list copies to a second relay listener (RAPPORTEUR_MAILMAN_RELAY_PORT)
-# whose stamp names the peer "lists.localhost": the loopback stand-in for the
-# list server's own IP address, since on loopback every peer is 127.0.0.1. The
-# bots of the tests trust that host (receiving_host = "mx.localhost",
+# MTA does, "by mx.localhost" with the peer it saw in parentheses. A second
+# relay listener (RAPPORTEUR_LIST_RELAY_PORT) stamps the peer as
+# "lists.localhost": the loopback stand-in for the list server's own IP
+# address, since on loopback every peer is 127.0.0.1. Mailman sends its list
+# copies there (tests without Mailman send what a list server would). The bots
+# of the tests trust that host (receiving_host = "mx.localhost",
 # list_server_hosts = ["lists.localhost"]; the env file names both), so a post
-# through Mailman is vouched for and a mail sent straight to the bot is not.
+# through the list is vouched for and a mail sent straight to the bot is not.
 #
 # Environment:
 #   RAPPORTEUR_STACK_DIR     state directory (default <repo>/var/stack)
@@ -76,7 +77,7 @@
 #   RAPPORTEUR_WITH_MAILMAN  1: also run Mailman 3 (default 0)
 #   RAPPORTEUR_MAILMAN_LMTP_PORT  Mailman's LMTP runner port (default 8024)
 #   RAPPORTEUR_MAILMAN_REST_PORT  Mailman's REST API port (default 8001)
-#   RAPPORTEUR_MAILMAN_RELAY_PORT the relay's list-server listener, where Mailman
+#   RAPPORTEUR_LIST_RELAY_PORT    the relay's list-server listener, where Mailman
 #                                 sends (default: Mailman's LMTP port + 1)
 #
 # The env file sets RAPPORTEUR_STACK_DIR, RAPPORTEUR_HOMESERVER_URL,
@@ -87,10 +88,9 @@
 # RAPPORTEUR_WITH_MAILMAN=1, RAPPORTEUR_MAILMAN=1, RAPPORTEUR_MAILMAN_LMTP_PORT,
 # RAPPORTEUR_MAILMAN_REST_PORT, RAPPORTEUR_MAILMAN_REST_URL,
 # RAPPORTEUR_MAILMAN_REST_USER, RAPPORTEUR_MAILMAN_REST_PASSWORD_FILE and
-# RAPPORTEUR_MAILMAN_DOMAIN (lists.localhost), RAPPORTEUR_MAILMAN_RELAY_PORT;
-# always RAPPORTEUR_RECEIVING_HOST (mx.localhost) and
-# RAPPORTEUR_LIST_SERVER_HOST (lists.localhost), the names the relay's
-# Received headers write (see above).
+# RAPPORTEUR_MAILMAN_DOMAIN (lists.localhost); always RAPPORTEUR_LIST_RELAY_PORT,
+# RAPPORTEUR_RECEIVING_HOST (mx.localhost) and RAPPORTEUR_LIST_SERVER_HOST
+# (lists.localhost), the names the relay's Received headers write (see above).
 #
 # Needed on a new machine: python3 (>= 3.10, with venv) and network access to
 # PyPI; for dovecot, root and apt (the script installs Debian's dovecot-imapd and
@@ -170,7 +170,7 @@ MAILMAN_SPEC=('mailman>=3.3,<3.4' 'sqlalchemy<2.1')
 MAILMAN_LMTP_PORT=${RAPPORTEUR_MAILMAN_LMTP_PORT:-8024}
 MAILMAN_REST_PORT=${RAPPORTEUR_MAILMAN_REST_PORT:-8001}
 MAILMAN_REST_URL="http://127.0.0.1:${MAILMAN_REST_PORT}"
-MAILMAN_RELAY_PORT=${RAPPORTEUR_MAILMAN_RELAY_PORT:-$((MAILMAN_LMTP_PORT + 1))}
+LIST_RELAY_PORT=${RAPPORTEUR_LIST_RELAY_PORT:-$((MAILMAN_LMTP_PORT + 1))}
 # The names in the relay's Received headers: its own (after "by") and the one
 # its list-server listener records for the peer (see the header).
 RECEIVING_HOST=mx.localhost
@@ -792,10 +792,10 @@ smtp_relay_args() {
     printf '%s\n' "$SMTP_RELAY_PY" --host "$MAIL_HOST" --port "$SMTP_PORT" \
         --lmtp-host "$MAIL_HOST" --lmtp-port "$LMTP_PORT" \
         --password-file "$MAIL_PASSWORD_FILE" --sent-dir "$MAIL_SENT_DIR" \
-        --receiving-host "$RECEIVING_HOST"
+        --receiving-host "$RECEIVING_HOST" \
+        --list-server-port "$LIST_RELAY_PORT" --list-server-name "$LIST_SERVER_HOST"
     if ((WITH_MAILMAN)); then
-        printf '%s\n' --route "$MAILMAN_DOMAIN=127.0.0.1:$MAILMAN_LMTP_PORT" \
-            --list-server-port "$MAILMAN_RELAY_PORT" --list-server-name "$LIST_SERVER_HOST"
+        printf '%s\n' --route "$MAILMAN_DOMAIN=127.0.0.1:$MAILMAN_LMTP_PORT"
     fi
 }
 
@@ -821,6 +821,9 @@ smtp_relay_up() {
     if port_open "$SMTP_PORT"; then
         die "something else already answers on $MAIL_HOST:$SMTP_PORT (another stack?); set RAPPORTEUR_SMTP_PORT"
     fi
+    if port_open "$LIST_RELAY_PORT"; then
+        die "something else already answers on $MAIL_HOST:$LIST_RELAY_PORT (another stack?); set RAPPORTEUR_LIST_RELAY_PORT"
+    fi
     local routed=""
     if ((WITH_MAILMAN)); then routed=" (@$MAILMAN_DOMAIN to Mailman's $MAILMAN_LMTP_PORT)"; fi
     log "smtp_relay: starting on $MAIL_HOST:$SMTP_PORT, LMTP to $LMTP_PORT$routed (log: $SMTP_RELAY_LOG)"
@@ -829,7 +832,7 @@ smtp_relay_up() {
     mapfile -t args < <(smtp_relay_args)
     start_detached "$SMTP_RELAY_PIDFILE" "$SMTP_RELAY_LOG" "$STACK" "$MAIL_VENV/bin/python" "${args[@]}"
     if ! wait_port "$SMTP_PORT" open smtp_relay "$SMTP_RELAY_PIDFILE" \
-            || { ((WITH_MAILMAN)) && ! wait_port "$MAILMAN_RELAY_PORT" open smtp_relay "$SMTP_RELAY_PIDFILE"; }; then
+            || ! wait_port "$LIST_RELAY_PORT" open smtp_relay "$SMTP_RELAY_PIDFILE"; then
         tail -n 30 "$SMTP_RELAY_LOG" >&2 || true
         die "smtp_relay did not start"
     fi
@@ -887,7 +890,7 @@ mailman_config_text() {
 # Written by scripts/stack.sh: edits are overwritten on the next \`up\`.
 # Loopback-only Mailman 3 for rapporteur's tests: list mail comes in over LMTP
 # on 127.0.0.1:$MAILMAN_LMTP_PORT (from the stack's SMTP relay), list copies go out
-# over SMTP to the relay's list-server listener on 127.0.0.1:$MAILMAN_RELAY_PORT
+# over SMTP to the relay's list-server listener on 127.0.0.1:$LIST_RELAY_PORT
 # (its Received header names the peer $LIST_SERVER_HOST), REST API on
 # $MAILMAN_REST_URL.
 [mailman]
@@ -904,7 +907,7 @@ outgoing: mailman.mta.deliver.deliver
 lmtp_host: 127.0.0.1
 lmtp_port: $MAILMAN_LMTP_PORT
 smtp_host: 127.0.0.1
-smtp_port: $MAILMAN_RELAY_PORT
+smtp_port: $LIST_RELAY_PORT
 smtp_secure_mode: smtp
 
 [webservice]
@@ -1100,6 +1103,7 @@ write_env() {
         printf 'export RAPPORTEUR_LMTP_PORT=%q\n' "$LMTP_PORT"
         printf 'export RAPPORTEUR_MAIL_PASSWORD_FILE=%q\n' "$MAIL_PASSWORD_FILE"
         printf 'export RAPPORTEUR_MAIL_SENT_DIR=%q\n' "$MAIL_SENT_DIR"
+        printf 'export RAPPORTEUR_LIST_RELAY_PORT=%q\n' "$LIST_RELAY_PORT"
         printf 'export RAPPORTEUR_RECEIVING_HOST=%q\n' "$RECEIVING_HOST"
         printf 'export RAPPORTEUR_LIST_SERVER_HOST=%q\n' "$LIST_SERVER_HOST"
         if ((WITH_MAILMAN)); then
@@ -1111,7 +1115,6 @@ write_env() {
             printf 'export RAPPORTEUR_MAILMAN_REST_USER=%q\n' "$MAILMAN_REST_USER"
             printf 'export RAPPORTEUR_MAILMAN_REST_PASSWORD_FILE=%q\n' "$MAILMAN_REST_PASSWORD_FILE"
             printf 'export RAPPORTEUR_MAILMAN_DOMAIN=%q\n' "$MAILMAN_DOMAIN"
-            printf 'export RAPPORTEUR_MAILMAN_RELAY_PORT=%q\n' "$MAILMAN_RELAY_PORT"
         fi
         if [[ -f $ROOMS_ENV ]]; then
             grep -E '^[A-Z0-9_]+=' "$ROOMS_ENV" | sed 's/^/export /'

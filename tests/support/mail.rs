@@ -21,6 +21,9 @@ pub struct MailServers {
     /// relay's Received headers name it (`receiving_host`, `list_server_hosts`); empty when the
     /// stack does not say.
     pub list_trust: String,
+    /// The relay's list-server listener: mail sent there is stamped as received from the list
+    /// server (`scripts/stack.sh`, "Received headers").
+    pub list_relay_port: Option<u16>,
 }
 
 pub async fn mail_servers() -> Option<MailServers> {
@@ -54,6 +57,8 @@ pub async fn mail_servers() -> Option<MailServers> {
             ),
             _ => String::new(),
         },
+        list_relay_port: variable("RAPPORTEUR_LIST_RELAY_PORT")
+            .map(|port| port.parse().expect("list relay port")),
     };
     for port in [servers.smtp_port, servers.imap_port] {
         if let Err(error) = tokio::net::TcpStream::connect((servers.host.as_str(), port)).await {
@@ -69,6 +74,33 @@ impl MailServers {
     pub async fn send_raw(&self, from: &str, to: &str, raw: &[u8]) -> Result<(), String> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
             .port(self.smtp_port)
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        let envelope = Envelope::new(
+            Some(from.parse().map_err(|e| format!("{e}"))?),
+            vec![to.parse().map_err(|e| format!("{e}"))?],
+        )
+        .map_err(|error| error.to_string())?;
+        transport
+            .send_raw(&envelope, raw)
+            .await
+            .map(|_| ())
+            .map_err(|error| error.to_string())
+    }
+
+    /// As [`MailServers::send_raw`], but as the list server sends: to the relay's list-server
+    /// listener, whose Received header names the list server as the peer.
+    pub async fn send_raw_as_list_server(
+        &self,
+        from: &str,
+        to: &str,
+        raw: &[u8],
+    ) -> Result<(), String> {
+        let port = self
+            .list_relay_port
+            .ok_or("the stack has no list-server listener (RAPPORTEUR_LIST_RELAY_PORT)")?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
+            .port(port)
             .timeout(Some(Duration::from_secs(20)))
             .build();
         let envelope = Envelope::new(
