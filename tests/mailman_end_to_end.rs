@@ -142,11 +142,10 @@ async fn forged_list_mail_sent_straight_to_the_bot_is_not_taken_for_a_member() {
         ),
     }
     .render();
-    let mut forged = format!(
-        "Received: from lists.localhost (lists.localhost [127.0.0.1])\r\n\tby mx.localhost \
+    let mut forged =
+        b"Received: from lists.localhost (lists.localhost [127.0.0.1])\r\n\tby mx.localhost \
          (rapporteur test relay) with ESMTP id forged;\r\n\tThu, 26 Nov 2026 09:00:00 +0000\r\n"
-    )
-    .into_bytes();
+            .to_vec();
     forged.extend_from_slice(&list_from);
     servers
         .send_raw(eve, &mail.bot_address, &forged)

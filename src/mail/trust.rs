@@ -515,9 +515,15 @@ mod tests {
         ]));
     }
 
+    /// A Received value and what it says: the `by` host and the peer's words, or `None`.
+    type ReceivedCase = (
+        &'static str,
+        Option<(&'static str, &'static [&'static str])>,
+    );
+
     #[test]
     fn received_headers_name_the_peer_in_the_servers_own_words() {
-        let cases: [(&str, Option<(&str, &[&str])>); 12] = [
+        let cases: [ReceivedCase; 12] = [
             (
                 "from mail.lists.example.org (mail.lists.example.org [192.0.2.25])\r\n\tby mx.example.org (Postfix) with ESMTPS id 4BsM; Wed, 4 Nov 2026 14:02:57 +0000 (UTC)",
                 Some(("mx.example.org", &["mail.lists.example.org", "192.0.2.25"])),
