@@ -21,8 +21,11 @@ as a list under DMARC mitigation does: dmarc_mitigate_action = munge_from,
 dmarc_mitigate_unconditionally = true and dmarc_addresses = ["^"] (the regexp
 "^" matches every author, so Mailman never looks up DMARC records in DNS).
 The list copy then has From: "Name via List" <list@domain> and the author in
-Reply-To (Cc when the list munges Reply-To). Subject prefix "[List]" and
-reply_goes_to_list are left at Mailman's defaults.
+Reply-To: reply_goes_to_list is pinned to no_munging (Mailman's default), since
+with any other value Mailman puts the author into Cc, and the bot reads the
+author of a rewritten post only from the header the list server sets
+(list_author_header = "Reply-To"). The subject prefix "[List]" is left at
+Mailman's default.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ LIST_SETTINGS = {
     "dmarc_mitigate_action": "munge_from",
     "dmarc_mitigate_unconditionally": True,
     "dmarc_addresses": ["^"],
+    # the author of a rewritten post in Reply-To, where the bot reads it
+    "reply_goes_to_list": "no_munging",
     # test posts of any size; no archive or digest queues to fill
     "max_message_size": 0,
     "archive_policy": "never",
