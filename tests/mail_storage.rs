@@ -707,3 +707,54 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    forged_authors_are_answered_as_strangers_or_kept_aside_with_the_reason,
+    |store: Store| async move {
+        // Straight to the bot, a " via " display name and X-Original-From / Reply-To naming a
+        // member (issue 10, item 1): recorded as Eve's and answered to Eve as a stranger.
+        let via = b"From: \"Ana Lima via CIP-CCG\" <eve@evil.example>\r\n\
+            X-Original-From: Ana Lima <ana.lima@example.org>\r\nReply-To: ana.lima@example.org\r\n\
+            To: rapporteur@lists.example.org\r\nSubject: !whoami\r\nMessage-ID: <via@evil.example>\r\n\r\n";
+        let item = recorded(&store, via).await.unwrap();
+        assert_eq!(item.sender, "eve@evil.example");
+        let effects = handle(&store, &[item]).await;
+        assert_eq!(effects.len(), 1);
+        assert_eq!(effects[0].destination, "eve@evil.example");
+        let reply: MailPayload = serde_json::from_str(&effects[0].payload).unwrap();
+        assert!(
+            reply.plain.contains("does not list eve@evil.example"),
+            "{}",
+            reply.plain
+        );
+
+        // From set to the list's address, which nothing vouches the list sent: kept aside with
+        // the reason, nothing recorded in the inbox.
+        let list_from = b"From: \"Ana Lima via CIP-CCG\" <cip-ccg@lists.example.org>\r\n\
+            Reply-To: Ana Lima <ana.lima@example.org>\r\nList-Id: <cip-ccg.lists.example.org>\r\n\
+            To: cip-ccg@lists.example.org\r\nSubject: !whoami\r\nMessage-ID: <list@evil.example>\r\n\r\n";
+        let outcome = ingest_mail(&store, &ingest(), list_from, "test", None, 2_000)
+            .await
+            .unwrap();
+        let IngestOutcome::Quarantined { id, reason } = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(reason, "list-not-vouched");
+        let listed = store.quarantined_mail(true, 10).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, id);
+        assert_eq!(listed[0].reason, "list-not-vouched");
+        assert_eq!(
+            listed[0].sender.as_deref(),
+            Some("cip-ccg@lists.example.org")
+        );
+
+        // A lookalike of a member's address (a Cyrillic а) is a stranger too (item 4).
+        let lookalike = "From: Ana Lima <\u{430}na.lima@example.org>\r\n\
+            To: rapporteur@lists.example.org\r\nSubject: !whoami\r\nMessage-ID: <look@evil.example>\r\n\r\n";
+        let item = recorded(&store, lookalike.as_bytes()).await.unwrap();
+        let effects = handle(&store, &[item]).await;
+        let reply: MailPayload = serde_json::from_str(&effects[0].payload).unwrap();
+        assert!(reply.plain.contains("does not list"), "{}", reply.plain);
+    }
+);
