@@ -11,8 +11,9 @@
 //!   `dkim=pass header.d=` / `spf=pass smtp.mailfrom=` the same domain as D or a parent or
 //!   child of it. A pass for another domain says nothing about the From address.
 //! - Received: only the topmost header whose `by` names the configured receiving host, and in
-//!   it only the parenthesised part between `from WORD` and `by`, where the server records the
-//!   peer it saw (its host name and IP address). The word after `from` is the name the sender
+//!   it only the first parenthesised part after `from WORD`, where the server records the peer
+//!   it saw (its host name and IP address; later parts, such as Postfix's TLS details and a
+//!   client certificate's name, hold text the sender chooses). The word after `from` is the name the sender
 //!   gave in HELO and proves nothing; `helo=` inside the parentheses (Exim) and a `(HELO ...)`
 //!   part (qmail) neither. A header with a second `by` is refused: that is what text smuggled
 //!   in by a sender (its HELO name, its envelope address) would look like.
@@ -220,9 +221,9 @@ pub fn parse_authentication_results(value: &str) -> Option<AuthenticationResults
 pub struct ReceivedStamp {
     /// The host after `by`: the server that added the header.
     pub by: String,
-    /// The words of the parenthesised parts between the HELO word and `by`: the peer's host
-    /// name and address as the server saw them (`mail.example.org`, `192.0.2.10`), without
-    /// `helo=` words or a `(HELO name)` part. Empty when the header has no such part.
+    /// The words of the first parenthesised part after the HELO word (a `(HELO name)` part
+    /// passed over): the peer's host name and address as the server saw them
+    /// (`mail.example.org`, `192.0.2.10`), without `helo=` words. Empty when there is none.
     pub peer: Vec<String>,
 }
 
@@ -259,28 +260,33 @@ pub fn parse_received(value: &str) -> Option<ReceivedStamp> {
             return None;
         };
         index = 2;
+        let mut peer_found = false;
         while let Some(Token::Comment(comment)) = tokens.get(index) {
+            index += 1;
             let words: Vec<&str> = comment
                 .split(|c: char| c.is_whitespace() || "[]()".contains(c))
                 .filter(|word| !word.is_empty())
                 .collect();
-            // qmail writes the HELO name in a part of its own: `(HELO name)`.
+            // qmail writes the HELO name in a part of its own: `(HELO name) (address)`.
             let is_helo = words.first().is_some_and(|word| {
                 word.eq_ignore_ascii_case("helo") || word.eq_ignore_ascii_case("ehlo")
             });
-            if !is_helo {
-                peer.extend(
-                    words
-                        .into_iter()
-                        .filter(|word| !word.contains('='))
-                        .map(|word| {
-                            word.strip_prefix("IPv6:")
-                                .unwrap_or(word)
-                                .to_ascii_lowercase()
-                        }),
-                );
+            // Only the first part names the peer; later ones (Postfix's TLS details, a client
+            // certificate's name) hold text the sender chooses.
+            if is_helo || peer_found {
+                continue;
             }
-            index += 1;
+            peer_found = true;
+            peer.extend(
+                words
+                    .into_iter()
+                    .filter(|word| !word.contains('='))
+                    .map(|word| {
+                        word.strip_prefix("IPv6:")
+                            .unwrap_or(word)
+                            .to_ascii_lowercase()
+                    }),
+            );
         }
     }
     if !is_word(tokens.get(index), "by") {
@@ -523,7 +529,7 @@ mod tests {
 
     #[test]
     fn received_headers_name_the_peer_in_the_servers_own_words() {
-        let cases: [ReceivedCase; 12] = [
+        let cases: [ReceivedCase; 13] = [
             (
                 "from mail.lists.example.org (mail.lists.example.org [192.0.2.25])\r\n\tby mx.example.org (Postfix) with ESMTPS id 4BsM; Wed, 4 Nov 2026 14:02:57 +0000 (UTC)",
                 Some(("mx.example.org", &["mail.lists.example.org", "192.0.2.25"])),
@@ -536,6 +542,12 @@ mod tests {
             (
                 "from mail.example.net ([192.0.2.7] helo=lists.example.org) by mx.example.org with esmtps (envelope-from <a@b.c>) id 1; date",
                 Some(("mx.example.org", &["192.0.2.7"])),
+            ),
+            // Postfix with TLS and a client certificate whose name the sender chose: only the
+            // first part names the peer.
+            (
+                "from x.example.net (x.example.net [203.0.113.9])\r\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\r\n\t(Client CN mail.lists.example.org, Issuer mail.lists.example.org (not verified))\r\n\tby mx.example.org (Postfix) with ESMTPS id 4Bs; date",
+                Some(("mx.example.org", &["x.example.net", "203.0.113.9"])),
             ),
             // qmail: the HELO name in a part of its own, then the address.
             (
