@@ -33,8 +33,14 @@ fuzz_target!(|data: &[u8]| {
         message_id_domain: "rapporteur.localhost".to_string(),
         size_limit_bytes: 64 * 1024,
         list_addresses: vec!["cip-ccg@lists.example.org".to_string()],
-        trusted_authserv_id: None,
-        list_trust: Default::default(),
+        // Set, so that the Authentication-Results and Received parsers (mail::trust) see every
+        // input too.
+        trusted_authserv_id: Some("mx.lists.example.org".to_string()),
+        list_trust: rapporteur::mail::ListTrust {
+            receiving_host: Some("mx.lists.example.org".to_string()),
+            list_server_hosts: vec!["mail.lists.example.org".to_string()],
+            author_header: Default::default(),
+        },
     };
     let examined = examine_mail(data, &rules);
     // Nothing taken from a mail may carry a line break into a reply's headers.
@@ -44,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     {
         assert!(!text.contains(['\r', '\n']), "line break in {text:?}");
     }
-    assert!(examined.commands.len() <= 10);
+    assert!(examined.commands.len() <= rapporteur::mail::examine::COMMANDS_PER_MAIL);
     if examined.outcome == Outcome::Accepted {
         assert!(examined.author.is_some());
     }
