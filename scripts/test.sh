@@ -18,6 +18,8 @@ export RAPPORTEUR_SYNAPSE_PORT=${RAPPORTEUR_TEST_SYNAPSE_PORT:-8018}
 export RAPPORTEUR_IMAP_PORT=${RAPPORTEUR_TEST_IMAP_PORT:-1153}
 export RAPPORTEUR_LMTP_PORT=${RAPPORTEUR_TEST_LMTP_PORT:-2434}
 export RAPPORTEUR_SMTP_PORT=${RAPPORTEUR_TEST_SMTP_PORT:-2535}
+# The relay's list-server listener (the stand-in for a list server's address; see stack.sh).
+export RAPPORTEUR_LIST_RELAY_PORT=${RAPPORTEUR_TEST_LIST_RELAY_PORT:-8035}
 # A real Mailman 3 list server as well: the end-to-end test of a mail's author goes through it
 # (tests/mailman_end_to_end.rs). About 560 MB of memory; installed once (20-60 s), then up in a
 # few seconds. Opt out with RAPPORTEUR_TEST_MAILMAN=0 (that test then skips its Mailman part).
