@@ -3088,7 +3088,8 @@ Fixed facts the expectations rely on:
   bounce (multipart/report), automatic (Auto-Submitted other than `no`), mailer-daemon
   (From/Sender/Return-Path local part mailer-daemon or postmaster, or Return-Path `<>`), bulk
   (Precedence bulk/junk/list with neither a command nor an answer to a bot mail), no-command (no
-  command and not answering a bot mail), else accepted.
+  command and not answering a bot mail), list-not-vouched and list-author-unclear (From is the
+  list's address; see above), else accepted.
 - `commands` and `answer` are what extraction yields, for ignored messages too; quarantined
   messages are not read, so theirs are empty. `author`, `list_id`, `message_id` and
   `answers_to` are reported whenever there is a header block (the corpus test compares only
