@@ -2,7 +2,8 @@
 //! rewrites From for DMARC reaches the bot, which answers the post's author; the same forgeries
 //! sent straight to the bot are refused: a " via " display name with X-Original-From and
 //! Reply-To naming a member is answered as the stranger who sent it, and a From set to the
-//! list's address is kept aside as `list-not-vouched`.
+//! list's address is kept aside as `list-not-vouched`; a post through the list whose poster
+//! added a Reply-To naming a member is kept aside as `list-author-unclear`.
 //!
 //! The bot trusts the list because the stack's relay stamps a Received header on every mail it
 //! hands on, and Mailman sends its copies to the relay's list-server listener, whose stamp names
@@ -80,6 +81,47 @@ async fn a_post_through_a_dmarc_munging_mailman_list_is_answered_to_its_author()
     // The bot saw Mailman's copy, not the original: its From was the list.
     let log = scene.bot.log();
     assert!(log.contains("mail recorded"), "{log}");
+
+    // Eve posts through the same list with her own Reply-To naming the chair. Mailman keeps it
+    // and adds Eve after it, so Reply-To names two authors: the post is not credited to the
+    // chair but kept aside as list-author-unclear.
+    let eve = "eve@example.net";
+    let eve_id = unique_message_id();
+    let eve_post = OutgoingTestMail {
+        from: eve,
+        from_name: "Eve",
+        to: &mail.list_address,
+        subject: "!whoami",
+        body: "Who am I?\n",
+        message_id: &eve_id,
+        in_reply_to: None,
+        extra_headers: &format!("Reply-To: Chair Person <{chair}>\r\n"),
+    }
+    .render();
+    servers
+        .send_raw(eve, &mail.list_address, &eve_post)
+        .await
+        .expect("the relay hands the post to Mailman");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let log = loop {
+        let log = scene.bot.log();
+        if log.contains("list-author-unclear") || Instant::now() > deadline {
+            break log;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        log.lines()
+            .any(|line| line.contains("mail quarantined") && line.contains("list-author-unclear")),
+        "the post naming two authors is kept aside with its reason: {log}"
+    );
+    let to_chair = servers
+        .wait_for_replies(&chair, &eve_id, 0, Duration::from_secs(1))
+        .await;
+    assert!(
+        to_chair.is_empty(),
+        "the chair was not answered: {to_chair:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
