@@ -340,6 +340,11 @@ fn list_trust_settings_are_read() {
         Some("ana.lima")
     );
     assert_eq!(people.len(), 2);
+    // The bot sends to the ASCII form, which every SMTP server takes.
+    assert_eq!(
+        people[0].emails,
+        ["Ana.Lima@example.org", "jo@xn--bcher-kva.example"]
+    );
 }
 
 #[test]

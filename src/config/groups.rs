@@ -120,7 +120,7 @@ fn validate_group(
             contact: organization_ref
                 .contact
                 .as_ref()
-                .map(|c| c.get_ref().clone()),
+                .map(|c| comparable_email(c.get_ref()).unwrap_or_else(|| c.get_ref().clone())),
             answerers: organization_ref
                 .answerers
                 .iter()
@@ -266,10 +266,12 @@ fn validate_group(
                 .iter()
                 .map(|id| id.get_ref().clone())
                 .collect(),
+            // In the compared form: an internationalised domain in ASCII, which every SMTP
+            // server takes (the bot sends to these addresses).
             emails: person_ref
                 .emails
                 .iter()
-                .map(|e| e.get_ref().clone())
+                .map(|e| comparable_email(e.get_ref()).unwrap_or_else(|| e.get_ref().clone()))
                 .collect(),
             organization,
             roles,
