@@ -20,8 +20,14 @@ loopback may also send without authenticating. Every message is:
 
 Only after both does the client get 250.
 
+TLS (with --tls-cert and --tls-key): STARTTLS is offered on --port (not
+required, so plain clients still work), and --tls-port serves SMTP with TLS
+from the first byte (SMTPS). Both use the same certificate (the stack's private
+test CA signs it).
+
 Usage: smtp_relay.py --port 2525 --lmtp-port 2424 --password-file FILE --sent-dir DIR
                      [--route DOMAIN=HOST:PORT ...]
+                     [--tls-cert FILE --tls-key FILE [--tls-port 2526]]
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import os
 import re
 import secrets
 import signal
+import ssl
 import time
 from datetime import datetime, timezone
 
@@ -403,9 +410,16 @@ async def serve(a) -> None:
     relay = Relay(router, a.sent_dir, password)
     loop = asyncio.get_running_loop()
 
-    def factory() -> SMTP:
+    tls_context = None
+    if a.tls_cert and a.tls_key:
+        tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls_context.load_cert_chain(a.tls_cert, a.tls_key)
+
+    def factory(starttls: bool = True) -> SMTP:
         return SMTP(
             relay,
+            tls_context=tls_context if starttls else None,
+            require_starttls=False,
             hostname="localhost",
             ident="rapporteur test relay",
             enable_SMTPUTF8=False,  # dovecot 2.3 LMTP has no SMTPUTF8: refuse such addresses up front
@@ -418,6 +432,13 @@ async def serve(a) -> None:
 
     server = await loop.create_server(factory, host=a.host, port=a.port, reuse_address=True)
     log.info("listening on %s:%d, LMTP to %s:%d, keeping mail in %s", a.host, a.port, a.lmtp_host, a.lmtp_port, a.sent_dir)
+    tls_server = None
+    if tls_context is not None and a.tls_port:
+        # Implicit TLS: the socket is TLS already, so no STARTTLS on it.
+        tls_server = await loop.create_server(
+            lambda: factory(starttls=False), host=a.host, port=a.tls_port, reuse_address=True, ssl=tls_context
+        )
+        log.info("listening with TLS on %s:%d (STARTTLS on %d)", a.host, a.tls_port, a.port)
     for domain, host, port in a.route:
         log.info("recipients @%s: LMTP to %s:%d", domain, host, port)
     stop = asyncio.Event()
@@ -426,6 +447,8 @@ async def serve(a) -> None:
     await stop.wait()
     log.info("stopping")
     server.close()
+    if tls_server is not None:
+        tls_server.close()
     router.close()
 
 
@@ -445,6 +468,9 @@ def main() -> None:
         metavar="DOMAIN=HOST:PORT",
         help="deliver recipients @DOMAIN over LMTP to HOST:PORT instead (repeatable)",
     )
+    p.add_argument("--tls-cert", help="PEM certificate (chain) for STARTTLS and --tls-port")
+    p.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    p.add_argument("--tls-port", type=int, default=0, help="port for SMTP with implicit TLS (SMTPS)")
     p.add_argument("--verbose", action="store_true", help="log every SMTP command")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
