@@ -12,6 +12,8 @@ pub mod operator;
 pub mod outgoing;
 pub mod smtp_pool;
 pub mod thread;
+pub mod timeouts;
+pub mod tls;
 
 pub use examine::{ExaminedMail, IgnoreReason, MailRules, Outcome, QuarantineReason, examine_mail};
 
