@@ -69,12 +69,8 @@ async fn imaps_accepts_only_a_certificate_for_the_configured_name() {
         );
         if let Ok(stream) = handshake {
             let mut client = async_imap::Client::new(stream);
-            let greeting = client
-                .read_response()
-                .await
-                .expect("greeting")
-                .expect("a line");
-            assert!(format!("{greeting:?}").contains("OK"), "{}", case.name);
+            let greeting = client.read_response().await.expect("greeting");
+            assert!(greeting.is_some(), "{}: dovecot greets over TLS", case.name);
         }
     }
 }
