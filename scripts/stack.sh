@@ -76,7 +76,7 @@
 #   RAPPORTEUR_MAILMAN_LMTP_PORT  Mailman's LMTP runner port (default 8024)
 #   RAPPORTEUR_MAILMAN_REST_PORT  Mailman's REST API port (default 8001)
 #
-# The env file sets RAPPORTEUR_STACK_DIR, RAPPORTEUR_HOMESERVER_URL,
+# The env file sets RAPPORTEUR_STACK_DIR, RAPPORTEUR_HOMESERVER_URL, RAPPORTEUR_SYNAPSE_PORT,
 # RAPPORTEUR_MATRIX_USER_ID, RAPPORTEUR_MATRIX_PASSWORD_FILE, RAPPORTEUR_TEST_*,
 # the room variables, and for mail RAPPORTEUR_IMAP_HOST, RAPPORTEUR_IMAP_PORT,
 # RAPPORTEUR_SMTP_HOST, RAPPORTEUR_SMTP_PORT, RAPPORTEUR_LMTP_PORT,
@@ -1146,6 +1146,8 @@ write_env() {
         echo "# Written by scripts/stack.sh up. Source it: . $ENV_FILE"
         printf 'export RAPPORTEUR_STACK_DIR=%q\n' "$STACK"
         printf 'export RAPPORTEUR_HOMESERVER_URL=%q\n' "$HS_URL"
+        # so that a test's stop-service / start-service keeps this stack's ports
+        printf 'export RAPPORTEUR_SYNAPSE_PORT=%q\n' "$SYNAPSE_PORT"
         printf 'export RAPPORTEUR_MATRIX_USER_ID=%q\n' "@$BOT_LOCALPART:$SERVER_NAME"
         printf 'export RAPPORTEUR_MATRIX_PASSWORD_FILE=%q\n' "$SECRETS/bot_password"
         printf 'export RAPPORTEUR_TEST_HOMESERVER_URL=%q\n' "$HS_URL"
