@@ -9,6 +9,7 @@ use crate::dispatcher::Dispatcher;
 use crate::latency::LatencyProbe;
 use crate::matrix::{MatrixDelivery, RoomDirectory, SyncLoop, connect, resolve_rooms};
 use crate::storage::{InboxItem, OutboxItem, Store};
+use crate::supervision::FailureStreak;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,18 +25,20 @@ pub struct WaitingDispatcher {
 }
 
 impl WaitingDispatcher {
-    /// Delivers with `adapter` until shutdown.
+    /// Delivers with `adapter` until shutdown (or until the outbox cannot be used).
     pub async fn run<A: ChannelDelivery>(
         self,
         store: Store,
         adapter: A,
+        failures: FailureStreak,
         shutdown: watch::Receiver<bool>,
-    ) {
+    ) -> Result<(), String> {
         Dispatcher {
             store,
             adapter,
             fresh_items: self.fresh_items,
             outbox_ready: self.outbox_ready,
+            failures,
         }
         .run(shutdown)
         .await
@@ -152,7 +155,9 @@ pub async fn matrix_channel(
         },
         room_id_by_alias: aliases(&settings, &rooms),
     };
-    let mut dispatching = tokio::spawn(dispatcher.run(store.clone(), delivery, shutdown.clone()));
+    let failures = FailureStreak::new(settings.task_failure_limit);
+    let mut dispatching =
+        tokio::spawn(dispatcher.run(store.clone(), delivery, failures, shutdown.clone()));
     let mut syncing =
         tokio::spawn(SyncLoop::new(client, store, rooms, inbox, latency).run(shutdown.clone()));
     // Whichever part ends first ends the channel; the other is then stopped with it.
@@ -162,8 +167,11 @@ pub async fn matrix_channel(
     };
     let stopping = *shutdown.borrow();
     let ended = match first {
-        FirstEnded::Dispatcher(Ok(())) if stopping => Ok(()),
-        FirstEnded::Dispatcher(Ok(())) => Err("the Matrix dispatcher stopped".to_string()),
+        FirstEnded::Dispatcher(Ok(Ok(()))) if stopping => Ok(()),
+        FirstEnded::Dispatcher(Ok(Ok(()))) => Err("the Matrix dispatcher stopped".to_string()),
+        FirstEnded::Dispatcher(Ok(Err(reason))) => {
+            Err(format!("the Matrix dispatcher cannot go on: {reason}"))
+        }
         FirstEnded::Dispatcher(Err(join_error)) => {
             Err(format!("the Matrix dispatcher panicked: {join_error}"))
         }
@@ -193,6 +201,6 @@ pub async fn matrix_channel(
 }
 
 enum FirstEnded {
-    Dispatcher(Result<(), tokio::task::JoinError>),
+    Dispatcher(Result<Result<(), String>, tokio::task::JoinError>),
     SyncLoop(Result<Result<(), crate::matrix::MatrixError>, tokio::task::JoinError>),
 }

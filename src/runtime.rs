@@ -20,9 +20,7 @@ use crate::mail::ingest::MailIngest;
 use crate::mail::outgoing::MailSender;
 use crate::matrix::MatrixError;
 use crate::storage::{InboxItem, OutboxItem, StorageError, Store};
-use crate::supervision::{
-    AfterFailure, FailureStreak, Supervisor, TaskFailure, storage_error_is_permanent,
-};
+use crate::supervision::{FailureStreak, Supervisor, TaskFailure};
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -121,7 +119,7 @@ async fn handler_loop(
                     }
                     Err(error) => {
                         tracing::warn!(%error, "cannot handle a message now; the next scan retries it");
-                        give_up_if_hopeless(&mut failures, &error)?;
+                        failures.storage_failed(&error)?;
                     }
                 }
             }
@@ -136,7 +134,7 @@ async fn handler_loop(
                     }
                     Err(error) => {
                         tracing::warn!(%error, "cannot handle the inbox; retrying");
-                        give_up_if_hopeless(&mut failures, &error)?;
+                        failures.storage_failed(&error)?;
                     }
                 }
                 // Mail piped in by `rapporteur ingest-mail` (another process) is found here.
@@ -153,16 +151,6 @@ async fn handler_loop(
             }
             _ = shutdown.changed() => {}
         }
-    }
-}
-
-/// Counts a failed attempt of a loop; the error that ends the loop when the rule of
-/// [`FailureStreak`] says that retrying is hopeless.
-fn give_up_if_hopeless(failures: &mut FailureStreak, error: &StorageError) -> Result<(), String> {
-    let permanent = storage_error_is_permanent(error);
-    match failures.failed(permanent, &error.to_string(), std::time::Instant::now()) {
-        AfterFailure::Retry => Ok(()),
-        AfterFailure::GiveUp(reason) => Err(reason),
     }
 }
 
@@ -268,7 +256,7 @@ async fn clock_loop(
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot read the timers; retrying");
-                give_up_if_hopeless(&mut failures, &error)?;
+                failures.storage_failed(&error)?;
                 Duration::from_secs(1)
             }
         };
@@ -303,17 +291,6 @@ fn dispatcher_for(channel: Channel) -> (DispatcherHandle, WaitingDispatcher) {
             outbox_ready,
         },
     )
-}
-
-/// A dispatcher ends only at shutdown; the supervisor takes any other end for a failure.
-async fn dispatch(
-    waiting: WaitingDispatcher,
-    store: Store,
-    sender: Arc<MailSender>,
-    shutdown: watch::Receiver<bool>,
-) -> Result<(), String> {
-    waiting.run(store, sender, shutdown).await;
-    Ok(())
 }
 
 async fn stop_signal() {
@@ -387,7 +364,12 @@ pub async fn run(
         dispatchers.push(handle);
         supervisor.spawn(
             "mail dispatcher",
-            dispatch(waiting, store.clone(), Arc::new(sender), shutdown.clone()),
+            waiting.run(
+                store.clone(),
+                Arc::new(sender),
+                failures.clone(),
+                shutdown.clone(),
+            ),
         );
         if let Some(imap) = &mail.imap {
             let reader = ImapReader {

@@ -175,6 +175,18 @@ impl FailureStreak {
     }
 }
 
+impl FailureStreak {
+    /// Counts a failed database operation; the error that ends the loop when retrying is
+    /// hopeless.
+    pub fn storage_failed(&mut self, error: &StorageError) -> Result<(), String> {
+        let permanent = storage_error_is_permanent(error);
+        match self.failed(permanent, &error.to_string(), Instant::now()) {
+            AfterFailure::Retry => Ok(()),
+            AfterFailure::GiveUp(reason) => Err(reason),
+        }
+    }
+}
+
 /// Whether a database error will come back however long the bot waits: the schema is not what
 /// the code expects (a table or column missing, a syntax error), the database refuses writes
 /// or is damaged, or the login is refused. Connection failures, lock timeouts and the like pass.

@@ -8,46 +8,66 @@ use std::time::Duration;
 use support::mail::mail_servers;
 use support::mail_only::{MailOnlyBot, path_text, quoted};
 
-/// The timers table is dropped under the running bot (as a botched manual migration would):
-/// the clock (or the handler, whichever looks first) fails with an error no retry can mend, and the bot exits non-zero saying so.
-/// Needs no server: mail is written to a folder.
+/// A table is dropped under the running bot (as a botched manual migration would): the task
+/// that uses it fails with an error no retry can mend, and the bot exits non-zero naming that
+/// task. Needs no server: mail is written to a folder.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_whose_database_became_unusable_stops_the_bot_with_a_clear_log() {
-    let outbox_folder = tempfile::tempdir().expect("temp dir");
-    let mut bot = MailOnlyBot::configure(&format!(
-        "[mail.smtp]\nfile_directory = {}\n",
-        path_text(outbox_folder.path())
-    ));
-    bot.start();
-    bot.wait_for_log("mail channel ready", Duration::from_secs(60))
-        .await;
+    let Some(postgres) = support::fresh_postgres_url().await else {
+        return;
+    };
+    // (backend, the table dropped, the task that reads it first)
+    let cases = [
+        ("SQLite", "timers", "clock"),
+        ("SQLite", "outbox", "mail dispatcher"),
+        ("PostgreSQL", "outbox", "mail dispatcher"),
+    ];
+    for (backend, table, task) in cases {
+        let outbox_folder = tempfile::tempdir().expect("temp dir");
+        let mut bot = MailOnlyBot::configure(&format!(
+            "[mail.smtp]\nfile_directory = {}\n",
+            path_text(outbox_folder.path())
+        ));
+        let url = match backend {
+            "PostgreSQL" => {
+                bot.use_database(&postgres);
+                postgres.clone()
+            }
+            _ => format!(
+                "sqlite://{}",
+                bot.data_dir().join("rapporteur.db").display()
+            ),
+        };
+        bot.start();
+        bot.wait_for_log("mail channel ready", Duration::from_secs(60))
+            .await;
 
-    let url = format!(
-        "sqlite://{}",
-        bot.data_dir().join("rapporteur.db").display()
-    );
-    sqlx::any::install_default_drivers();
-    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
-        .await
-        .expect("open the bot's database");
-    sqlx::query("DROP TABLE timers")
-        .execute(&mut connection)
-        .await
-        .expect("drop the timers table");
-    drop(connection);
+        sqlx::any::install_default_drivers();
+        let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+            .await
+            .expect("open the bot's database");
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}")))
+            .execute(&mut connection)
+            .await
+            .expect("drop the table");
+        drop(connection);
 
-    let status = bot
-        .wait_for_exit(Duration::from_secs(90))
-        .await
-        .expect("the bot stopped by itself");
-    assert!(!status.success(), "the exit status says failure: {status}");
-    let log = bot.log();
-    assert!(
-        log.contains("failed and cannot go on: ")
-            && log.contains("no such table")
-            && log.contains("times in a row"),
-        "the log names the task and the reason:\n{log}"
-    );
+        let status = bot
+            .wait_for_exit(Duration::from_secs(90))
+            .await
+            .expect("the bot stopped by itself");
+        assert!(
+            !status.success(),
+            "{backend}, {table}: the exit status says failure: {status}"
+        );
+        let log = bot.log();
+        assert!(
+            log.contains(&format!("the {task} failed and cannot go on: "))
+                && (log.contains("no such table") || log.contains("does not exist"))
+                && log.contains("times in a row"),
+            "{backend}, {table}: the log names the task and the reason:\n{log}"
+        );
+    }
 }
 
 /// The IMAP server refuses the bot's login every time (a wrong password): the reader gives up

@@ -64,6 +64,17 @@ impl MailOnlyBot {
         }
     }
 
+    /// Keeps the bot's records in the database at `url` instead of the data folder's SQLite.
+    pub fn use_database(&self, url: &str) {
+        let config = std::fs::read_to_string(&self.config_path).expect("read config");
+        let config = config.replacen(
+            "[[groups]]",
+            &format!("[database]\nurl = {}\n\n[[groups]]", quoted(url)),
+            1,
+        );
+        std::fs::write(&self.config_path, config).expect("write config");
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.folder.path().join("data")
     }
