@@ -252,7 +252,8 @@ mod tests {
     fn a_loop_gives_up_on_repeated_permanent_errors_or_a_long_outage() {
         // (failures as (seconds since start, permanent), expected verdict of the last one)
         let limit = Duration::from_secs(300);
-        let cases: [(&str, &[(u64, bool)], bool); 6] = [
+        type Case = (&'static str, &'static [(u64, bool)], bool);
+        let cases: [Case; 6] = [
             ("one permanent error", &[(0, true)], false),
             (
                 "three permanent errors in a row",

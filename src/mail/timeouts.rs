@@ -196,7 +196,9 @@ mod tests {
     /// within the limit succeeds, also when the limit was raised (as for IDLE) past the wait.
     #[tokio::test]
     async fn a_silent_peer_times_out_and_an_answering_one_does_not() {
-        let cases: [(&str, u64, Option<u64>, Option<u64>, bool); 3] = [
+        // (case, first limit in ms, the peer answers after ms, the limit raised to ms, answered)
+        type Case = (&'static str, u64, Option<u64>, Option<u64>, bool);
+        let cases: [Case; 3] = [
             ("silent peer", 200, None, None, false),
             ("answer well within the limit", 5_000, Some(50), None, true),
             (
