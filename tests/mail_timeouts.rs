@@ -111,3 +111,67 @@ async fn silent_mail_servers_time_out_and_mail_flows_once_they_answer() {
     );
     assert!(bot.log().contains("IMAP connected"));
 }
+
+/// The SMTP pool against a listener that never answers: every step that waits on the server
+/// fails after its own limit with a transient error naming the step, so the dispatcher retries
+/// the mail later. Needs no server.
+#[tokio::test]
+async fn each_smtp_step_gives_up_on_a_silent_server() {
+    use lettre::address::Envelope;
+    use rapporteur::config::{MailSecurity, MailTimeouts, SmtpSettings};
+    use rapporteur::mail::smtp_pool::SmtpPool;
+
+    // (security, the step that waits on the silent server)
+    let cases = [
+        (
+            MailSecurity::Plain,
+            "no answer to the greeting and EHLO within 300ms",
+        ),
+        (
+            MailSecurity::StartTls,
+            "no answer to the greeting and EHLO within 300ms",
+        ),
+        (
+            MailSecurity::Tls,
+            "no answer to the TLS connection, greeting and EHLO within 600ms",
+        ),
+    ];
+    let silent = SwitchableProxy::silent_in_front_of("127.0.0.1", 9).await;
+    for (security, step) in cases {
+        let pool = SmtpPool::new(
+            SmtpSettings {
+                host: "127.0.0.1".into(),
+                port: silent.port,
+                security,
+                username: None,
+                password: None,
+                pool_size: 1,
+                ca_file: None,
+                timeouts: MailTimeouts {
+                    connect: Duration::from_millis(300),
+                    command: Duration::from_millis(300),
+                    data: Duration::from_millis(300),
+                },
+            },
+            "rapporteur.localhost",
+        );
+        let envelope = Envelope::new(
+            Some("bot@localhost".parse().unwrap()),
+            vec!["someone@localhost".parse().unwrap()],
+        )
+        .unwrap();
+        let failure = tokio::time::timeout(
+            Duration::from_secs(30),
+            pool.send(&envelope, b"Subject: x\r\n\r\nx\r\n"),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{security:?}: the pool waited on the silent server"))
+        .expect_err("nothing can be sent");
+        assert!(failure.transient, "{security:?}: an outage, to retry");
+        assert!(
+            failure.message.contains(step),
+            "{security:?}: {}",
+            failure.message
+        );
+    }
+}
