@@ -807,9 +807,9 @@ dovecot_down() {
 dovecot_status() {
     if dovecot_running; then
         if dovecot_healthy; then
-            echo "dovecot: running (pid $(<"$DOVECOT_PIDFILE"), IMAP $MAIL_HOST:$IMAP_PORT, LMTP $MAIL_HOST:$LMTP_PORT)"
+            echo "dovecot: running (pid $(<"$DOVECOT_PIDFILE"), IMAP $MAIL_HOST:$IMAP_PORT, IMAPS $IMAPS_PORT, LMTP $MAIL_HOST:$LMTP_PORT)"
         else
-            echo "dovecot: running but ports NOT answering (pid $(<"$DOVECOT_PIDFILE"), IMAP $IMAP_PORT, LMTP $LMTP_PORT)"
+            echo "dovecot: running but ports NOT answering (pid $(<"$DOVECOT_PIDFILE"), IMAP $IMAP_PORT, IMAPS $IMAPS_PORT, LMTP $LMTP_PORT)"
             return 1
         fi
     else
@@ -904,7 +904,7 @@ smtp_relay_down() {
 smtp_relay_status() {
     if smtp_relay_running; then
         if port_open "$SMTP_PORT"; then
-            echo "smtp_relay: running (pid $(<"$SMTP_RELAY_PIDFILE"), SMTP $MAIL_HOST:$SMTP_PORT, mail kept in $MAIL_SENT_DIR)"
+            echo "smtp_relay: running (pid $(<"$SMTP_RELAY_PIDFILE"), SMTP $MAIL_HOST:$SMTP_PORT, SMTPS $SMTPS_PORT, mail kept in $MAIL_SENT_DIR)"
         else
             echo "smtp_relay: running but port $SMTP_PORT NOT answering (pid $(<"$SMTP_RELAY_PIDFILE"))"
             return 1
