@@ -24,6 +24,11 @@
 #                          <time_ns>-<random>.eml, with <same>.json beside it
 #                          ({mail_from, rcpt_tos, time, time_ns, auth_login, peer, eml})
 #     smtp_relay.pid       process id of the SMTP relay; smtp_relay.log its log
+#     tls/                 the private test CA (ca.pem: give it to the bot as ca_file;
+#                          ca.key) and the servers' certificate (server.pem, server.key)
+#                          for the names localhost and mail.localhost (NOT for the address
+#                          127.0.0.1, so that a client checking the name refuses it there);
+#                          made once with openssl, again when missing or near expiry
 #     venv-mailman/        Mailman 3 core virtualenv (only with RAPPORTEUR_WITH_MAILMAN=1;
 #                          110 MB; kept by `reset`)
 #     mailman/mailman.cfg  its config (contains the REST password); mailman/var/ its
@@ -69,9 +74,12 @@
 # Environment:
 #   RAPPORTEUR_STACK_DIR     state directory (default <repo>/var/stack)
 #   RAPPORTEUR_SYNAPSE_PORT  client listener port (default 8008)
-#   RAPPORTEUR_IMAP_PORT     dovecot IMAP port (default 1143; IDLE supported, no TLS)
+#   RAPPORTEUR_IMAP_PORT     dovecot IMAP port (default 1143; IDLE supported; STARTTLS offered,
+#                            plain login allowed)
+#   RAPPORTEUR_IMAPS_PORT    dovecot IMAPS port, TLS from the first byte (default IMAP port + 1)
 #   RAPPORTEUR_LMTP_PORT     dovecot LMTP port (default 2424)
-#   RAPPORTEUR_SMTP_PORT     SMTP relay port (default 2525)
+#   RAPPORTEUR_SMTP_PORT     SMTP relay port (default 2525; STARTTLS offered, not required)
+#   RAPPORTEUR_SMTPS_PORT    SMTP relay port with TLS from the first byte (default SMTP port + 1)
 #   RAPPORTEUR_GROUPS_DIR    group files (default <repo>/config/groups)
 #   RAPPORTEUR_PYTHON        python >= 3.10 used to make the venvs (default python3)
 #   RAPPORTEUR_WITH_MAILMAN  1: also run Mailman 3 (default 0)
@@ -80,11 +88,13 @@
 #   RAPPORTEUR_LIST_RELAY_PORT    the relay's list-server listener, where Mailman
 #                                 sends (default: Mailman's LMTP port + 1)
 #
-# The env file sets RAPPORTEUR_STACK_DIR, RAPPORTEUR_HOMESERVER_URL,
+# The env file sets RAPPORTEUR_STACK_DIR, RAPPORTEUR_HOMESERVER_URL, RAPPORTEUR_SYNAPSE_PORT,
 # RAPPORTEUR_MATRIX_USER_ID, RAPPORTEUR_MATRIX_PASSWORD_FILE, RAPPORTEUR_TEST_*,
 # the room variables, and for mail RAPPORTEUR_IMAP_HOST, RAPPORTEUR_IMAP_PORT,
 # RAPPORTEUR_SMTP_HOST, RAPPORTEUR_SMTP_PORT, RAPPORTEUR_LMTP_PORT,
-# RAPPORTEUR_MAIL_PASSWORD_FILE and RAPPORTEUR_MAIL_SENT_DIR; with Mailman also
+# RAPPORTEUR_MAIL_PASSWORD_FILE and RAPPORTEUR_MAIL_SENT_DIR; for TLS
+# RAPPORTEUR_IMAPS_PORT, RAPPORTEUR_SMTPS_PORT, RAPPORTEUR_TLS_HOST (localhost: the
+# name in the certificate) and RAPPORTEUR_TLS_CA_FILE (tls/ca.pem); with Mailman also
 # RAPPORTEUR_WITH_MAILMAN=1, RAPPORTEUR_MAILMAN=1, RAPPORTEUR_MAILMAN_LMTP_PORT,
 # RAPPORTEUR_MAILMAN_REST_PORT, RAPPORTEUR_MAILMAN_REST_URL,
 # RAPPORTEUR_MAILMAN_REST_USER, RAPPORTEUR_MAILMAN_REST_PASSWORD_FILE and
@@ -92,7 +102,7 @@
 # RAPPORTEUR_RECEIVING_HOST (mx.localhost) and RAPPORTEUR_LIST_SERVER_HOST
 # (lists.localhost), the names the relay's Received headers write (see above).
 #
-# Needed on a new machine: python3 (>= 3.10, with venv) and network access to
+# Needed on a new machine: python3 (>= 3.10, with venv), openssl, and network access to
 # PyPI; for dovecot, root and apt (the script installs Debian's dovecot-imapd and
 # dovecot-lmtpd 2.3 itself, and stops the system instance the package may start).
 #
@@ -134,6 +144,14 @@ MAIL_HOST=127.0.0.1
 IMAP_PORT=${RAPPORTEUR_IMAP_PORT:-1143}
 LMTP_PORT=${RAPPORTEUR_LMTP_PORT:-2424}
 SMTP_PORT=${RAPPORTEUR_SMTP_PORT:-2525}
+# The TLS ports default to the plain port + 1, so stacks on other ports do not collide.
+IMAPS_PORT=${RAPPORTEUR_IMAPS_PORT:-$((IMAP_PORT + 1))}
+SMTPS_PORT=${RAPPORTEUR_SMTPS_PORT:-$((SMTP_PORT + 1))}
+TLS_DIR="$STACK/tls"
+TLS_CA_FILE="$TLS_DIR/ca.pem"
+TLS_CERT_FILE="$TLS_DIR/server.pem"
+TLS_KEY_FILE="$TLS_DIR/server.key"
+TLS_HOST=localhost                 # the name the certificate is for (also mail.localhost)
 MAIL_PASSWORD_FILE="$SECRETS/mail_password"
 MAIL_DIR="$STACK/mail"
 MAIL_SENT_DIR="$MAIL_DIR/sent"
@@ -317,6 +335,55 @@ make_venv() {
         "$PYTHON" -m venv "$venv" || die "cannot create a venv with $PYTHON"
     fi
 }
+
+# ---------------------------------------------------------------------------
+# tls: a private CA and one server certificate, shared by dovecot and the relay
+# ---------------------------------------------------------------------------
+
+# tls_valid: the CA and the server certificate exist, the certificate was
+# signed by the CA, and both are good for at least 30 more days.
+tls_valid() {
+    [[ -s $TLS_CA_FILE && -s $TLS_CERT_FILE && -s $TLS_KEY_FILE ]] || return 1
+    openssl x509 -checkend $((30 * 86400)) -noout -in "$TLS_CA_FILE" >/dev/null 2>&1 || return 1
+    openssl x509 -checkend $((30 * 86400)) -noout -in "$TLS_CERT_FILE" >/dev/null 2>&1 || return 1
+    openssl verify -CAfile "$TLS_CA_FILE" "$TLS_CERT_FILE" >/dev/null 2>&1
+}
+
+# tls_setup: makes the CA and the certificate when missing or near expiry.
+# The certificate names localhost and mail.localhost only: connecting to
+# 127.0.0.1 with TLS must fail the name check (the tests rely on it).
+tls_setup() {
+    command -v openssl >/dev/null || die "openssl is needed to make the test CA"
+    tls_valid && return 0
+    log "tls: making a private CA and a certificate for $TLS_HOST in $TLS_DIR"
+    mkdir -p "$TLS_DIR"
+    chmod 755 "$TLS_DIR"
+    local tmp
+    tmp=$(mktemp -d "$TLS_DIR/.new.XXXXXX")
+    (
+        umask 077
+        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+            -keyout "$tmp/ca.key" -out "$tmp/ca.pem" -subj "/CN=rapporteur test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$tmp/server.key" \
+            -out "$tmp/server.csr" -subj "/CN=$TLS_HOST" 2>/dev/null
+        printf '%s\n' "subjectAltName=DNS:$TLS_HOST,DNS:mail.localhost" \
+            "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+            "extendedKeyUsage=serverAuth" >"$tmp/server.ext"
+        openssl x509 -req -sha256 -days 825 -in "$tmp/server.csr" -CA "$tmp/ca.pem" \
+            -CAkey "$tmp/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
+            -extfile "$tmp/server.ext" -out "$tmp/server.pem" 2>/dev/null
+    ) || { rm -rf "$tmp"; die "openssl could not make the test certificates"; }
+    # Public parts readable by all (the tests and the bot read ca.pem); keys by root only
+    # (dovecot reads them as root, the relay runs as this user).
+    chmod 644 "$tmp/ca.pem" "$tmp/server.pem"
+    local file
+    for file in ca.key server.key ca.pem server.pem; do mv "$tmp/$file" "$TLS_DIR/$file"; done
+    rm -rf "$tmp"
+    TLS_CHANGED=1
+}
+TLS_CHANGED=0
 
 # ---------------------------------------------------------------------------
 # synapse
@@ -615,9 +682,11 @@ dovecot_config_text() {
     version=$("$DOVECOT_BIN" --version | awk '{print $1}')
     cat <<EOF
 # Written by scripts/stack.sh: edits are overwritten on the next \`up\`.
-# Private loopback-only dovecot ($version) for rapporteur's tests, no TLS:
-# IMAP on $MAIL_HOST:$IMAP_PORT, LMTP on $MAIL_HOST:$LMTP_PORT. Any user name (a full
-# address) exists and logs in with the shared password of $MAIL_PASSWORD_FILE.
+# Private loopback-only dovecot ($version) for rapporteur's tests: IMAP on
+# $MAIL_HOST:$IMAP_PORT (STARTTLS offered, plain login allowed), IMAPS on
+# $MAIL_HOST:$IMAPS_PORT (certificate of the test CA $TLS_CA_FILE, for $TLS_HOST),
+# LMTP on $MAIL_HOST:$LMTP_PORT. Any user name (a full address) exists and logs in
+# with the shared password of $MAIL_PASSWORD_FILE.
 instance_name = rapporteur
 base_dir = $DOVECOT_RUN
 state_dir = $DOVECOT_DIR/state
@@ -625,7 +694,9 @@ log_path = $DOVECOT_LOG
 hostname = localhost
 protocols = imap lmtp
 listen = $MAIL_HOST
-ssl = no
+ssl = yes
+ssl_cert = <$TLS_CERT_FILE
+ssl_key = <$TLS_KEY_FILE
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -657,7 +728,9 @@ service imap-login {
     port = $IMAP_PORT
   }
   inet_listener imaps {
-    port = 0
+    address = $MAIL_HOST
+    port = $IMAPS_PORT
+    ssl = yes
   }
   # high-performance mode: one login process serves many connections
   service_count = 0
@@ -708,13 +781,14 @@ dovecot_configure() {
 }
 
 dovecot_running() { pid_matches "$DOVECOT_PIDFILE" "-c $DOVECOT_CONF"; }
-dovecot_healthy() { port_open "$IMAP_PORT" && port_open "$LMTP_PORT"; }
+dovecot_healthy() { port_open "$IMAP_PORT" && port_open "$IMAPS_PORT" && port_open "$LMTP_PORT"; }
 
 dovecot_up() {
     dovecot_install
+    tls_setup
     dovecot_configure
     if dovecot_running; then
-        if ((DOVECOT_CONFIG_CHANGED)); then
+        if ((DOVECOT_CONFIG_CHANGED || TLS_CHANGED)); then
             log "dovecot: configuration changed, restarting"
             dovecot_down
         elif dovecot_healthy; then
@@ -726,15 +800,16 @@ dovecot_up() {
         fi
     fi
     local port
-    for port in "$IMAP_PORT" "$LMTP_PORT"; do
+    for port in "$IMAP_PORT" "$IMAPS_PORT" "$LMTP_PORT"; do
         if port_open "$port"; then
-            die "something else already answers on $MAIL_HOST:$port (another stack?); set RAPPORTEUR_IMAP_PORT / RAPPORTEUR_LMTP_PORT"
+            die "something else already answers on $MAIL_HOST:$port (another stack?); set RAPPORTEUR_IMAP_PORT / RAPPORTEUR_IMAPS_PORT / RAPPORTEUR_LMTP_PORT"
         fi
     done
     log "dovecot: starting, IMAP $MAIL_HOST:$IMAP_PORT, LMTP $MAIL_HOST:$LMTP_PORT (log: $DOVECOT_LOG)"
     printf '\n===== %s start =====\n' "$(date -u +%FT%TZ)" >>"$DOVECOT_LOG"
     start_detached "$DOVECOT_PIDFILE" "$DOVECOT_LOG" "$DOVECOT_DIR" "$DOVECOT_BIN" -F -c "$DOVECOT_CONF"
     if ! wait_port "$IMAP_PORT" open dovecot "$DOVECOT_PIDFILE" \
+            || ! wait_port "$IMAPS_PORT" open dovecot "$DOVECOT_PIDFILE" \
             || ! wait_port "$LMTP_PORT" open dovecot "$DOVECOT_PIDFILE"; then
         tail -n 30 "$DOVECOT_LOG" >&2 || true
         die "dovecot did not start"
@@ -751,9 +826,9 @@ dovecot_down() {
 dovecot_status() {
     if dovecot_running; then
         if dovecot_healthy; then
-            echo "dovecot: running (pid $(<"$DOVECOT_PIDFILE"), IMAP $MAIL_HOST:$IMAP_PORT, LMTP $MAIL_HOST:$LMTP_PORT)"
+            echo "dovecot: running (pid $(<"$DOVECOT_PIDFILE"), IMAP $MAIL_HOST:$IMAP_PORT, IMAPS $IMAPS_PORT, LMTP $MAIL_HOST:$LMTP_PORT)"
         else
-            echo "dovecot: running but ports NOT answering (pid $(<"$DOVECOT_PIDFILE"), IMAP $IMAP_PORT, LMTP $LMTP_PORT)"
+            echo "dovecot: running but ports NOT answering (pid $(<"$DOVECOT_PIDFILE"), IMAP $IMAP_PORT, IMAPS $IMAPS_PORT, LMTP $LMTP_PORT)"
             return 1
         fi
     else
@@ -793,7 +868,8 @@ smtp_relay_args() {
         --lmtp-host "$MAIL_HOST" --lmtp-port "$LMTP_PORT" \
         --password-file "$MAIL_PASSWORD_FILE" --sent-dir "$MAIL_SENT_DIR" \
         --receiving-host "$RECEIVING_HOST" \
-        --list-server-port "$LIST_RELAY_PORT" --list-server-name "$LIST_SERVER_HOST"
+        --list-server-port "$LIST_RELAY_PORT" --list-server-name "$LIST_SERVER_HOST" \
+        --tls-cert "$TLS_CERT_FILE" --tls-key "$TLS_KEY_FILE" --tls-port "$SMTPS_PORT"
     if ((WITH_MAILMAN)); then
         printf '%s\n' --route "$MAILMAN_DOMAIN=127.0.0.1:$MAILMAN_LMTP_PORT"
     fi
@@ -805,33 +881,35 @@ smtp_relay_running() { pid_matches "$SMTP_RELAY_PIDFILE" "$SMTP_RELAY_MATCH"; }
 
 smtp_relay_up() {
     smtp_relay_install
+    tls_setup
     gen_secret "$MAIL_PASSWORD_FILE"
     mkdir -p "$MAIL_SENT_DIR"
     if smtp_relay_running; then
         local want have
         want=$(smtp_relay_args | paste -sd' ' -)
         have=$(tr '\0' ' ' <"/proc/$(<"$SMTP_RELAY_PIDFILE")/cmdline")
-        if [[ $have == *" $want " ]] && port_open "$SMTP_PORT"; then
+        if [[ $have == *" $want " ]] && ! ((TLS_CHANGED)) && port_open "$SMTP_PORT" && port_open "$SMTPS_PORT"; then
             log "smtp_relay: already running (pid $(<"$SMTP_RELAY_PIDFILE")), SMTP $MAIL_HOST:$SMTP_PORT"
             return 0
         fi
         log "smtp_relay: settings changed or port not answering, restarting"
         smtp_relay_down
     fi
-    if port_open "$SMTP_PORT"; then
-        die "something else already answers on $MAIL_HOST:$SMTP_PORT (another stack?); set RAPPORTEUR_SMTP_PORT"
-    fi
-    if port_open "$LIST_RELAY_PORT"; then
-        die "something else already answers on $MAIL_HOST:$LIST_RELAY_PORT (another stack?); set RAPPORTEUR_LIST_RELAY_PORT"
-    fi
+    local port
+    for port in "$SMTP_PORT" "$SMTPS_PORT" "$LIST_RELAY_PORT"; do
+        if port_open "$port"; then
+            die "something else already answers on $MAIL_HOST:$port (another stack?); set RAPPORTEUR_SMTP_PORT / RAPPORTEUR_SMTPS_PORT / RAPPORTEUR_LIST_RELAY_PORT"
+        fi
+    done
     local routed=""
     if ((WITH_MAILMAN)); then routed=" (@$MAILMAN_DOMAIN to Mailman's $MAILMAN_LMTP_PORT)"; fi
-    log "smtp_relay: starting on $MAIL_HOST:$SMTP_PORT, LMTP to $LMTP_PORT$routed (log: $SMTP_RELAY_LOG)"
+    log "smtp_relay: starting on $MAIL_HOST:$SMTP_PORT (STARTTLS) and $SMTPS_PORT (TLS), LMTP to $LMTP_PORT$routed (log: $SMTP_RELAY_LOG)"
     printf '\n===== %s start =====\n' "$(date -u +%FT%TZ)" >>"$SMTP_RELAY_LOG"
     local args
     mapfile -t args < <(smtp_relay_args)
     start_detached "$SMTP_RELAY_PIDFILE" "$SMTP_RELAY_LOG" "$STACK" "$MAIL_VENV/bin/python" "${args[@]}"
     if ! wait_port "$SMTP_PORT" open smtp_relay "$SMTP_RELAY_PIDFILE" \
+            || ! wait_port "$SMTPS_PORT" open smtp_relay "$SMTP_RELAY_PIDFILE" \
             || ! wait_port "$LIST_RELAY_PORT" open smtp_relay "$SMTP_RELAY_PIDFILE"; then
         tail -n 30 "$SMTP_RELAY_LOG" >&2 || true
         die "smtp_relay did not start"
@@ -842,12 +920,13 @@ smtp_relay_up() {
 smtp_relay_down() {
     stop_pid "$SMTP_RELAY_PIDFILE" "$SMTP_RELAY_MATCH" smtp_relay
     wait_port "$SMTP_PORT" closed smtp_relay || true
+    wait_port "$SMTPS_PORT" closed smtp_relay || true
 }
 
 smtp_relay_status() {
     if smtp_relay_running; then
         if port_open "$SMTP_PORT"; then
-            echo "smtp_relay: running (pid $(<"$SMTP_RELAY_PIDFILE"), SMTP $MAIL_HOST:$SMTP_PORT, mail kept in $MAIL_SENT_DIR)"
+            echo "smtp_relay: running (pid $(<"$SMTP_RELAY_PIDFILE"), SMTP $MAIL_HOST:$SMTP_PORT, SMTPS $SMTPS_PORT, mail kept in $MAIL_SENT_DIR)"
         else
             echo "smtp_relay: running but port $SMTP_PORT NOT answering (pid $(<"$SMTP_RELAY_PIDFILE"))"
             return 1
@@ -1091,6 +1170,8 @@ write_env() {
         echo "# Written by scripts/stack.sh up. Source it: . $ENV_FILE"
         printf 'export RAPPORTEUR_STACK_DIR=%q\n' "$STACK"
         printf 'export RAPPORTEUR_HOMESERVER_URL=%q\n' "$HS_URL"
+        # so that a test's stop-service / start-service keeps this stack's ports
+        printf 'export RAPPORTEUR_SYNAPSE_PORT=%q\n' "$SYNAPSE_PORT"
         printf 'export RAPPORTEUR_MATRIX_USER_ID=%q\n' "@$BOT_LOCALPART:$SERVER_NAME"
         printf 'export RAPPORTEUR_MATRIX_PASSWORD_FILE=%q\n' "$SECRETS/bot_password"
         printf 'export RAPPORTEUR_TEST_HOMESERVER_URL=%q\n' "$HS_URL"
@@ -1106,6 +1187,10 @@ write_env() {
         printf 'export RAPPORTEUR_LIST_RELAY_PORT=%q\n' "$LIST_RELAY_PORT"
         printf 'export RAPPORTEUR_RECEIVING_HOST=%q\n' "$RECEIVING_HOST"
         printf 'export RAPPORTEUR_LIST_SERVER_HOST=%q\n' "$LIST_SERVER_HOST"
+        printf 'export RAPPORTEUR_IMAPS_PORT=%q\n' "$IMAPS_PORT"
+        printf 'export RAPPORTEUR_SMTPS_PORT=%q\n' "$SMTPS_PORT"
+        printf 'export RAPPORTEUR_TLS_HOST=%q\n' "$TLS_HOST"
+        printf 'export RAPPORTEUR_TLS_CA_FILE=%q\n' "$TLS_CA_FILE"
         if ((WITH_MAILMAN)); then
             echo "export RAPPORTEUR_WITH_MAILMAN=1"
             if mailman_running; then echo "export RAPPORTEUR_MAILMAN=1"; fi
@@ -1140,10 +1225,13 @@ Connect with any Matrix client (e.g. Element desktop): choose "Sign in",
 edit the homeserver to $HS_URL, log in as e.g. @ana.lima:$SERVER_NAME
 (user name ana.lima) with password '$DEMO_PASSWORD', and open the rooms above.
 
-Mail, no TLS (every address is an account; one password for all, in
+Mail (every address is an account; one password for all, in
 $MAIL_PASSWORD_FILE):
   IMAP           : $MAIL_HOST:$IMAP_PORT   (dovecot; user name = full address, e.g. rapporteur@localhost)
-  SMTP           : $MAIL_HOST:$SMTP_PORT   (AUTH PLAIN/LOGIN, or none from loopback)
+  IMAPS          : $TLS_HOST:$IMAPS_PORT
+  SMTP           : $MAIL_HOST:$SMTP_PORT   (STARTTLS offered; AUTH PLAIN/LOGIN, or none from loopback)
+  SMTPS          : $TLS_HOST:$SMTPS_PORT
+  TLS            : certificates of the private CA $TLS_CA_FILE, for the name $TLS_HOST
   Sent mail      : $MAIL_SENT_DIR/*.eml (+ .json envelope), delivered to the IMAP INBOXes
 
 $(print_howto_mailman)

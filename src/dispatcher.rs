@@ -5,6 +5,7 @@
 
 use crate::delivery::ChannelDelivery;
 use crate::storage::{OutboxItem, Store};
+use crate::supervision::FailureStreak;
 use futures_util::StreamExt;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -24,6 +25,9 @@ pub struct Dispatcher<A: ChannelDelivery> {
     pub fresh_items: mpsc::UnboundedReceiver<OutboxItem>,
     /// Wakes the dispatcher to scan the outbox.
     pub outbox_ready: Arc<Notify>,
+    /// The outbox's failures since it was last read: an error that waiting cannot mend ends
+    /// the dispatcher (and so the bot, see `supervision`) instead of a silent retry forever.
+    pub failures: FailureStreak,
 }
 
 /// The IDs of recently delivered items, so an item that reaches the dispatcher both in memory
@@ -64,13 +68,19 @@ fn now_ms() -> i64 {
 }
 
 impl<A: ChannelDelivery> Dispatcher<A> {
-    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+    /// Delivers until shutdown; ends with an error when the outbox cannot be read or written
+    /// and waiting cannot mend it.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), String> {
         let mut delivered = RecentlyDelivered::default();
         loop {
             if *shutdown.borrow() {
-                return;
+                return Ok(());
             }
-            let wait = match self.deliver_due(&mut delivered).await {
+            let scanned = self.deliver_due(&mut delivered).await;
+            if scanned.is_ok() {
+                self.failures.succeeded();
+            }
+            let wait = match scanned {
                 Ok(()) => match self
                     .store
                     .next_outbox_due(self.adapter.channel().name())
@@ -84,6 +94,7 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                 },
                 Err(error) => {
                     tracing::warn!(%error, "cannot read the outbox; retrying");
+                    self.failures.storage_failed(&error)?;
                     Duration::from_secs(1)
                 }
             };
@@ -107,11 +118,14 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                                 match outcome {
                                     Ok(true) => delivered.insert(id),
                                     Ok(false) => {}
-                                    Err(error) => tracing::warn!(%error, "cannot record a delivery"),
+                                    Err(error) => {
+                                        tracing::warn!(%error, "cannot record a delivery");
+                                        self.failures.storage_failed(&error)?;
+                                    }
                                 }
                             }
                         }
-                        None => return,
+                        None => return Ok(()),
                     },
                     _ = self.outbox_ready.notified() => break,
                     _ = tokio::time::sleep_until(deadline) => break,

@@ -1,6 +1,7 @@
 //! rapporteur: record-keeping for cross-community coordination groups, in a Matrix room and on a
 //! mailing list. See ARCHITECTURE.md for the code map.
 
+pub mod channels;
 pub mod config;
 /// The pure core lives in its own crate (`crates/core`); this name keeps `crate::core::…` paths.
 pub use rapporteur_core as core;
@@ -12,3 +13,4 @@ pub mod mail;
 pub mod matrix;
 pub mod runtime;
 pub mod storage;
+pub mod supervision;

@@ -121,10 +121,12 @@ fn main() -> ExitCode {
                     .groups
                     .iter()
                     .map(|group| {
-                        format!(
-                            "{} ({} in {})",
-                            group.id, group.group.short_name, group.room
-                        )
+                        let place = match (&group.room, &group.mailing_list) {
+                            (Some(room), _) => format!("in {room}"),
+                            (None, Some(list)) => format!("on {list} only"),
+                            (None, None) => String::new(),
+                        };
+                        format!("{} ({} {place})", group.id, group.group.short_name)
                     })
                     .collect();
                 println!(

@@ -5,21 +5,22 @@
 //! messages in the inbox, the handler turns them into outbox items, one dispatcher per channel
 //! delivers those. They wake each other with
 //! notifications, but the database is the only state: after a crash each task resumes from what
-//! is stored.
+//! is stored. Each channel starts on its own (a homeserver that is down holds up only the room),
+//! and every task is watched (see `supervision`): one that panics, ends or cannot go on ends
+//! `run` with an error naming it.
 
+use crate::channels::{WaitingDispatcher, configured_rooms, matrix_channel};
 use crate::config::Settings;
 use crate::core::catalog::{Catalog, CatalogError};
 use crate::core::directory::Group;
-use crate::core::engine::Engine;
-use crate::delivery::ChannelDelivery;
-use crate::dispatcher::Dispatcher;
+use crate::core::engine::{Channel, Engine};
 use crate::handling::{HANDLING_BATCH, Handler, Routes};
-use crate::latency::LatencyProbe;
 use crate::mail::imap::ImapReader;
 use crate::mail::ingest::MailIngest;
 use crate::mail::outgoing::MailSender;
-use crate::matrix::{MatrixError, SyncLoop, connect, resolve_rooms};
+use crate::matrix::MatrixError;
 use crate::storage::{InboxItem, OutboxItem, StorageError, Store};
+use crate::supervision::{FailureStreak, Supervisor, TaskFailure};
 use jiff::Timestamp;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub enum RunError {
     Catalog(#[from] CatalogError),
     #[error("mail: {0}")]
     Mail(String),
+    #[error(transparent)]
+    Task(#[from] TaskFailure),
 }
 
 /// Opens the database and applies the migrations: the first step of `run`, and all of `migrate`.
@@ -63,6 +66,7 @@ pub fn groups_by_id(settings: &Settings) -> HashMap<String, Group> {
 /// Handles inputs as the sync loop, the IMAP reader and the clock hand them over, and looks at
 /// the whole inbox at start and every few seconds, which catches anything recorded but not
 /// handed over (after a crash, say).
+#[allow(clippy::too_many_arguments)]
 async fn handler_loop(
     store: Store,
     mut handler: Handler,
@@ -70,8 +74,9 @@ async fn handler_loop(
     dispatchers: Vec<DispatcherHandle>,
     clock: Arc<Notify>,
     mut reloaded_groups: watch::Receiver<HashMap<String, Group>>,
+    mut failures: FailureStreak,
     mut shutdown: watch::Receiver<bool>,
-) {
+) -> Result<(), String> {
     let hand_over = |effect: OutboxItem| {
         if let Some(handle) = dispatchers
             .iter()
@@ -86,11 +91,16 @@ async fn handler_loop(
     let mut reload_open = true;
     loop {
         if *shutdown.borrow() {
-            return;
+            return Ok(());
         }
         tokio::select! {
             message = fresh_messages.recv() => {
-                let Some(message) = message else { return };
+                let Some(message) = message else {
+                    if *shutdown.borrow() {
+                        return Ok(());
+                    }
+                    return Err("every sender of new messages has gone".into());
+                };
                 // Whatever else has arrived meanwhile is handled in the same transaction.
                 let mut batch = vec![message];
                 while batch.len() < HANDLING_BATCH as usize {
@@ -101,22 +111,31 @@ async fn handler_loop(
                 }
                 match handler.handle_items(&store, &batch, Timestamp::now()).await {
                     Ok(handled) => {
+                        failures.succeeded();
                         if handled.timers_changed {
                             clock.notify_one();
                         }
                         handled.effects.into_iter().for_each(hand_over);
                     }
-                    Err(error) => tracing::warn!(%error, "cannot handle a message now; the next scan retries it"),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot handle a message now; the next scan retries it");
+                        failures.storage_failed(&error)?;
+                    }
                 }
             }
             _ = tokio::time::sleep_until(next_scan) => {
                 match handler.handle_pending(&store).await {
-                    Ok(produced) if produced > 0 => {
-                        dispatchers.iter().for_each(|handle| handle.outbox_ready.notify_one());
-                        clock.notify_one();
+                    Ok(produced) => {
+                        failures.succeeded();
+                        if produced > 0 {
+                            dispatchers.iter().for_each(|handle| handle.outbox_ready.notify_one());
+                            clock.notify_one();
+                        }
                     }
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "cannot handle the inbox; retrying"),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot handle the inbox; retrying");
+                        failures.storage_failed(&error)?;
+                    }
                 }
                 // Mail piped in by `rapporteur ingest-mail` (another process) is found here.
                 next_scan = tokio::time::Instant::now() + Duration::from_secs(2);
@@ -150,20 +169,22 @@ async fn reload_on_hangup(
     running: Settings,
     groups: watch::Sender<HashMap<String, Group>>,
     mut shutdown: watch::Receiver<bool>,
-) {
+) -> Result<(), String> {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut hangups) = signal(SignalKind::hangup()) else {
         tracing::warn!("cannot listen for SIGHUP; reload by restarting");
-        return;
+        // Not a failure of the bot: it runs on without reloading until it is stopped.
+        let _ = shutdown.changed().await;
+        return Ok(());
     };
     loop {
         tokio::select! {
             received = hangups.recv() => {
                 if received.is_none() {
-                    return;
+                    return Err("the SIGHUP listener closed".into());
                 }
             }
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => return Ok(()),
         }
         tracing::info!(config = %config_path.display(), "SIGHUP: reading the configuration again");
         match crate::config::load_settings(&config_path, &crate::config::process_environment) {
@@ -201,18 +222,20 @@ async fn clock_loop(
     store: Store,
     handler: mpsc::UnboundedSender<InboxItem>,
     changed: Arc<Notify>,
+    mut failures: FailureStreak,
     mut shutdown: watch::Receiver<bool>,
-) {
+) -> Result<(), String> {
     // Looking at least this often costs little and bounds the delay should a notification be
     // missed (another process scheduling a timer, say).
     const LONGEST_SLEEP: Duration = Duration::from_secs(30);
     loop {
         if *shutdown.borrow() {
-            return;
+            return Ok(());
         }
         let now_ms = Timestamp::now().as_millisecond();
         let wait = match store.fire_due_timers(now_ms, HANDLING_BATCH).await {
             Ok(fired) => {
+                failures.succeeded();
                 let full_batch = fired.len() as i64 == HANDLING_BATCH;
                 for item in fired {
                     tracing::info!(timer = %item.conversation, group = %item.group_id, late_ms = now_ms - item.origin_ms, "timer fired");
@@ -233,6 +256,7 @@ async fn clock_loop(
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot read the timers; retrying");
+                failures.storage_failed(&error)?;
                 Duration::from_secs(1)
             }
         };
@@ -251,31 +275,21 @@ struct DispatcherHandle {
     outbox_ready: Arc<Notify>,
 }
 
-/// Starts the dispatcher of one channel.
-fn spawn_dispatcher<A: ChannelDelivery>(
-    store: &Store,
-    adapter: A,
-    shutdown: &watch::Receiver<bool>,
-) -> (DispatcherHandle, tokio::task::JoinHandle<()>) {
+/// The two ends of a channel's dispatcher: the handler's, and the dispatcher's own, to be run
+/// once the channel's adapter is ready.
+fn dispatcher_for(channel: Channel) -> (DispatcherHandle, WaitingDispatcher) {
     let (effect_sender, effect_receiver) = mpsc::unbounded_channel();
     let outbox_ready = Arc::new(Notify::new());
-    let channel = adapter.channel().name();
-    let task = tokio::spawn(
-        Dispatcher {
-            store: store.clone(),
-            adapter,
-            fresh_items: effect_receiver,
-            outbox_ready: outbox_ready.clone(),
-        }
-        .run(shutdown.clone()),
-    );
     (
         DispatcherHandle {
-            channel,
+            channel: channel.name(),
             fresh_effects: effect_sender,
+            outbox_ready: outbox_ready.clone(),
+        },
+        WaitingDispatcher {
+            fresh_items: effect_receiver,
             outbox_ready,
         },
-        task,
     )
 }
 
@@ -316,43 +330,47 @@ pub async fn run(
         "storage ready"
     );
 
-    let client = connect(&settings.matrix, &settings.data_dir).await?;
-    let rooms = resolve_rooms(&client, &settings.groups).await?;
+    // The handler addresses rooms by their configured name, so it can decide while the
+    // homeserver is still unreachable (see `channels`).
     let routes = Routes {
-        rooms: rooms
-            .rooms()
-            .map(|(room_id, group_id)| (group_id.clone(), room_id.to_string()))
-            .collect(),
+        rooms: configured_rooms(&settings),
         mail_enabled: settings.mail.is_some(),
     };
     let handler = Handler::load(&store, engine, groups, routes).await?;
-    tracing::info!(
-        user = %settings.matrix.user_id,
-        device = ?client.device_id(),
-        "connected to the homeserver"
-    );
 
     let (message_sender, message_receiver) = mpsc::unbounded_channel();
-    let latency = LatencyProbe::default();
     let (shutdown_sender, shutdown) = watch::channel(false);
+    let failures = FailureStreak::new(settings.task_failure_limit);
 
-    let mut tasks = Vec::new();
+    let mut supervisor = Supervisor::default();
     let mut dispatchers = Vec::new();
-    let (handle, task) = spawn_dispatcher(
-        &store,
-        crate::matrix::MatrixDelivery {
-            client: client.clone(),
-            latency: latency.clone(),
-        },
-        &shutdown,
-    );
-    dispatchers.push(handle);
-    tasks.push(task);
+    if settings.matrix.is_some() {
+        let (handle, waiting) = dispatcher_for(Channel::Matrix);
+        dispatchers.push(handle);
+        supervisor.spawn(
+            "Matrix channel",
+            matrix_channel(
+                settings.clone(),
+                store.clone(),
+                message_sender.clone(),
+                waiting,
+                shutdown.clone(),
+            ),
+        );
+    }
     if let Some(mail) = &settings.mail {
         let sender = MailSender::new(mail).map_err(|error| RunError::Mail(error.to_string()))?;
-        let (handle, task) = spawn_dispatcher(&store, Arc::new(sender), &shutdown);
+        let (handle, waiting) = dispatcher_for(Channel::Mail);
         dispatchers.push(handle);
-        tasks.push(task);
+        supervisor.spawn(
+            "mail dispatcher",
+            waiting.run(
+                store.clone(),
+                Arc::new(sender),
+                failures.clone(),
+                shutdown.clone(),
+            ),
+        );
         if let Some(imap) = &mail.imap {
             let reader = ImapReader {
                 settings: imap.clone(),
@@ -360,19 +378,17 @@ pub async fn run(
                 ingest: Arc::new(MailIngest::from_settings(&settings, mail)),
                 handler: message_sender.clone(),
             };
-            tasks.push(tokio::spawn(reader.run(shutdown.clone())));
+            supervisor.spawn("IMAP reader", reader.run(shutdown.clone()));
         }
         tracing::info!(address = %mail.address, imap = mail.imap.is_some(), "mail channel ready");
     }
     let (groups_sender, reloaded_groups) = watch::channel(groups_by_id(&settings));
     #[cfg(unix)]
     if let Some(path) = config_path {
-        tasks.push(tokio::spawn(reload_on_hangup(
-            path,
-            settings.clone(),
-            groups_sender,
-            shutdown.clone(),
-        )));
+        supervisor.spawn(
+            "configuration reloader",
+            reload_on_hangup(path, settings.clone(), groups_sender, shutdown.clone()),
+        );
     }
     #[cfg(not(unix))]
     drop((config_path, groups_sender));
@@ -381,45 +397,48 @@ pub async fn run(
         tracing::warn!(path = %pid_path.display(), %error, "cannot write the pid file; `rapporteur reload` will not find the bot");
     }
     let clock = Arc::new(Notify::new());
-    tasks.push(tokio::spawn(clock_loop(
-        store.clone(),
-        message_sender.clone(),
-        clock.clone(),
-        shutdown.clone(),
-    )));
-    tasks.push(tokio::spawn(handler_loop(
-        store.clone(),
-        handler,
-        message_receiver,
-        dispatchers,
-        clock,
-        reloaded_groups,
-        shutdown.clone(),
-    )));
-    let sync_loop = SyncLoop::new(client, store.clone(), rooms, message_sender, latency);
-    let mut sync_task = tokio::spawn(sync_loop.run(shutdown.clone()));
+    supervisor.spawn(
+        "clock",
+        clock_loop(
+            store.clone(),
+            message_sender.clone(),
+            clock.clone(),
+            failures.clone(),
+            shutdown.clone(),
+        ),
+    );
+    supervisor.spawn(
+        "handler",
+        handler_loop(
+            store.clone(),
+            handler,
+            message_receiver,
+            dispatchers,
+            clock,
+            reloaded_groups,
+            failures,
+            shutdown.clone(),
+        ),
+    );
+    drop(message_sender);
 
     let outcome = tokio::select! {
         _ = stop_signal() => {
             tracing::info!("stopping");
             Ok(())
         }
-        result = &mut sync_task => match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(RunError::Matrix(error)),
-            Err(join_error) => Err(RunError::Matrix(MatrixError::Client(join_error.to_string()))),
-        },
+        ended = supervisor.first_end(false) => ended.map_err(|failure| {
+            tracing::error!(%failure, "stopping the bot: it cannot serve without this task; its supervisor should start it again");
+            RunError::from(failure)
+        }),
     };
     let _ = shutdown_sender.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(10), async {
-        for task in tasks {
-            let _ = task.await;
-        }
-        if !sync_task.is_finished() {
-            let _ = sync_task.await;
-        }
-    })
-    .await;
+    if tokio::time::timeout(Duration::from_secs(10), supervisor.wait_for_all())
+        .await
+        .is_err()
+    {
+        supervisor.abort_all();
+    }
     store.close().await;
     let _ = std::fs::remove_file(&pid_path);
     outcome

@@ -160,18 +160,30 @@ fn the_example_config_loads_with_both_example_groups() {
     );
     assert_eq!(settings.database.max_connections, 5);
     assert_eq!(
-        settings.matrix.homeserver_url.as_str(),
+        settings.matrix.as_ref().unwrap().homeserver_url.as_str(),
         "http://127.0.0.1:8008/"
     );
-    assert_eq!(settings.matrix.user_id, "@rapporteur:localhost");
-    assert_eq!(settings.matrix.device_display_name, "rapporteur");
+    assert_eq!(
+        settings.matrix.as_ref().unwrap().user_id,
+        "@rapporteur:localhost"
+    );
+    assert_eq!(
+        settings.matrix.as_ref().unwrap().device_display_name,
+        "rapporteur"
+    );
     // The variable wins over the password_file the example names.
     assert_eq!(
-        settings.matrix.password.as_ref().map(|p| p.expose()),
+        settings
+            .matrix
+            .as_ref()
+            .unwrap()
+            .password
+            .as_ref()
+            .map(|p| p.expose()),
         Some(DEFAULT_PASSWORD)
     );
-    assert!(settings.matrix.access_token.is_none());
-    assert!(settings.matrix.store_passphrase.is_none());
+    assert!(settings.matrix.as_ref().unwrap().access_token.is_none());
+    assert!(settings.matrix.as_ref().unwrap().store_passphrase.is_none());
 
     let summary: Vec<(&str, &str, Option<&str>, &str, &str)> = settings
         .groups
@@ -179,7 +191,7 @@ fn the_example_config_loads_with_both_example_groups() {
         .map(|group| {
             (
                 group.id.as_str(),
-                group.room.as_str(),
+                group.room.as_deref().unwrap_or_default(),
                 group.mailing_list.as_deref(),
                 group.group.short_name.as_str(),
                 group.group.time_zone_name.as_str(),
@@ -294,6 +306,12 @@ fn the_example_config_documents_every_key_and_override() {
         "RAPPORTEUR_IMAP_HOST",
         "RAPPORTEUR_IMAP_PORT",
         "RAPPORTEUR_IMAP_PASSWORD_FILE",
+        "ca_file",
+        "allow_plain_on_network",
+        "connect_timeout_seconds",
+        "command_timeout_seconds",
+        "data_timeout_seconds",
+        "task_failure_limit_seconds",
     ] {
         assert!(
             text.contains(word),
@@ -365,11 +383,14 @@ fn a_minimal_config_takes_the_defaults() {
         )
     );
     assert_eq!(settings.database.max_connections, 5);
-    assert_eq!(settings.matrix.device_display_name, "rapporteur");
+    assert_eq!(
+        settings.matrix.as_ref().unwrap().device_display_name,
+        "rapporteur"
+    );
     assert_eq!(settings.groups.len(), 1);
     let group = &settings.groups[0];
     assert_eq!(group.id, "test");
-    assert_eq!(group.room, "#test:localhost");
+    assert_eq!(group.room.as_deref(), Some("#test:localhost"));
     assert_eq!(group.mailing_list, None);
     // The group file names no time zone, so the group takes the default one.
     assert_eq!(group.group.time_zone_name, "UTC");
@@ -443,10 +464,13 @@ fn environment_overrides_replace_file_values() {
         "postgres://bot:pw@db.example.org/bot"
     );
     assert_eq!(
-        settings.matrix.homeserver_url.as_str(),
+        settings.matrix.as_ref().unwrap().homeserver_url.as_str(),
         "https://matrix.example.org/"
     );
-    assert_eq!(settings.matrix.user_id, "@bot:example.org");
+    assert_eq!(
+        settings.matrix.as_ref().unwrap().user_id,
+        "@bot:example.org"
+    );
 }
 
 #[test]
@@ -520,15 +544,36 @@ fn secrets_never_appear_in_problems_or_settings() {
     let settings = load_settings(&directory.path().join("rapporteur.toml"), &environment)
         .expect("config with secret files loads");
     assert_eq!(
-        settings.matrix.password.as_ref().unwrap().expose(),
+        settings
+            .matrix
+            .as_ref()
+            .unwrap()
+            .password
+            .as_ref()
+            .unwrap()
+            .expose(),
         password
     );
     assert_eq!(
-        settings.matrix.access_token.as_ref().unwrap().expose(),
+        settings
+            .matrix
+            .as_ref()
+            .unwrap()
+            .access_token
+            .as_ref()
+            .unwrap()
+            .expose(),
         token
     );
     assert_eq!(
-        settings.matrix.store_passphrase.as_ref().unwrap().expose(),
+        settings
+            .matrix
+            .as_ref()
+            .unwrap()
+            .store_passphrase
+            .as_ref()
+            .unwrap()
+            .expose(),
         passphrase
     );
     let debug = format!("{settings:?} {settings:#?}");

@@ -29,9 +29,15 @@ second listener (--list-server-port) stands in for the list server's own address
 sends its list copies there, and that listener's stamp names --list-server-name as the peer,
 which the bot's config trusts as a list server (receiving_host, list_server_hosts).
 
+TLS (with --tls-cert and --tls-key): STARTTLS is offered on --port (not
+required, so plain clients still work), and --tls-port serves SMTP with TLS
+from the first byte (SMTPS). Both use the same certificate (the stack's private
+test CA signs it).
+
 Usage: smtp_relay.py --port 2525 --lmtp-port 2424 --password-file FILE --sent-dir DIR
                      [--route DOMAIN=HOST:PORT ...] [--receiving-host NAME]
                      [--list-server-port PORT --list-server-name NAME]
+                     [--tls-cert FILE --tls-key FILE [--tls-port 2526]]
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ import os
 import re
 import secrets
 import signal
+import ssl
 import time
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -441,9 +448,16 @@ async def serve(a) -> None:
     relay = Relay(router, a.sent_dir, password, a.receiving_host)
     loop = asyncio.get_running_loop()
 
-    def factory(relay: Relay = relay) -> SMTP:
+    tls_context = None
+    if a.tls_cert and a.tls_key:
+        tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls_context.load_cert_chain(a.tls_cert, a.tls_key)
+
+    def factory(relay: Relay = relay, starttls: bool = True) -> SMTP:
         return SMTP(
             relay,
+            tls_context=tls_context if starttls else None,
+            require_starttls=False,
             hostname="localhost",
             ident="rapporteur test relay",
             enable_SMTPUTF8=False,  # dovecot 2.3 LMTP has no SMTPUTF8: refuse such addresses up front
@@ -464,6 +478,13 @@ async def serve(a) -> None:
             lambda: factory(list_relay), host=a.host, port=a.list_server_port, reuse_address=True
         )
         log.info("list server listener on %s:%d: peers recorded as %s", a.host, a.list_server_port, a.list_server_name)
+    tls_server = None
+    if tls_context is not None and a.tls_port:
+        # Implicit TLS: the socket is TLS already, so no STARTTLS on it.
+        tls_server = await loop.create_server(
+            lambda: factory(starttls=False), host=a.host, port=a.tls_port, reuse_address=True, ssl=tls_context
+        )
+        log.info("listening with TLS on %s:%d (STARTTLS on %d)", a.host, a.tls_port, a.port)
     for domain, host, port in a.route:
         log.info("recipients @%s: LMTP to %s:%d", domain, host, port)
     stop = asyncio.Event()
@@ -474,6 +495,8 @@ async def serve(a) -> None:
     server.close()
     if list_server is not None:
         list_server.close()
+    if tls_server is not None:
+        tls_server.close()
     router.close()
 
 
@@ -499,6 +522,9 @@ def main() -> None:
                    help="also listen here for the list server's mail (0: not)")
     p.add_argument("--list-server-name", default="lists.localhost",
                    help="the peer name the list server listener records (default lists.localhost)")
+    p.add_argument("--tls-cert", help="PEM certificate (chain) for STARTTLS and --tls-port")
+    p.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    p.add_argument("--tls-port", type=int, default=0, help="port for SMTP with implicit TLS (SMTPS)")
     p.add_argument("--verbose", action="store_true", help="log every SMTP command")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -211,6 +211,18 @@ pub fn load_settings(
         problems.push(source.problem_at(spanned.span(), "max_connections must be at least 1"));
     }
 
+    let task_failure_limit = match &raw.bot.task_failure_limit_seconds {
+        Some(spanned) if *spanned.get_ref() < 10 || *spanned.get_ref() > 86_400 => {
+            problems.push(source.problem_at(
+                spanned.span(),
+                "task_failure_limit_seconds must be from 10 to 86400",
+            ));
+            crate::supervision::DEFAULT_FAILURE_LIMIT
+        }
+        Some(spanned) => std::time::Duration::from_secs(*spanned.get_ref()),
+        None => crate::supervision::DEFAULT_FAILURE_LIMIT,
+    };
+
     let matrix = load_matrix_section(&raw, &source, &resolve, environment, &mut problems);
     let mail = raw.mail.as_ref().and_then(|section| {
         super::mail::load_mail_section(section, &source, &resolve, environment, &mut problems)
@@ -240,23 +252,50 @@ pub fn load_settings(
                 format!("group id {id:?} is already used at line {line}"),
             ));
         }
-        let room = entry_ref.room.get_ref();
-        if !is_matrix_room(room) {
+        let room = entry_ref.room.as_ref().map(|room| room.get_ref().clone());
+        if let Some(spanned) = &entry_ref.room {
+            let room = spanned.get_ref();
+            if !is_matrix_room(room) {
+                problems.push(source.problem_at(
+                    spanned.span(),
+                    format!(
+                        "room {room:?} is neither a room ID (!id or !id:server) nor an alias (#name:server)"
+                    ),
+                ));
+            }
+            if let Some(earlier) = raw.groups[..index].iter().find_map(|g| {
+                g.get_ref()
+                    .room
+                    .as_ref()
+                    .filter(|earlier| earlier.get_ref() == room)
+            }) {
+                let (line, _) = source.line_and_column(earlier.span().start);
+                problems.push(source.problem_at(
+                    spanned.span(),
+                    format!("room {room} is already the room of the group at line {line}; each group needs its own room"),
+                ));
+            }
+            if raw.matrix.is_none() {
+                problems.push(source.problem_at(
+                    spanned.span(),
+                    "this group names a room but there is no [matrix] section: add one, or \
+                     remove the room to serve the group by its mailing list only",
+                ));
+            }
+        }
+        if entry_ref.room.is_none() && entry_ref.mailing_list.is_none() {
             problems.push(source.problem_at(
-                entry_ref.room.span(),
-                format!(
-                    "room {room:?} is neither a room ID (!id or !id:server) nor an alias (#name:server)"
-                ),
+                entry_ref.id.span(),
+                format!("group {id:?} has neither a room nor a mailing_list: name at least one"),
             ));
         }
-        if let Some(earlier) = raw.groups[..index]
-            .iter()
-            .find(|g| g.get_ref().room.get_ref() == room)
-        {
-            let (line, _) = source.line_and_column(earlier.get_ref().room.span().start);
+        if entry_ref.room.is_none() && entry_ref.mailing_list.is_some() && raw.mail.is_none() {
             problems.push(source.problem_at(
-                entry_ref.room.span(),
-                format!("room {room} is already the room of the group at line {line}; each group needs its own room"),
+                entry_ref.id.span(),
+                format!(
+                    "group {id:?} has only a mailing_list, but there is no [mail] section to \
+                     read and send its mail"
+                ),
             ));
         }
         if let Some(list) = &entry_ref.mailing_list
@@ -291,7 +330,7 @@ pub fn load_settings(
                     .map(|list| list.get_ref().to_lowercase());
                 // The core sees where the group talks through the group itself, so decisions
                 // (such as where a reminder goes) need no access to the settings.
-                group.room = Some(room.clone());
+                group.room = room.clone();
                 group.list_address = mailing_list.clone();
                 groups.push(GroupSettings {
                     id: id.clone(),
@@ -334,8 +373,14 @@ pub fn load_settings(
         );
     }
 
+    if raw.matrix.is_none() && raw.mail.is_none() {
+        problems.push(source.whole_file_problem(
+            "neither [matrix] nor [mail]: the bot needs at least one channel to serve",
+        ));
+    }
+
     match (problems.is_empty(), matrix) {
-        (true, Some(matrix)) => Ok(Settings {
+        (true, matrix) => Ok(Settings {
             config_path: config_path.to_path_buf(),
             data_dir,
             default_time_zone,
@@ -347,8 +392,9 @@ pub fn load_settings(
             matrix,
             mail,
             groups,
+            task_failure_limit,
         }),
-        _ => Err(problems),
+        (false, _) => Err(problems),
     }
 }
 
@@ -359,12 +405,8 @@ fn load_matrix_section(
     environment: Environment,
     problems: &mut Vec<ConfigProblem>,
 ) -> Option<MatrixSettings> {
-    let Some(section) = &raw.matrix else {
-        problems.push(source.whole_file_problem(
-            "no [matrix] section: the bot needs a homeserver_url and a user_id",
-        ));
-        return None;
-    };
+    // Without [matrix] the bot serves mail only (checked with the groups above).
+    let section = raw.matrix.as_ref()?;
     let section_span = section.span();
     let section = section.get_ref();
     let before = problems.len();

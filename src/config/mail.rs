@@ -8,6 +8,7 @@ use super::position::{ConfigProblem, SourceText};
 use super::raw::RawMailSection;
 use crate::mail::trust::{ListAuthorHeader, ListTrust};
 use std::path::PathBuf;
+use std::time::Duration;
 use toml::Spanned;
 
 /// How a connection to a mail server is protected.
@@ -44,6 +45,37 @@ pub enum OutgoingMail {
     Folder(PathBuf),
 }
 
+/// How long the bot waits for a mail server before it gives the connection up and tries again,
+/// so that a server which accepts the connection and then says nothing cannot freeze a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailTimeouts {
+    /// Opening the TCP connection and, for implicit TLS, the handshake.
+    pub connect: Duration,
+    /// The greeting and each command's answer (login, STARTTLS, SELECT, FETCH, IDLE and its
+    /// end, NOOP; EHLO, AUTH, RSET).
+    pub command: Duration,
+    /// SMTP only: sending one message, from MAIL FROM to the answer after the final dot.
+    pub data: Duration,
+}
+
+impl MailTimeouts {
+    pub const DEFAULT_CONNECT_SECONDS: u64 = 30;
+    pub const DEFAULT_COMMAND_SECONDS: u64 = 60;
+    /// RFC 5321 section 4.5.3.2 asks a client to wait ten minutes for the answer to the final
+    /// dot; five is plenty for the bot's small mails and halves a stalled fan-out's wait.
+    pub const DEFAULT_DATA_SECONDS: u64 = 300;
+}
+
+impl Default for MailTimeouts {
+    fn default() -> MailTimeouts {
+        MailTimeouts {
+            connect: Duration::from_secs(Self::DEFAULT_CONNECT_SECONDS),
+            command: Duration::from_secs(Self::DEFAULT_COMMAND_SECONDS),
+            data: Duration::from_secs(Self::DEFAULT_DATA_SECONDS),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SmtpSettings {
     pub host: String,
@@ -52,6 +84,9 @@ pub struct SmtpSettings {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub pool_size: u32,
+    /// PEM certificates trusted as roots besides the public ones (a private CA).
+    pub ca_file: Option<PathBuf>,
+    pub timeouts: MailTimeouts,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +99,94 @@ pub struct ImapSettings {
     pub mailbox: String,
     pub idle: bool,
     pub poll_interval_seconds: u64,
+    /// PEM certificates trusted as roots besides the public ones (a private CA).
+    pub ca_file: Option<PathBuf>,
+    pub timeouts: MailTimeouts,
+}
+
+/// Whether `host` names this machine: `localhost`, a name under `.localhost` (RFC 6761 keeps
+/// those on loopback) or a loopback address. Only there may mail go unencrypted without the
+/// operator saying so, since nobody else can read loopback traffic.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
+/// The settings every mail connection shares, read the same way for SMTP and IMAP.
+struct ConnectionRules {
+    ca_file: Option<PathBuf>,
+    timeouts: MailTimeouts,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn connection_rules(
+    section_name: &str,
+    host: &str,
+    host_origin: &Option<Origin<'_>>,
+    security: MailSecurity,
+    ca_file: &Option<Spanned<String>>,
+    allow_plain_on_network: Option<bool>,
+    timeouts: [(&'static str, &Option<Spanned<u64>>, u64); 3],
+    source: &SourceText,
+    resolve: &dyn Fn(&str) -> PathBuf,
+    problems: &mut Vec<ConfigProblem>,
+) -> ConnectionRules {
+    if security == MailSecurity::Plain
+        && !allow_plain_on_network.unwrap_or(false)
+        && !is_loopback_host(host)
+    {
+        let encrypted = if section_name.contains("imap") {
+            "\"tls\""
+        } else {
+            "\"starttls\" or \"tls\""
+        };
+        problems.push(problem_for(
+            source,
+            host_origin,
+            format!(
+                "{section_name}: security = \"plain\" would send the password and the mail \
+                 unencrypted to {host:?}, which is not this machine; use {encrypted}, or set \
+                 allow_plain_on_network = true if the network is trusted"
+            ),
+        ));
+    }
+    let ca_file = ca_file.as_ref().and_then(|spanned| {
+        let path = resolve(spanned.get_ref());
+        match crate::mail::tls::read_ca_file(&path) {
+            Ok(_) => Some(path),
+            Err(reason) => {
+                problems.push(source.problem_at(spanned.span(), reason));
+                None
+            }
+        }
+    });
+    let mut seconds = [0_u64; 3];
+    for (slot, (key, value, default)) in seconds.iter_mut().zip(timeouts) {
+        *slot = match value {
+            Some(spanned) if *spanned.get_ref() == 0 || *spanned.get_ref() > 3600 => {
+                problems.push(source.problem_at(
+                    spanned.span(),
+                    format!("{key} must be from 1 to 3600 seconds"),
+                ));
+                default
+            }
+            Some(spanned) => *spanned.get_ref(),
+            None => default,
+        };
+    }
+    ConnectionRules {
+        ca_file,
+        timeouts: MailTimeouts {
+            connect: Duration::from_secs(seconds[0]),
+            command: Duration::from_secs(seconds[1]),
+            data: Duration::from_secs(seconds[2]),
+        },
+    }
 }
 
 pub(super) fn load_mail_section(
@@ -364,6 +487,34 @@ fn load_smtp(
         Some(spanned) => *spanned.get_ref(),
         None => 4,
     };
+    let rules = connection_rules(
+        "[mail.smtp]",
+        &host_name,
+        &host.origin,
+        security,
+        &section.ca_file,
+        section.allow_plain_on_network,
+        [
+            (
+                "connect_timeout_seconds",
+                &section.connect_timeout_seconds,
+                MailTimeouts::DEFAULT_CONNECT_SECONDS,
+            ),
+            (
+                "command_timeout_seconds",
+                &section.command_timeout_seconds,
+                MailTimeouts::DEFAULT_COMMAND_SECONDS,
+            ),
+            (
+                "data_timeout_seconds",
+                &section.data_timeout_seconds,
+                MailTimeouts::DEFAULT_DATA_SECONDS,
+            ),
+        ],
+        source,
+        resolve,
+        problems,
+    );
     Some(OutgoingMail::Smtp(SmtpSettings {
         host: host_name,
         port,
@@ -371,6 +522,8 @@ fn load_smtp(
         username: section.username.clone(),
         password,
         pool_size,
+        ca_file: rules.ca_file,
+        timeouts: rules.timeouts,
     }))
 }
 
@@ -434,8 +587,41 @@ fn load_imap(
         ));
         return None;
     };
+    let host_name = host
+        .value
+        .clone()
+        .unwrap_or_else(|| "127.0.0.1".to_string());
+    let rules = connection_rules(
+        "[mail.imap]",
+        &host_name,
+        &host.origin,
+        security,
+        &section.ca_file,
+        section.allow_plain_on_network,
+        [
+            (
+                "connect_timeout_seconds",
+                &section.connect_timeout_seconds,
+                MailTimeouts::DEFAULT_CONNECT_SECONDS,
+            ),
+            (
+                "command_timeout_seconds",
+                &section.command_timeout_seconds,
+                MailTimeouts::DEFAULT_COMMAND_SECONDS,
+            ),
+            // IMAP has no DATA step: the value is not used.
+            (
+                "data_timeout_seconds",
+                &None,
+                MailTimeouts::DEFAULT_DATA_SECONDS,
+            ),
+        ],
+        source,
+        resolve,
+        problems,
+    );
     Some(ImapSettings {
-        host: host.value.unwrap_or_else(|| "127.0.0.1".to_string()),
+        host: host_name,
         port,
         security,
         username: section.username.get_ref().clone(),
@@ -446,5 +632,7 @@ fn load_imap(
             .unwrap_or_else(|| "INBOX".to_string()),
         idle: section.idle.unwrap_or(true),
         poll_interval_seconds,
+        ca_file: rules.ca_file,
+        timeouts: rules.timeouts,
     })
 }

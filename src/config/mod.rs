@@ -15,7 +15,10 @@ mod secret;
 pub use addresses::{is_email_address, is_matrix_room, is_matrix_user_id};
 pub use groups::load_group_file;
 pub use load::{Environment, load_settings, process_environment};
-pub use mail::{ImapSettings, MailSecurity, MailSettings, OutgoingMail, SmtpSettings};
+pub use mail::{
+    ImapSettings, MailSecurity, MailSettings, MailTimeouts, OutgoingMail, SmtpSettings,
+    is_loopback_host,
+};
 pub use position::ConfigProblem;
 pub use secret::{Secret, SecretError, SecretSource, resolve_secret};
 
@@ -33,10 +36,14 @@ pub struct Settings {
     pub default_time_zone: String,
     pub command_prefix: String,
     pub database: DatabaseSettings,
-    pub matrix: MatrixSettings,
+    /// The Matrix channel; absent when the bot serves only mail.
+    pub matrix: Option<MatrixSettings>,
     /// The mailing-list channel; absent when the bot serves only Matrix.
     pub mail: Option<MailSettings>,
     pub groups: Vec<GroupSettings>,
+    /// How long a task of `run` may fail at every attempt before the bot stops so that its
+    /// supervisor starts it afresh (see `supervision`).
+    pub task_failure_limit: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -60,8 +67,8 @@ pub struct MatrixSettings {
 #[derive(Debug, Clone)]
 pub struct GroupSettings {
     pub id: String,
-    /// A room ID (`!...`) or alias (`#...`).
-    pub room: String,
+    /// A room ID (`!...`) or alias (`#...`); none for a group served by its list only.
+    pub room: Option<String>,
     /// The list's posting address, in lower case.
     pub mailing_list: Option<String>,
     /// The List-Id the list writes into every post (without angle brackets).

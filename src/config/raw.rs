@@ -23,6 +23,7 @@ pub struct RawBotSection {
     pub data_dir: Option<Spanned<String>>,
     pub default_time_zone: Option<Spanned<String>>,
     pub command_prefix: Option<Spanned<String>>,
+    pub task_failure_limit_seconds: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -69,6 +70,11 @@ pub struct RawSmtpSection {
     pub password_file: Option<Spanned<String>>,
     pub pool_size: Option<Spanned<u32>>,
     pub file_directory: Option<Spanned<String>>,
+    pub ca_file: Option<Spanned<String>>,
+    pub allow_plain_on_network: Option<bool>,
+    pub connect_timeout_seconds: Option<Spanned<u64>>,
+    pub command_timeout_seconds: Option<Spanned<u64>>,
+    pub data_timeout_seconds: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,13 +88,18 @@ pub struct RawImapSection {
     pub mailbox: Option<String>,
     pub idle: Option<bool>,
     pub poll_interval_seconds: Option<Spanned<u64>>,
+    pub ca_file: Option<Spanned<String>>,
+    pub allow_plain_on_network: Option<bool>,
+    pub connect_timeout_seconds: Option<Spanned<u64>>,
+    pub command_timeout_seconds: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGroupEntry {
     pub id: Spanned<String>,
-    pub room: Spanned<String>,
+    /// Optional: a group may be served by its mailing list alone.
+    pub room: Option<Spanned<String>>,
     pub mailing_list: Option<Spanned<String>>,
     pub list_id: Option<Spanned<String>>,
     pub group_file: Spanned<String>,

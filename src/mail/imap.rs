@@ -2,9 +2,11 @@
 //! last UID recorded are kept in the database, committed in the same transaction as each mail's
 //! inbox row, so nothing is read twice or missed across restarts and reconnects. Between reads
 //! the reader waits with IDLE when the server offers it, and polls otherwise. A lost connection
-//! is retried with backoff, up to a minute apart.
+//! is retried with backoff, up to a minute apart. Every wait on the server is bounded (see
+//! `mail::timeouts`), so a server that stops answering costs a reconnection, not the channel.
 
 use super::ingest::{IngestOutcome, MailIngest, ingest_mail};
+use super::timeouts::{StallGuard, StallLimit, within};
 use crate::config::{ImapSettings, MailSecurity};
 use crate::storage::{InboxItem, Store};
 use async_imap::Client;
@@ -24,6 +26,8 @@ pub enum ImapError {
     Connect { address: String, reason: String },
     #[error("IMAP: {0}")]
     Protocol(String),
+    #[error("IMAP: {0}")]
+    LoginRefused(String),
     #[error("storage: {0}")]
     Storage(#[from] crate::storage::StorageError),
 }
@@ -58,6 +62,9 @@ impl MailboxPosition {
 /// Mail is fetched in batches of this many UIDs, so a large backlog is recorded step by step.
 const FETCH_BATCH: u32 = 50;
 const LONGEST_RECONNECT_DELAY: Duration = Duration::from_secs(60);
+/// A server may refuse a login while its own user database is unavailable; a refusal that
+/// repeats this many times in a row is taken as final.
+const REFUSED_LOGINS_TO_GIVE_UP: u32 = 3;
 
 pub struct ImapReader {
     pub settings: ImapSettings,
@@ -75,27 +82,38 @@ impl ImapReader {
         )
     }
 
-    /// Reads mail until shutdown, reconnecting after any failure.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    /// Reads mail until shutdown, reconnecting after any failure. A login the server keeps
+    /// refusing ends the reader with an error: no wait mends a wrong password, and the bot is
+    /// better stopped with the reason in its log than running deaf to mail.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<(), ImapError> {
         let mut delay = Duration::from_secs(1);
+        let mut refused_logins = 0;
         loop {
             if *shutdown.borrow() {
-                return;
+                return Ok(());
             }
             let mut session_shutdown = shutdown.clone();
             let result = tokio::select! {
                 result = self.connect_and_read(&mut session_shutdown) => result,
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => return Ok(()),
             };
             match result {
-                Ok(()) => return,
+                Ok(()) => return Ok(()),
                 Err(error) => {
+                    if matches!(error, ImapError::LoginRefused(_)) {
+                        refused_logins += 1;
+                        if refused_logins >= REFUSED_LOGINS_TO_GIVE_UP {
+                            return Err(error);
+                        }
+                    } else {
+                        refused_logins = 0;
+                    }
                     tracing::warn!(%error, retry_in_s = delay.as_secs(), "IMAP reader stopped; reconnecting");
                 }
             }
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
-                _ = shutdown.changed() => return,
+                _ = shutdown.changed() => return Ok(()),
             }
             delay = (delay * 2).min(LONGEST_RECONNECT_DELAY);
         }
@@ -110,28 +128,42 @@ impl ImapReader {
             address: address.clone(),
             reason,
         };
-        let tcp = tokio::time::timeout(Duration::from_secs(20), TcpStream::connect(&address))
-            .await
-            .map_err(|_| connect_error("timed out".into()))?
-            .map_err(|error| connect_error(error.to_string()))?;
+        let timeouts = self.settings.timeouts;
+        let tcp = within(
+            timeouts.connect,
+            "the TCP connection",
+            TcpStream::connect(&address),
+        )
+        .await
+        .map_err(|timed_out| connect_error(timed_out.to_string()))?
+        .map_err(|error| connect_error(error.to_string()))?;
+        // Every read and write below, the TLS handshake included, is bounded (see
+        // `mail::timeouts`).
+        let limit = StallLimit::new(timeouts.connect);
+        let guarded = StallGuard::new(tcp, limit.clone());
         match self.settings.security {
             MailSecurity::Tls => {
-                let connector = tls_connector();
-                let name = rustls_pki_types_name(&self.settings.host)
-                    .ok_or_else(|| connect_error("invalid server name for TLS".into()))?;
+                let connector = super::tls::imap_connector(self.settings.ca_file.as_deref())
+                    .map_err(connect_error)?;
+                let name = super::tls::server_name(&self.settings.host).map_err(connect_error)?;
                 let stream = connector
-                    .connect(name, tcp)
+                    .connect(name, guarded)
                     .await
-                    .map_err(|error| connect_error(error.to_string()))?;
-                self.session(Client::new(stream), shutdown).await
+                    .map_err(|error| connect_error(format!("TLS: {error}")))?;
+                limit.set(timeouts.command);
+                self.session(Client::new(stream), &limit, shutdown).await
             }
-            _ => self.session(Client::new(tcp), shutdown).await,
+            _ => {
+                limit.set(timeouts.command);
+                self.session(Client::new(guarded), &limit, shutdown).await
+            }
         }
     }
 
     async fn session<T>(
         &self,
         mut client: Client<T>,
+        limit: &StallLimit,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), ImapError>
     where
@@ -140,12 +172,12 @@ impl ImapReader {
         client
             .read_response()
             .await
-            .map_err(|error| ImapError::Protocol(error.to_string()))?
+            .map_err(|error| ImapError::Protocol(format!("greeting: {error}")))?
             .ok_or_else(|| ImapError::Protocol("the server closed before its greeting".into()))?;
         let mut session = client
             .login(&self.settings.username, self.settings.password.expose())
             .await
-            .map_err(|(error, _)| ImapError::Protocol(format!("login failed: {error}")))?;
+            .map_err(|(error, _)| login_failure(error))?;
         let can_idle = self.settings.idle && session.capabilities().await?.has_str("IDLE");
         tracing::info!(
             server = %self.settings.host,
@@ -183,13 +215,18 @@ impl ImapReader {
                 idle.init().await?;
                 // IDLE is renewed at the poll interval, which also bounds how long any change
                 // the server failed to announce can wait.
-                let (wait, interrupt) = idle.wait_with_timeout(Duration::from_secs(
-                    self.settings.poll_interval_seconds.clamp(10, 25 * 60),
-                ));
+                let renewal =
+                    Duration::from_secs(self.settings.poll_interval_seconds.clamp(10, 25 * 60));
+                // Silence is normal in IDLE: the stall limit covers the whole wait, and is back
+                // to the command timeout for DONE and what follows.
+                limit.set(renewal + self.settings.timeouts.command);
+                let (wait, interrupt) = idle.wait_with_timeout(renewal);
                 let response = tokio::select! {
-                    response = wait => Some(response?),
+                    response = wait => Some(response),
                     _ = shutdown.changed() => None,
                 };
+                limit.set(self.settings.timeouts.command);
+                let response = response.transpose()?;
                 drop(interrupt);
                 if let Some(IdleResponse::NewData(_)) = &response {
                     tracing::debug!("IMAP IDLE: the mailbox changed");
@@ -310,31 +347,16 @@ impl ImapReader {
     }
 }
 
-fn tls_connector() -> tokio_rustls::TlsConnector {
-    let roots = tokio_rustls::rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map(|builder| builder.with_root_certificates(roots).with_no_client_auth());
-    match config {
-        Ok(config) => tokio_rustls::TlsConnector::from(Arc::new(config)),
-        // The ring provider supports the default protocol versions; this cannot fail in
-        // practice, and an empty config would fail the handshake with a clear error.
-        Err(_) => tokio_rustls::TlsConnector::from(Arc::new(
-            tokio_rustls::rustls::ClientConfig::builder()
-                .with_root_certificates(tokio_rustls::rustls::RootCertStore::empty())
-                .with_no_client_auth(),
-        )),
+/// A refused login is reported as such: the log then says what to fix (the password or the
+/// user name), and the supervisor's rule (see `runtime`) can tell it from an outage.
+fn login_failure(error: async_imap::error::Error) -> ImapError {
+    match error {
+        // RFC 5530: UNAVAILABLE says the refusal is temporary.
+        async_imap::error::Error::No(text) if !text.contains("UNAVAILABLE") => {
+            ImapError::LoginRefused(format!("the server refused the login: {text}"))
+        }
+        other => ImapError::Protocol(format!("login failed: {other}")),
     }
-}
-
-fn rustls_pki_types_name(
-    host: &str,
-) -> Option<tokio_rustls::rustls::pki_types::ServerName<'static>> {
-    tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_string()).ok()
 }
 
 #[cfg(test)]

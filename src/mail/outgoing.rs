@@ -16,7 +16,8 @@ use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 pub use crate::delivery::DeliveryError as MailDeliveryError;
 
 enum Transport {
-    Smtp(SmtpPool),
+    // Boxed: the pool (with its timeouts and TLS settings) is much larger than the folder.
+    Smtp(Box<SmtpPool>),
     Folder(AsyncFileTransport<Tokio1Executor>),
 }
 
@@ -62,7 +63,10 @@ impl MailSender {
                 (Transport::Folder(AsyncFileTransport::new(folder)), 1)
             }
             OutgoingMail::Smtp(smtp) => (
-                Transport::Smtp(SmtpPool::new(smtp.clone(), &settings.message_id_domain)),
+                Transport::Smtp(Box::new(SmtpPool::new(
+                    smtp.clone(),
+                    &settings.message_id_domain,
+                ))),
                 smtp.pool_size as usize,
             ),
         };

@@ -6,18 +6,22 @@
 //! made a fan-out of 1,000 mails take 13 s instead of about 2 s (docs/benchmarks.md). This pool
 //! opens the socket itself, sets TCP_NODELAY and hands it to lettre, which then does the SMTP
 //! dialogue, STARTTLS and authentication as usual.
+//!
+//! Every step is bounded (see `mail::timeouts`): the connection with its greeting and EHLO,
+//! STARTTLS, AUTH, and the sending of each message. A connection whose step timed out is in an
+//! unknown state and is dropped, never pooled again; the dispatcher retries the mail.
 
+use super::timeouts::{TimedOut, within};
 use crate::config::{MailSecurity, SmtpSettings};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, Semaphore};
 
 /// How long an unused connection is kept; servers close idle ones after a minute or more.
 const IDLE_LIFETIME: Duration = Duration::from_secs(30);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct SmtpPool {
     settings: SmtpSettings,
@@ -44,6 +48,16 @@ impl From<lettre::transport::smtp::Error> for SmtpFailure {
     }
 }
 
+impl From<TimedOut> for SmtpFailure {
+    /// A server that does not answer in time is an outage: the mail is tried again later.
+    fn from(timed_out: TimedOut) -> Self {
+        SmtpFailure {
+            transient: true,
+            message: format!("SMTP: {timed_out}"),
+        }
+    }
+}
+
 impl SmtpPool {
     pub fn new(settings: SmtpSettings, hello_domain: &str) -> SmtpPool {
         let size = settings.pool_size.max(1) as usize;
@@ -61,20 +75,34 @@ impl SmtpPool {
             transient: true,
             message: "the SMTP pool is closed".into(),
         })?;
+        let data_limit = self.settings.timeouts.data;
         if let Some(mut connection) = self.take_idle().await {
-            match connection.send(envelope, message).await {
-                Ok(_) => {
+            match within(
+                data_limit,
+                "the message",
+                connection.send(envelope, message),
+            )
+            .await
+            {
+                Ok(Ok(_)) => {
                     self.give_back(connection).await;
                     return Ok(());
                 }
                 // A refusal of this message by a working server stands; a broken connection
                 // gets one retry on a fresh one.
-                Err(error) if !connection.has_broken() => return Err(error.into()),
-                Err(_) => {}
+                Ok(Err(error)) if !connection.has_broken() => return Err(error.into()),
+                Ok(Err(_)) => {}
+                // The server stopped answering: the connection is dropped, not retried at once.
+                Err(timed_out) => return Err(timed_out.into()),
             }
         }
         let mut connection = self.connect().await?;
-        connection.send(envelope, message).await?;
+        within(
+            data_limit,
+            "the message",
+            connection.send(envelope, message),
+        )
+        .await??;
         self.give_back(connection).await;
         Ok(())
     }
@@ -85,7 +113,8 @@ impl SmtpPool {
             if since.elapsed() < IDLE_LIFETIME && !connection.has_broken() {
                 return Some(connection);
             }
-            connection.abort().await;
+            // QUIT is polite; a server that does not answer it is left all the same.
+            let _ = within(self.settings.timeouts.command, "QUIT", connection.abort()).await;
         }
         None
     }
@@ -98,58 +127,74 @@ impl SmtpPool {
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpFailure> {
         let settings = &self.settings;
+        let timeouts = settings.timeouts;
         let tls = || {
-            TlsParameters::new(settings.host.clone()).map_err(|error| SmtpFailure {
-                transient: false,
-                message: error.to_string(),
-            })
+            super::tls::smtp_parameters(&settings.host, settings.ca_file.as_deref()).map_err(
+                |message| SmtpFailure {
+                    transient: false,
+                    message,
+                },
+            )
         };
+        // The greeting and EHLO answer are part of the connection.
+        let opening = timeouts.connect + timeouts.command;
         let mut connection = match settings.security {
             // Implicit TLS: lettre opens the socket (without TCP_NODELAY; see the module doc).
             MailSecurity::Tls => {
-                AsyncSmtpConnection::connect_tokio1(
-                    (settings.host.as_str(), settings.port),
-                    Some(CONNECT_TIMEOUT),
-                    &self.hello_name,
-                    Some(tls()?),
-                    None,
+                within(
+                    opening,
+                    "the TLS connection, greeting and EHLO",
+                    AsyncSmtpConnection::connect_tokio1(
+                        (settings.host.as_str(), settings.port),
+                        Some(timeouts.connect),
+                        &self.hello_name,
+                        Some(tls()?),
+                        None,
+                    ),
                 )
-                .await?
+                .await??
             }
             MailSecurity::Plain | MailSecurity::StartTls => {
                 let address = (settings.host.as_str(), settings.port);
-                let stream =
-                    tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(address))
-                        .await
-                        .map_err(|_| SmtpFailure {
-                            transient: true,
-                            message: format!(
-                                "connecting to {}:{} timed out",
-                                settings.host, settings.port
-                            ),
-                        })?
-                        .map_err(|error| SmtpFailure {
-                            transient: true,
-                            message: format!(
-                                "cannot connect to {}:{}: {error}",
-                                settings.host, settings.port
-                            ),
-                        })?;
+                let stream = within(
+                    timeouts.connect,
+                    "the TCP connection",
+                    tokio::net::TcpStream::connect(address),
+                )
+                .await?
+                .map_err(|error| SmtpFailure {
+                    transient: true,
+                    message: format!(
+                        "cannot connect to {}:{}: {error}",
+                        settings.host, settings.port
+                    ),
+                })?;
                 let _ = stream.set_nodelay(true);
-                let mut connection =
-                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello_name)
-                        .await?;
+                let mut connection = within(
+                    timeouts.command,
+                    "the greeting and EHLO",
+                    AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello_name),
+                )
+                .await??;
                 if settings.security == MailSecurity::StartTls {
-                    connection.starttls(tls()?, &self.hello_name).await?;
+                    within(
+                        timeouts.command,
+                        "STARTTLS",
+                        connection.starttls(tls()?, &self.hello_name),
+                    )
+                    .await??;
                 }
                 connection
             }
         };
         if let (Some(username), Some(password)) = (&settings.username, &settings.password) {
             let credentials = Credentials::new(username.clone(), password.expose().to_string());
-            connection
-                .auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
-                .await?;
+            within(
+                timeouts.command,
+                "AUTH",
+                connection.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
+            )
+            .await??;
         }
         Ok(connection)
     }

@@ -34,12 +34,15 @@ pub async fn resolve_rooms(
 ) -> Result<RoomDirectory, MatrixError> {
     let mut directory = RoomDirectory::default();
     for group in groups {
-        let room_id = if group.room.starts_with('#') {
-            let alias =
-                <&RoomAliasId>::try_from(group.room.as_str()).map_err(|e| MatrixError::Room {
-                    room: group.room.clone(),
-                    reason: e.to_string(),
-                })?;
+        // A group served by its mailing list alone has no room.
+        let Some(room) = &group.room else {
+            continue;
+        };
+        let room_id = if room.starts_with('#') {
+            let alias = <&RoomAliasId>::try_from(room.as_str()).map_err(|e| MatrixError::Room {
+                room: room.clone(),
+                reason: e.to_string(),
+            })?;
             let mut delay = Duration::from_secs(1);
             loop {
                 match client.resolve_room_alias(alias).await {
@@ -50,21 +53,21 @@ pub async fn resolve_rooms(
                             .is_some_and(|e| e.status_code.as_u16() == 404) =>
                     {
                         return Err(MatrixError::Room {
-                            room: group.room.clone(),
+                            room: room.clone(),
                             reason: "no such alias on the homeserver".into(),
                         });
                     }
                     Err(error) => {
-                        tracing::warn!(room = %group.room, %error, "cannot resolve room alias yet; retrying");
+                        tracing::warn!(room = %room, %error, "cannot resolve room alias yet; retrying");
                         tokio::time::sleep(delay).await;
                         delay = (delay * 2).min(Duration::from_secs(60));
                     }
                 }
             }
         } else {
-            <&RoomId>::try_from(group.room.as_str())
+            <&RoomId>::try_from(room.as_str())
                 .map_err(|e| MatrixError::Room {
-                    room: group.room.clone(),
+                    room: room.clone(),
                     reason: e.to_string(),
                 })?
                 .to_owned()

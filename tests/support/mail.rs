@@ -24,6 +24,8 @@ pub struct MailServers {
     /// The relay's list-server listener: mail sent there is stamped as received from the list
     /// server (`scripts/stack.sh`, "Received headers").
     pub list_relay_port: Option<u16>,
+    /// The TLS ports, which the bot uses by default (see [`BotProcess::enable_mail_at`]).
+    pub tls: Option<TlsServers>,
 }
 
 pub async fn mail_servers() -> Option<MailServers> {
@@ -59,10 +61,53 @@ pub async fn mail_servers() -> Option<MailServers> {
         },
         list_relay_port: variable("RAPPORTEUR_LIST_RELAY_PORT")
             .map(|port| port.parse().expect("list relay port")),
+        tls: None,
     };
     for port in [servers.smtp_port, servers.imap_port] {
         if let Err(error) = tokio::net::TcpStream::connect((servers.host.as_str(), port)).await {
             return unavailable("the mail servers", &format!("port {port}: {error}"));
+        }
+    }
+    Some(MailServers {
+        tls: Some(tls_servers().await?),
+        ..servers
+    })
+}
+
+/// The stack's TLS ports and the private CA that signed their certificate (for the name in
+/// `host`, `localhost`; not for `127.0.0.1`).
+#[derive(Clone)]
+pub struct TlsServers {
+    pub host: String,
+    pub imaps_port: u16,
+    pub smtps_port: u16,
+    pub ca_file: std::path::PathBuf,
+}
+
+/// The TLS side of the stack, read from the variables `scripts/stack.sh env` exports.
+pub async fn tls_servers() -> Option<TlsServers> {
+    let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let (Some(host), Some(imaps_port), Some(smtps_port), Some(ca_file)) = (
+        variable("RAPPORTEUR_TLS_HOST"),
+        variable("RAPPORTEUR_IMAPS_PORT"),
+        variable("RAPPORTEUR_SMTPS_PORT"),
+        variable("RAPPORTEUR_TLS_CA_FILE"),
+    ) else {
+        return unavailable(
+            "the TLS mail servers",
+            "RAPPORTEUR_TLS_HOST, RAPPORTEUR_IMAPS_PORT, RAPPORTEUR_SMTPS_PORT or \
+             RAPPORTEUR_TLS_CA_FILE is not set (run scripts/stack.sh up again)",
+        );
+    };
+    let servers = TlsServers {
+        host,
+        imaps_port: imaps_port.parse().expect("IMAPS port"),
+        smtps_port: smtps_port.parse().expect("SMTPS port"),
+        ca_file: ca_file.into(),
+    };
+    for port in [servers.imaps_port, servers.smtps_port] {
+        if let Err(error) = tokio::net::TcpStream::connect((servers.host.as_str(), port)).await {
+            return unavailable("the TLS mail servers", &format!("port {port}: {error}"));
         }
     }
     Some(servers)
@@ -396,25 +441,48 @@ impl BotProcess {
     }
 
     /// As [`BotProcess::enable_mail`], with the bot's mailbox on the given domain (Mailman
-    /// accepts subscribers only on domains with a dot).
+    /// accepts subscribers only on domains with a dot). The bot sends with STARTTLS and reads
+    /// over IMAPS, trusting the stack's private CA.
     pub fn enable_mail_at(&mut self, servers: &MailServers, bot_domain: &str) -> BotMail {
+        self.enable_mail_with(servers, bot_domain, true)
+    }
+
+    /// As [`BotProcess::enable_mail`], without TLS (the loopback servers' plain ports).
+    pub fn enable_plain_mail(&mut self, servers: &MailServers) -> BotMail {
+        self.enable_mail_with(servers, "localhost", false)
+    }
+
+    fn enable_mail_with(&mut self, servers: &MailServers, bot_domain: &str, tls: bool) -> BotMail {
         let name = unique_name("bot");
         let bot_address = format!("{name}@{bot_domain}");
         let list_address = format!("{name}list@lists.localhost");
         let list_id = list_address.replace('@', ".");
         let quote = |text: &str| serde_json::to_string(text).expect("string");
+        let connections = match servers.tls.as_ref().filter(|_| tls) {
+            Some(tls) => format!(
+                "[mail.smtp]\nhost = {host}\nport = {}\nsecurity = \"starttls\"\nca_file = {ca}\n\
+                 pool_size = 4\n\n[mail.imap]\nhost = {host}\nport = {}\nsecurity = \"tls\"\n\
+                 ca_file = {ca}\n",
+                servers.smtp_port,
+                tls.imaps_port,
+                host = quote(&tls.host),
+                ca = quote(&tls.ca_file.display().to_string()),
+            ),
+            None => format!(
+                "[mail.smtp]\nhost = {host}\nport = {}\nsecurity = \"plain\"\npool_size = 4\n\n\
+                 [mail.imap]\nhost = {host}\nport = {}\nsecurity = \"plain\"\n",
+                servers.smtp_port,
+                servers.imap_port,
+                host = quote(&servers.host),
+            ),
+        };
         let section = format!(
             "mailing_list = {}\n\n[mail]\naddress = {}\ndisplay_name = \"rapporteur for TEST-CCG\"\n\
              message_id_domain = \"rapporteur.localhost\"\nsize_limit_bytes = 1048576\n{}\n\
-             [mail.smtp]\nhost = {}\nport = {}\nsecurity = \"plain\"\npool_size = 4\n\n\
-             [mail.imap]\nhost = {}\nport = {}\nsecurity = \"plain\"\nusername = {}\npassword_file = {}\n",
+             {connections}username = {}\npassword_file = {}\n",
             quote(&list_address),
             quote(&bot_address),
             servers.list_trust,
-            quote(&servers.host),
-            servers.smtp_port,
-            quote(&servers.host),
-            servers.imap_port,
             quote(&bot_address),
             quote(&servers.password_file),
         );

@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 pub mod mail;
+pub mod mail_only;
 pub mod matrix;
 pub mod measure;
+pub mod proxy;
 
 use rapporteur::storage::Store;
 use sqlx::Connection;
