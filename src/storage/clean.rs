@@ -96,7 +96,7 @@ mod tests {
 
     #[test]
     fn a_long_body_is_cut_between_lines() {
-        let line = "!respond R-1 support-with-comments ".to_string() + &"x".repeat(1000);
+        let line = format!("!respond R-1 support-with-comments {}", "x".repeat(1000));
         let body = vec![line.as_str(); BODY_BYTES / line.len() + 5].join("\n");
         let stored = storable_body(&body);
         assert!(stored.len() <= BODY_BYTES);

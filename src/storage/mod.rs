@@ -90,7 +90,11 @@ fn query_error_is_transient(error: &sqlx::Error) -> bool {
 /// Whether a database error code means "try again later". PostgreSQL gives a five-character
 /// SQLSTATE; SQLite an extended result code as a number, whose low byte is the primary code.
 fn database_code_is_transient(code: &str) -> bool {
-    if let Ok(sqlite_code) = code.parse::<u32>() {
+    // A SQLSTATE has exactly five characters (often all digits); SQLite's extended codes have
+    // at most four digits.
+    if code.len() < 5
+        && let Ok(sqlite_code) = code.parse::<u32>()
+    {
         // SQLITE_BUSY 5, SQLITE_LOCKED 6, SQLITE_NOMEM 7, SQLITE_IOERR 10, SQLITE_FULL 13,
         // SQLITE_CANTOPEN 14, SQLITE_PROTOCOL 15.
         return matches!(sqlite_code & 0xff, 5 | 6 | 7 | 10 | 13 | 14 | 15);
