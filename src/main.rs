@@ -33,13 +33,20 @@ enum Command {
     /// Apply the database migrations and exit.
     Migrate,
     /// Read one mail (RFC 5322) from standard input and record it, for an MTA pipe or a list
-    /// server's hook. Exits 0 once it is durably stored, 75 (try again later) if it could not be.
+    /// server's hook. Exits 0 once it is durably stored (or quarantined), 75 (try again later)
+    /// if it could not be for a reason that may pass, 65 if it never can be (the MTA bounces it).
     IngestMail,
     /// Mail that could not be handled (too large, not mail, no group): list it, or try it again
     /// with the current configuration.
     Quarantine {
         #[command(subcommand)]
         action: QuarantineAction,
+    },
+    /// What the bot has to send: how many items are in each state, the items it gave up on,
+    /// and putting them back in the queue once the cause is fixed.
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxAction,
     },
     /// Export a report from the record to standard output, for a group's review or a
     /// spreadsheet.
@@ -83,6 +90,31 @@ enum QuarantineAction {
     Retry {
         /// The id shown by `quarantine list`.
         id: i64,
+    },
+    /// Delete quarantined mail (held or released) received longer ago than the given age.
+    Purge {
+        /// The age: a number and a unit, s, m, h, d or w (`30d`, `12h`).
+        #[arg(long, value_parser = rapporteur::mail::operator::parse_age)]
+        older_than: std::time::Duration,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxAction {
+    /// How many items are in each state; with --failed, the items given up on.
+    List {
+        /// List the items the bot gave up on, with their last error.
+        #[arg(long)]
+        failed: bool,
+    },
+    /// Put failed items back in the queue, due now: the running bot sends them again.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "all_failed"])))]
+    Retry {
+        /// The id shown by `outbox list --failed`.
+        id: Option<i64>,
+        /// Every failed item.
+        #[arg(long)]
+        all_failed: bool,
     },
 }
 
@@ -143,6 +175,7 @@ fn main() -> ExitCode {
         Command::Reload => reload_command(&arguments),
         Command::IngestMail | Command::Quarantine { .. } => mail_command(&arguments),
         Command::Export { .. } => export_command(&arguments),
+        Command::Outbox { .. } => outbox_command(&arguments),
         Command::Migrate | Command::Run => {
             init_logging();
             let settings = match load(&arguments) {
@@ -263,15 +296,20 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
         return failure;
     };
     let ingest = rapporteur::mail::ingest::MailIngest::from_settings(&settings, &mail);
-    let raw = if ingesting {
-        let mut raw = Vec::new();
-        if let Err(error) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut raw) {
-            eprintln!("rapporteur: cannot read the mail from standard input: {error}");
-            return failure;
+    // At most the size limit is kept in memory, whatever the size of the mail.
+    let (raw, whole_size) = if ingesting {
+        match rapporteur::mail::operator::read_mail_bounded(
+            &mut std::io::stdin().lock(),
+            mail.size_limit_bytes,
+        ) {
+            Ok(read) => read,
+            Err(error) => {
+                eprintln!("rapporteur: cannot read the mail from standard input: {error}");
+                return failure;
+            }
         }
-        raw
     } else {
-        Vec::new()
+        (Vec::new(), 0)
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -280,16 +318,42 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
             return failure;
         }
     };
+    // The status `ingest-mail` answers when the mail cannot be recorded, by the kind of error.
+    let mut ingest_failure: Option<u8> = None;
     let result: anyhow::Result<bool> = runtime.block_on(async {
         let store = rapporteur::runtime::open_store(&settings)
             .await
             .context("open the database")?;
         let succeeded = match &arguments.command {
             Command::IngestMail => {
-                let outcome = rapporteur::mail::operator::ingest_one(&store, &ingest, &raw)
+                match rapporteur::mail::operator::ingest_one(&store, &ingest, &raw, whole_size)
                     .await
-                    .context("record the mail")?;
-                println!("{}", rapporteur::mail::operator::describe_outcome(&outcome));
+                {
+                    Ok(outcome) => {
+                        println!("{}", rapporteur::mail::operator::describe_outcome(&outcome));
+                    }
+                    Err(error) => {
+                        // Only an error that may pass asks the MTA to try again (75); a mail
+                        // that can never be stored is bounced (65) rather than retried until
+                        // the MTA drops it without a word.
+                        eprintln!("rapporteur: record the mail: {error}");
+                        ingest_failure = Some(rapporteur::mail::operator::exit_status_for(&error));
+                    }
+                }
+                ingest_failure.is_none()
+            }
+            Command::Quarantine {
+                action: QuarantineAction::Purge { older_than },
+            } => {
+                let now_ms = jiff::Timestamp::now().as_millisecond();
+                let purged =
+                    rapporteur::mail::operator::purge_quarantine(&store, *older_than, now_ms)
+                        .await?;
+                println!(
+                    "purged {purged} quarantined mail{} received more than {} ago",
+                    if purged == 1 { "" } else { "s" },
+                    describe_age(*older_than)
+                );
                 true
             }
             Command::Quarantine {
@@ -320,9 +384,118 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
                         eprintln!("quarantined mail {id} is still held: {reason}");
                         false
                     }
+                    RetryOutcome::OnlyHeadersKept { size_bytes } => {
+                        eprintln!(
+                            "quarantined mail {id} is still held: it was over the size limit \
+                             ({size_bytes} bytes), so only its headers were kept; ask its \
+                             sender to send it again (after raising mail.size_limit_bytes if \
+                             it should be read)"
+                        );
+                        false
+                    }
                 }
             }
             _ => false,
+        };
+        store.close().await;
+        Ok(succeeded)
+    });
+    if let Some(status) = ingest_failure {
+        return ExitCode::from(status);
+    }
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("rapporteur: {error:#}");
+            failure
+        }
+    }
+}
+
+/// An age as the operator wrote it, for the purge's answer: in the largest unit that divides it.
+fn describe_age(age: std::time::Duration) -> String {
+    let seconds = age.as_secs();
+    for (unit, size) in [
+        ("week", 7 * 86_400),
+        ("day", 86_400),
+        ("hour", 3600),
+        ("minute", 60),
+    ] {
+        if seconds >= size && seconds % size == 0 {
+            let count = seconds / size;
+            return format!("{count} {unit}{}", if count == 1 { "" } else { "s" });
+        }
+    }
+    format!("{seconds} second{}", if seconds == 1 { "" } else { "s" })
+}
+
+/// `outbox list|retry`: the operator's view of what the bot has to send. It only reads, or
+/// moves failed items back to pending, which the running bot's dispatchers pick up within
+/// seconds (they look at the outbox at least every two seconds).
+fn outbox_command(arguments: &Arguments) -> ExitCode {
+    init_logging();
+    let Command::Outbox { action } = &arguments.command else {
+        return ExitCode::FAILURE;
+    };
+    let settings = match load(arguments) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: anyhow::Result<bool> = runtime.block_on(async {
+        let store = rapporteur::runtime::open_store(&settings)
+            .await
+            .context("open the database")?;
+        let succeeded = match action {
+            OutboxAction::List { failed: true } => {
+                print!(
+                    "{}",
+                    rapporteur::mail::operator::failed_outbox_table(&store).await?
+                );
+                true
+            }
+            OutboxAction::List { failed: false } => {
+                print!(
+                    "{}",
+                    rapporteur::mail::operator::outbox_counts_table(&store).await?
+                );
+                true
+            }
+            OutboxAction::Retry { id, all_failed } => {
+                let now_ms = jiff::Timestamp::now().as_millisecond();
+                let wanted = if *all_failed { None } else { *id };
+                let requeued = store.retry_failed_outbox(wanted, now_ms).await?;
+                match (wanted, requeued.as_slice()) {
+                    (Some(id), []) => {
+                        eprintln!(
+                            "no failed outbox item with id {id}; see `rapporteur outbox list --failed`"
+                        );
+                        false
+                    }
+                    (_, ids) => {
+                        let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
+                        println!(
+                            "{} failed item{} queued again{}; the running bot sends {} within seconds",
+                            ids.len(),
+                            if ids.len() == 1 { "" } else { "s" },
+                            if ids.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" ({})", listed.join(", "))
+                            },
+                            if ids.len() == 1 { "it" } else { "them" }
+                        );
+                        true
+                    }
+                }
+            }
         };
         store.close().await;
         Ok(succeeded)
@@ -332,7 +505,7 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
         Ok(false) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("rapporteur: {error:#}");
-            failure
+            ExitCode::FAILURE
         }
     }
 }

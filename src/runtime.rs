@@ -43,6 +43,11 @@ pub enum RunError {
 
 /// Opens the database and applies the migrations: the first step of `run`, and all of `migrate`.
 pub async fn open_store(settings: &Settings) -> Result<Store, StorageError> {
+    // The data folder is the owner's alone (database, Matrix stores, session): folders made
+    // by an older version or by hand are tightened here, before anything is opened.
+    if let Err(error) = crate::storage::tighten_private_tree(&settings.data_dir) {
+        tracing::warn!(folder = %settings.data_dir.display(), %error, "cannot make the data folder owner-only");
+    }
     let store = Store::connect(&settings.database.url, settings.database.max_connections).await?;
     store.migrate().await?;
     Ok(store)

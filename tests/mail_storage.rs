@@ -104,10 +104,16 @@ on_both_backends!(
             store.adapter_state("imap:x").await.unwrap().as_deref(),
             Some("1:7")
         );
-        assert_eq!(store.quarantined_raw(id).await.unwrap(), Some(raw.clone()));
+        // Over the limit: only the header section is kept, with the size of the whole.
+        let headers = b"From: ana.lima@example.org\r\nMessage-ID: <big@example.org>\r\n\r\n";
+        assert_eq!(
+            store.quarantined_raw(id).await.unwrap(),
+            Some(headers.to_vec())
+        );
         let listed = store.quarantined_mail(true, 10).await.unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].size_bytes, raw.len() as i64);
+        assert_eq!(listed[0].kept_bytes, headers.len() as i64);
         assert_eq!(listed[0].sender.as_deref(), Some("ana.lima@example.org"));
         store.release_quarantined(id, 30).await.unwrap();
         assert!(store.quarantined_mail(true, 10).await.unwrap().is_empty());

@@ -5,7 +5,7 @@
 //! is retried with backoff, up to a minute apart. Every wait on the server is bounded (see
 //! `mail::timeouts`), so a server that stops answering costs a reconnection, not the channel.
 
-use super::ingest::{IngestOutcome, MailIngest, ingest_mail};
+use super::ingest::{IngestOutcome, MailIngest, ingest_mail_part};
 use super::timeouts::{StallGuard, StallLimit, within};
 use crate::config::{ImapSettings, MailSecurity};
 use crate::storage::{InboxItem, Store};
@@ -291,14 +291,15 @@ impl ImapReader {
                 position.last_uid + 1,
                 position.last_uid + FETCH_BATCH
             );
-            let fetched: Vec<async_imap::types::Fetch> = session
-                .uid_fetch(&range, "(UID BODY.PEEK[])")
+            // Sizes first: a mail over the limit is never downloaded, only its headers.
+            let listed: Vec<async_imap::types::Fetch> = session
+                .uid_fetch(&range, "(UID RFC822.SIZE)")
                 .await?
                 .try_collect()
                 .await?;
-            let mut messages: Vec<(u32, Vec<u8>)> = fetched
+            let mut messages: Vec<(u32, u32)> = listed
                 .iter()
-                .filter_map(|fetch| Some((fetch.uid?, fetch.body().unwrap_or_default().to_vec())))
+                .filter_map(|fetch| Some((fetch.uid?, fetch.size.unwrap_or(0))))
                 .filter(|(uid, _)| *uid > position.last_uid)
                 .collect();
             messages.sort_by_key(|(uid, _)| *uid);
@@ -326,25 +327,102 @@ impl ImapReader {
                     None => return Ok(()),
                 }
             }
-            for (uid, raw) in messages {
-                position.last_uid = uid;
-                let rendered = position.render();
-                let now_ms = jiff::Timestamp::now().as_millisecond();
-                let outcome = ingest_mail(
-                    &self.store,
-                    &self.ingest,
-                    &raw,
-                    "imap",
-                    Some((&key, &rendered)),
-                    now_ms,
-                )
-                .await?;
-                if let IngestOutcome::Recorded(Some(item)) = outcome {
-                    let _ = self.handler.send(item);
+            let limit = self.ingest.rules.size_limit_bytes;
+            for batch in download_batches(&messages, limit) {
+                let query = if batch.over_limit {
+                    "(UID RFC822.SIZE BODY.PEEK[HEADER])"
+                } else {
+                    "(UID RFC822.SIZE BODY.PEEK[])"
+                };
+                let fetched: Vec<async_imap::types::Fetch> = session
+                    .uid_fetch(batch.uid_set(), query)
+                    .await?
+                    .try_collect()
+                    .await?;
+                let mut downloaded: Vec<(u32, u64, Vec<u8>)> = fetched
+                    .iter()
+                    .filter_map(|fetch| {
+                        let bytes = if batch.over_limit {
+                            fetch.header()
+                        } else {
+                            fetch.body()
+                        };
+                        Some((
+                            fetch.uid?,
+                            u64::from(fetch.size.unwrap_or(0)),
+                            bytes.unwrap_or_default().to_vec(),
+                        ))
+                    })
+                    .filter(|(uid, _, _)| batch.uids.contains(uid))
+                    .collect();
+                downloaded.sort_by_key(|(uid, _, _)| *uid);
+                for (uid, size, raw) in downloaded {
+                    position.last_uid = uid;
+                    let rendered = position.render();
+                    let now_ms = jiff::Timestamp::now().as_millisecond();
+                    let outcome = ingest_mail_part(
+                        &self.store,
+                        &self.ingest,
+                        &raw,
+                        size,
+                        "imap",
+                        Some((&key, &rendered)),
+                        now_ms,
+                    )
+                    .await?;
+                    if let IngestOutcome::Recorded(Some(item)) = outcome {
+                        let _ = self.handler.send(item);
+                    }
                 }
             }
         }
     }
+}
+
+/// UIDs fetched together: mail within the size limit in batches of at most about the limit in
+/// all (so a batch never holds much more than one large mail in memory), and mail over the
+/// limit, of which only the headers are fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DownloadBatch {
+    uids: Vec<u32>,
+    over_limit: bool,
+}
+
+impl DownloadBatch {
+    fn uid_set(&self) -> String {
+        self.uids
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Splits `(uid, size)` pairs, in UID order, into download batches (see [`DownloadBatch`]).
+fn download_batches(messages: &[(u32, u32)], size_limit_bytes: usize) -> Vec<DownloadBatch> {
+    let mut batches: Vec<DownloadBatch> = Vec::new();
+    let mut batch_bytes = 0usize;
+    for &(uid, size) in messages {
+        let size = size as usize;
+        let over_limit = size > size_limit_bytes;
+        let fits = batches.last().is_some_and(|last| {
+            last.over_limit == over_limit
+                && (over_limit || batch_bytes.saturating_add(size) <= size_limit_bytes)
+        });
+        if fits {
+            if let Some(last) = batches.last_mut() {
+                last.uids.push(uid);
+            }
+            batch_bytes = batch_bytes.saturating_add(size);
+        } else {
+            batches.push(DownloadBatch {
+                uids: vec![uid],
+                over_limit,
+            });
+            batch_bytes = size;
+        }
+    }
+    batches
 }
 
 /// A refused login is reported as such: the log then says what to fix (the password or the
@@ -361,7 +439,38 @@ fn login_failure(error: async_imap::error::Error) -> ImapError {
 
 #[cfg(test)]
 mod tests {
-    use super::MailboxPosition;
+    use super::{DownloadBatch, MailboxPosition, download_batches};
+
+    #[test]
+    fn mail_over_the_limit_is_fetched_apart_and_batches_stay_small() {
+        let batch = |uids: &[u32], over_limit: bool| DownloadBatch {
+            uids: uids.to_vec(),
+            over_limit,
+        };
+        let cases: [(&[(u32, u32)], Vec<DownloadBatch>); 4] = [
+            (&[], vec![]),
+            (
+                &[(1, 100), (2, 200), (3, 300)],
+                vec![batch(&[1, 2, 3], false)],
+            ),
+            (
+                &[(1, 600), (2, 600), (3, 5000), (4, 7000), (5, 10)],
+                vec![
+                    batch(&[1], false),
+                    batch(&[2], false),
+                    batch(&[3, 4], true),
+                    batch(&[5], false),
+                ],
+            ),
+            (
+                &[(7, 1000), (9, 1001)],
+                vec![batch(&[7], false), batch(&[9], true)],
+            ),
+        ];
+        for (messages, expected) in cases {
+            assert_eq!(download_batches(messages, 1000), expected, "{messages:?}");
+        }
+    }
 
     #[test]
     fn positions_round_trip_and_reject_garbage() {

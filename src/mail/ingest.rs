@@ -10,6 +10,7 @@ use super::thread::MailConversation;
 use crate::config::{MailSettings, Settings};
 use crate::core::email_address::same_email;
 use crate::storage::{InboxItem, NewInboxItem, NewQuarantinedMail, StorageError, Store};
+use sha2::{Digest, Sha256};
 
 /// How received mail is judged and routed to a group.
 #[derive(Debug, Clone)]
@@ -188,6 +189,29 @@ impl MailIngest {
     }
 }
 
+/// A command line cut one character past the core's cap, or as it is when within it.
+fn bounded_command_line(line: &str) -> &str {
+    match line
+        .char_indices()
+        .nth(crate::core::several::COMMAND_LINE_CHARACTERS + 1)
+    {
+        Some((cut, _)) => &line[..cut],
+        None => line,
+    }
+}
+
+/// The nearest references (the last ones written), each short enough for a header line.
+fn bounded_references(references: &[String]) -> Vec<String> {
+    let fitting: Vec<&String> = references
+        .iter()
+        .filter(|id| id.len() <= THREAD_ID_BYTES)
+        .collect();
+    fitting[fitting.len().saturating_sub(THREAD_REFERENCES)..]
+        .iter()
+        .map(|id| id.to_string())
+        .collect()
+}
+
 fn ask<'a>(why: Unclear, options: Vec<&'a MailGroup>, member_of: &[&'a MailGroup]) -> Route<'a> {
     Route::Unclear(GroupQuestion {
         why,
@@ -212,19 +236,194 @@ pub async fn ingest_mail(
     position: Option<(&str, &str)>,
     now_ms: i64,
 ) -> Result<IngestOutcome, StorageError> {
-    let examined = examine_mail(raw, &ingest.rules);
+    ingest_mail_part(
+        store,
+        ingest,
+        raw,
+        raw.len() as u64,
+        source,
+        position,
+        now_ms,
+    )
+    .await
+}
+
+/// As [`ingest_mail`], for a mail of which only the beginning was read: `raw` is its first
+/// bytes (more than the size limit, or the whole mail) and `whole_size_bytes` its size. A mail
+/// over the size limit is quarantined with its header section and its size only, so neither
+/// the reader's memory nor the database ever holds its body.
+///
+/// A mail that can never be stored (a storage error that is not transient, see
+/// [`StorageError::is_transient`]) is quarantined as `cannot-store` instead of failing, so the
+/// channel goes on with the next one; only errors that may pass are returned.
+pub async fn ingest_mail_part(
+    store: &Store,
+    ingest: &MailIngest,
+    raw: &[u8],
+    whole_size_bytes: u64,
+    source: &str,
+    position: Option<(&str, &str)>,
+    now_ms: i64,
+) -> Result<IngestOutcome, StorageError> {
+    let whole_size_bytes = whole_size_bytes.max(raw.len() as u64);
+    let over_limit = whole_size_bytes > ingest.rules.size_limit_bytes as u64;
+    let examined = if over_limit {
+        // Only the beginning may have been read (the header section, over IMAP), which may be
+        // within the limit by itself: a limit of zero sends it down the path for mail over the
+        // limit, which reads the headers only.
+        let rules = MailRules {
+            size_limit_bytes: 0,
+            ..ingest.rules.clone()
+        };
+        examine_mail(if raw.is_empty() { b"\n" } else { raw }, &rules)
+    } else {
+        examine_mail(raw, &ingest.rules)
+    };
+    match record_examined(
+        store,
+        ingest,
+        &examined,
+        raw,
+        whole_size_bytes,
+        source,
+        position,
+        now_ms,
+    )
+    .await
+    {
+        Err(error) if !error.is_transient() => {
+            tracing::error!(%error, external_id = %examined.external_id, source, "a mail cannot be stored; it is quarantined as cannot-store");
+            let size_limit_bytes = ingest.rules.size_limit_bytes;
+            quarantine_unstorable(
+                store,
+                &examined,
+                (raw, whole_size_bytes, size_limit_bytes),
+                source,
+                position,
+                now_ms,
+            )
+            .await
+        }
+        result => result,
+    }
+}
+
+/// The reason a mail is quarantined when storing it fails in a way no retry can fix.
+pub const CANNOT_STORE: &str = "cannot-store";
+
+/// Keeps aside a mail that could not be stored: first with its sender and subject, and if even
+/// that is refused, with nothing taken from its text but the bytes themselves (a binary column
+/// takes any byte) under a hash of them.
+async fn quarantine_unstorable(
+    store: &Store,
+    examined: &ExaminedMail,
+    (raw, whole_size_bytes, size_limit_bytes): (&[u8], u64, usize),
+    source: &str,
+    position: Option<(&str, &str)>,
+    now_ms: i64,
+) -> Result<IngestOutcome, StorageError> {
+    let kept = kept_part(raw, whole_size_bytes, size_limit_bytes);
+    let described = NewQuarantinedMail {
+        external_id: &examined.external_id,
+        source,
+        reason: CANNOT_STORE,
+        sender: examined.author.as_deref(),
+        subject: Some(examined.subject.as_str()),
+        raw: kept,
+    };
+    let id = match store
+        .quarantine_mail_part(described, whole_size_bytes, position, now_ms)
+        .await
+    {
+        Ok(id) => id,
+        Err(error) if !error.is_transient() => {
+            let bare_id = format!("sha256:{}", hex::encode(Sha256::digest(raw)));
+            let bare = NewQuarantinedMail {
+                external_id: &bare_id,
+                source: "unstorable",
+                reason: CANNOT_STORE,
+                sender: None,
+                subject: None,
+                raw: kept,
+            };
+            store
+                .quarantine_mail_part(bare, whole_size_bytes, position, now_ms)
+                .await?
+        }
+        Err(error) => return Err(error),
+    };
+    Ok(IngestOutcome::Quarantined {
+        id,
+        reason: CANNOT_STORE,
+    })
+}
+
+/// What of a mail is kept in the quarantine: all of it when it is within the size limit, its
+/// header section otherwise.
+fn kept_part(raw: &[u8], whole_size_bytes: u64, size_limit_bytes: usize) -> &[u8] {
+    if whole_size_bytes > size_limit_bytes as u64 {
+        return header_section(raw);
+    }
+    raw
+}
+
+/// The header section of a raw mail (up to and with the blank line that ends it), at most
+/// 64 KiB; all of it when there is no blank line within that.
+pub fn header_section(raw: &[u8]) -> &[u8] {
+    const MOST_HEADER_BYTES: usize = 64 * 1024;
+    let scanned = &raw[..raw.len().min(MOST_HEADER_BYTES)];
+    let end = scanned
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .map(|at| at + 4)
+        .into_iter()
+        .chain(
+            scanned
+                .windows(2)
+                .position(|window| window == b"\n\n")
+                .map(|at| at + 2),
+        )
+        .min();
+    &raw[..end.unwrap_or(scanned.len())]
+}
+
+/// The longest Message-ID kept in a mail's thread (for the In-Reply-To and References of the
+/// reply), and how many references are kept: a reply needs the nearest few, and a header of
+/// thousands would only grow every stored row and every mail sent.
+pub const THREAD_ID_BYTES: usize = crate::storage::EXTERNAL_ID_BYTES;
+pub const THREAD_REFERENCES: usize = 20;
+/// How many of the bot's messages a mail is looked up as answering.
+pub const ANSWERS_LOOKED_UP: usize = 20;
+
+#[allow(clippy::too_many_arguments)]
+async fn record_examined(
+    store: &Store,
+    ingest: &MailIngest,
+    examined: &ExaminedMail,
+    raw: &[u8],
+    whole_size_bytes: u64,
+    source: &str,
+    position: Option<(&str, &str)>,
+    now_ms: i64,
+) -> Result<IngestOutcome, StorageError> {
+    let kept = kept_part(raw, whole_size_bytes, ingest.rules.size_limit_bytes);
     let quarantine = |reason: &'static str| NewQuarantinedMail {
         external_id: &examined.external_id,
         source,
         reason,
         sender: examined.author.as_deref(),
         subject: Some(examined.subject.as_str()),
-        raw,
+        raw: kept,
     };
     match &examined.outcome {
         Outcome::Quarantined(reason) => {
             let id = store
-                .quarantine_mail(quarantine(reason.name()), position, now_ms)
+                .quarantine_mail_part(
+                    quarantine(reason.name()),
+                    whole_size_bytes,
+                    position,
+                    now_ms,
+                )
                 .await?;
             tracing::warn!(quarantine_id = id, reason = reason.name(), external_id = %examined.external_id, source, "mail quarantined");
             return Ok(IngestOutcome::Quarantined {
@@ -243,10 +442,11 @@ pub async fn ingest_mail(
     }
     // A bare word answers the bot only if the bot really sent the mail it refers to: anyone can
     // write a Message-ID on the bot's domain into In-Reply-To.
-    let context = if examined.answers_to.is_empty() {
+    let answers_to = &examined.answers_to[..examined.answers_to.len().min(ANSWERS_LOOKED_UP)];
+    let context = if answers_to.is_empty() {
         None
     } else {
-        store.sent_mail_answered(&examined.answers_to).await?
+        store.sent_mail_answered(answers_to).await?
     };
     // A reply to the bot's own mail belongs to the group that mail was for (an `ack` to a
     // request of one group, from a member of two); only then do the other rules apply.
@@ -261,7 +461,7 @@ pub async fn ingest_mail(
         });
     let route = match thread_group {
         Some(group) => Route::Group(group),
-        None => ingest.group_for(&examined),
+        None => ingest.group_for(examined),
     };
     let group = match route {
         Route::Group(group) => group,
@@ -280,7 +480,7 @@ pub async fn ingest_mail(
             // crash in between leaves the position behind, the mail is read again, and the
             // answer's key (derived from the mail's external ID) keeps it from going out twice.
             // The other order could lose the answer.
-            let answer = group_choice::choice_reply(&examined, &question, &ingest.bot_address);
+            let answer = group_choice::choice_reply(examined, &question, &ingest.bot_address);
             let answered = match &answer {
                 Some(answer) => !store
                     .enqueue(std::slice::from_ref(answer), now_ms)
@@ -307,7 +507,14 @@ pub async fn ingest_mail(
             });
         }
     };
-    let mut body = examined.commands.join("\n");
+    // A line over the core's length cap is cut just past it: the core still sees that it is
+    // too long and says so, and the stored body stays small.
+    let mut body = examined
+        .commands
+        .iter()
+        .map(|line| bounded_command_line(line))
+        .collect::<Vec<_>>()
+        .join("\n");
     // A bare word is kept as it is; the core reads it in the context of the mail it answers
     // (`ack` in reply to a request's mail acknowledges that request).
     let mut bare_word = false;
@@ -321,8 +528,11 @@ pub async fn ingest_mail(
         author: examined.author.clone().unwrap_or_default(),
         author_name: examined.author_name.clone(),
         subject: examined.subject.clone(),
-        message_id: examined.message_id.clone(),
-        references: examined.thread_references.clone(),
+        message_id: examined
+            .message_id
+            .clone()
+            .filter(|id| id.len() <= THREAD_ID_BYTES),
+        references: bounded_references(&examined.thread_references),
         list_address: group.list_address.clone(),
         answers: context.as_ref().map(|answered| answered.message_id.clone()),
         answers_about: context.and_then(|answered| answered.about),

@@ -153,7 +153,8 @@ async fn check_token(client: &Client) -> TokenCheck {
 /// A logged-in client on the bot's one device, restoring the saved session when there is one.
 pub async fn connect(settings: &MatrixSettings, data_dir: &Path) -> Result<Client, MatrixError> {
     let paths = paths(data_dir);
-    std::fs::create_dir_all(&paths.store).map_err(|e| MatrixError::Session(e.to_string()))?;
+    crate::storage::make_private_folder(&paths.store)
+        .map_err(|e| MatrixError::Session(e.to_string()))?;
 
     if let Some(token) = &settings.access_token {
         let device_id = whoami_device(settings, token.expose()).await?;
@@ -203,7 +204,7 @@ pub async fn connect(settings: &MatrixSettings, data_dir: &Path) -> Result<Clien
                     "the bot's device was deleted on the homeserver; starting a new device"
                 );
                 let _ = std::fs::remove_dir_all(&paths.store);
-                std::fs::create_dir_all(&paths.store)
+                crate::storage::make_private_folder(&paths.store)
                     .map_err(|e| MatrixError::Session(e.to_string()))?;
                 let device_id = new_device_id(&settings.user_id);
                 return password_login(settings, &paths.store, &paths.session, &device_id).await;

@@ -1,6 +1,10 @@
 use super::{StorageError, Store, set_adapter_state_in};
 use sqlx::Row;
 
+/// The disposition of a message that was no command (`core::engine::Disposition::NotACommand`):
+/// its text is removed when it is marked handled.
+pub const NOT_A_COMMAND: &str = "not_a_command";
+
 /// A message as received, before it is handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewInboxItem {
@@ -42,6 +46,9 @@ impl Store {
         let mut transaction = self.pool.begin().await?;
         let mut new_items = Vec::new();
         for item in items {
+            // What a database could refuse is cleaned here, for every channel alike, so no
+            // message can fail its batch every time it is tried (see `clean.rs`).
+            let item = &storable_item(item);
             let inserted: Option<(i64,)> = sqlx::query_as(
                 "INSERT INTO inbox (channel, external_id, group_id, conversation, sender, body, origin_ms, received_ms) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
@@ -85,7 +92,7 @@ impl Store {
     ) -> Result<bool, StorageError> {
         let row = sqlx::query("SELECT 1 FROM inbox WHERE channel = $1 AND external_id = $2")
             .bind(channel)
-            .bind(external_id)
+            .bind(super::clean::storable_external_id(external_id).as_ref())
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
@@ -173,14 +180,18 @@ impl Store {
                     disposition = "reply_limited";
                 }
             }
+            // The text of a message that was not a command (talk in the room) is not kept once
+            // it is handled: the record is of commands, and people's conversation is theirs.
             let updated = sqlx::query(
-                "UPDATE inbox SET state = 'handled', disposition = $1, command = $2, handled_ms = $3 \
+                "UPDATE inbox SET state = 'handled', disposition = $1, command = $2, handled_ms = $3, \
+                 body = CASE WHEN $5 = 1 THEN '' ELSE body END \
                  WHERE id = $4 AND state = 'pending'",
             )
             .bind(disposition)
             .bind(completion.command)
             .bind(now_ms)
             .bind(completion.inbox.id)
+            .bind(i64::from(disposition == NOT_A_COMMAND))
             .execute(&mut *transaction)
             .await?;
             if updated.rows_affected() == 0 {
@@ -223,6 +234,23 @@ impl Store {
         }
         transaction.commit().await?;
         Ok(results)
+    }
+}
+
+/// The message as it is stored: NUL replaced, every field bounded, a too long external ID
+/// replaced by its stable hash.
+fn storable_item(item: &NewInboxItem) -> NewInboxItem {
+    use super::clean::{
+        CONVERSATION_BYTES, SHORT_FIELD_BYTES, storable_body, storable_external_id, storable_text,
+    };
+    NewInboxItem {
+        channel: storable_text(&item.channel, SHORT_FIELD_BYTES).into_owned(),
+        external_id: storable_external_id(&item.external_id).into_owned(),
+        group_id: storable_text(&item.group_id, SHORT_FIELD_BYTES).into_owned(),
+        conversation: storable_text(&item.conversation, CONVERSATION_BYTES).into_owned(),
+        sender: storable_text(&item.sender, SHORT_FIELD_BYTES).into_owned(),
+        body: storable_body(&item.body).into_owned(),
+        origin_ms: item.origin_ms,
     }
 }
 

@@ -5,12 +5,24 @@
 //! They are checked at run time by the storage test suite, which runs against both databases,
 //! not by sqlx's compile-time macros, which can check against one database only.
 
+mod clean;
+mod files;
 mod inbox;
 mod mail;
 mod outbox;
+mod outbox_operator;
+mod redact;
 mod state;
 
-pub use inbox::{Completion, InboxItem, NewInboxItem};
+pub use clean::{
+    BODY_BYTES, CONVERSATION_BYTES, EXTERNAL_ID_BYTES, SHORT_FIELD_BYTES, storable_body,
+    storable_external_id, storable_text,
+};
+pub use files::{make_private_folder, tighten_private_tree};
+pub use outbox_operator::FailedOutboxItem;
+pub use redact::{redact_database_url, redact_password_in};
+
+pub use inbox::{Completion, InboxItem, NOT_A_COMMAND, NewInboxItem};
 pub use mail::{AnsweredMail, NewQuarantinedMail, QuarantinedMail};
 pub use outbox::{NewOutboxItem, OutboxItem, outbox_key};
 pub use state::{CLOCK_CHANNEL, StoredTimer, TimerOperation, timer_external_id};
@@ -43,15 +55,54 @@ pub enum StorageError {
     Folder { path: String, reason: String },
 }
 
-/// The URL with any password replaced by `***`, for messages and logs.
-pub fn redact_database_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
+impl StorageError {
+    /// Whether trying again later may succeed: the database could not be reached, was busy or
+    /// locked, ran out of room or was shutting down. Everything else (text it refuses, a
+    /// constraint, a value out of range) fails the same way every time, so a message that
+    /// caused it must be set aside instead of being retried.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StorageError::Connect { .. }
+            | StorageError::Migrate(_)
+            | StorageError::Folder { .. } => true,
+            StorageError::Query(error) => query_error_is_transient(error),
         }
-        _ => url.to_string(),
     }
+}
+
+fn query_error_is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(database) => {
+            let code = database.code().unwrap_or_default().to_string();
+            database_code_is_transient(&code)
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed
+        | sqlx::Error::Protocol(_) => true,
+        _ => false,
+    }
+}
+
+/// Whether a database error code means "try again later". PostgreSQL gives a five-character
+/// SQLSTATE; SQLite an extended result code as a number, whose low byte is the primary code.
+fn database_code_is_transient(code: &str) -> bool {
+    // A SQLSTATE has exactly five characters (often all digits); SQLite's extended codes have
+    // at most four digits.
+    if code.len() < 5
+        && let Ok(sqlite_code) = code.parse::<u32>()
+    {
+        // SQLITE_BUSY 5, SQLITE_LOCKED 6, SQLITE_NOMEM 7, SQLITE_IOERR 10, SQLITE_FULL 13,
+        // SQLITE_CANTOPEN 14, SQLITE_PROTOCOL 15.
+        return matches!(sqlite_code & 0xff, 5 | 6 | 7 | 10 | 13 | 14 | 15);
+    }
+    // Connection exceptions (08), transaction rollbacks such as serialization failures and
+    // deadlocks (40), insufficient resources (53), operator intervention such as a shutdown
+    // (57), system errors (58), and lock_not_available (55P03).
+    matches!(code.get(..2), Some("08" | "40" | "53" | "57" | "58")) || code == "55P03"
 }
 
 #[derive(Debug, Clone)]
@@ -69,9 +120,10 @@ impl Store {
         } else {
             Backend::Postgres
         };
+        // The driver's message may repeat the URL or the password: both are hidden.
         let connect_error = |reason: String| StorageError::Connect {
             url: redact_database_url(url),
-            reason,
+            reason: redact_password_in(&reason, url),
         };
         let mut url = url.to_string();
         if backend == Backend::Sqlite {
@@ -113,6 +165,11 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| connect_error(e.to_string()))?;
+        if backend == Backend::Sqlite
+            && let Some(path) = sqlite_path(&url)
+        {
+            tighten_sqlite_companions(path);
+        }
         Ok(Store { pool, backend })
     }
 
@@ -213,41 +270,75 @@ pub(crate) async fn set_adapter_state_in(
     Ok(())
 }
 
-fn prepare_sqlite_folder(url: &str) -> Result<(), StorageError> {
+/// The path of a SQLite database file, or `None` for an in-memory database.
+fn sqlite_path(url: &str) -> Option<&std::path::Path> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
         .unwrap_or("");
-    if path.is_empty() || path == ":memory:" {
+    (!path.is_empty() && path != ":memory:").then(|| std::path::Path::new(path))
+}
+
+/// Creates the database's folder and file owner-only before SQLite opens it, and tightens them
+/// if they exist (SQLite gives its -wal and -shm files the database file's mode).
+fn prepare_sqlite_folder(url: &str) -> Result<(), StorageError> {
+    let Some(path) = sqlite_path(url) else {
         return Ok(());
-    }
-    if let Some(parent) = std::path::Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
+    };
+    let folder_error = |at: &std::path::Path, error: std::io::Error| StorageError::Folder {
+        path: at.display().to_string(),
+        reason: error.kind().to_string(),
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.exists()
     {
-        std::fs::create_dir_all(parent).map_err(|error| StorageError::Folder {
-            path: parent.display().to_string(),
-            reason: error.kind().to_string(),
-        })?;
+        files::make_private_folder(parent).map_err(|error| folder_error(parent, error))?;
     }
+    files::make_private_file(path).map_err(|error| folder_error(path, error))?;
+    tighten_sqlite_companions(path);
     Ok(())
+}
+
+/// The -wal and -shm files: SQLite makes them with the database file's mode, but files from
+/// before that file was tightened keep theirs.
+fn tighten_sqlite_companions(path: &std::path::Path) {
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut companion = path.as_os_str().to_owned();
+        companion.push(suffix);
+        if let Err(error) = files::tighten_file(std::path::Path::new(&companion)) {
+            tracing::warn!(file = ?companion, %error, "cannot make a database file owner-only");
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::database_code_is_transient;
 
     #[test]
-    fn passwords_are_hidden_in_urls() {
-        assert_eq!(
-            redact_database_url("postgres://bot:s3cret@db.example.org/rapporteur"),
-            "postgres://bot:***@db.example.org/rapporteur"
-        );
-        assert_eq!(
-            redact_database_url("sqlite://var/data/r.db"),
-            "sqlite://var/data/r.db"
-        );
+    fn only_passing_database_errors_are_transient() {
+        let cases = [
+            ("5", true),      // SQLITE_BUSY
+            ("517", true),    // SQLITE_BUSY_SNAPSHOT
+            ("6", true),      // SQLITE_LOCKED
+            ("13", true),     // SQLITE_FULL
+            ("2067", false),  // SQLITE_CONSTRAINT_UNIQUE
+            ("19", false),    // SQLITE_CONSTRAINT
+            ("08006", true),  // connection_failure
+            ("40001", true),  // serialization_failure
+            ("40P01", true),  // deadlock_detected
+            ("57P01", true),  // admin_shutdown
+            ("53100", true),  // disk_full
+            ("55P03", true),  // lock_not_available
+            ("22021", false), // character_not_in_repertoire (a NUL in text)
+            ("54000", false), // program_limit_exceeded (an index row too large)
+            ("23505", false), // unique_violation
+            ("", false),
+        ];
+        for (code, transient) in cases {
+            assert_eq!(database_code_is_transient(code), transient, "{code:?}");
+        }
     }
 }

@@ -70,6 +70,38 @@ pub async fn fresh_postgres_url() -> Option<String> {
     Some(url.to_string())
 }
 
+/// As [`fresh_postgres_url`], with the database in the given server encoding (such as `LATIN1`),
+/// for tests of text a database refuses.
+pub async fn fresh_postgres_url_in_encoding(encoding: &str) -> Option<String> {
+    sqlx::any::install_default_drivers();
+    let admin_url = postgres_admin_url();
+    let mut admin = match sqlx::AnyConnection::connect(&admin_url).await {
+        Ok(connection) => connection,
+        Err(error) => return unavailable("PostgreSQL", &error.to_string()),
+    };
+    let name = format!(
+        "rapporteur_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        jiff::Timestamp::now().as_millisecond()
+    );
+    assert!(
+        encoding
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    );
+    // The name is made here from digits and a fixed prefix, the encoding checked above.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name} ENCODING '{encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("create a test database");
+    let mut url = url::Url::parse(&admin_url).expect("valid admin URL");
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
 /// A fresh PostgreSQL database for a benchmark, named with `prefix`, and its name (to drop it
 /// again with [`drop_database`]), or why there is none. Unlike the tests' databases, a benchmark
 /// without PostgreSQL reports it and goes on with SQLite.

@@ -250,6 +250,22 @@ impl Engine {
         let Some(command_line) = command_line(body, &self.prefix) else {
             return Decision::not_a_command();
         };
+        // A line over the cap is answered without being read (see `several.rs`).
+        if command_line
+            .chars()
+            .nth(crate::several::COMMAND_LINE_CHARACTERS)
+            .is_some()
+        {
+            let name_end = command_line
+                .find(char::is_whitespace)
+                .unwrap_or(command_line.len());
+            let name: String = command_line[..name_end].chars().take(40).collect();
+            return reply_decision(
+                None,
+                Disposition::BadArguments,
+                crate::several::overlong_line_reply(&name),
+            );
+        }
         let tokenized = tokenize(command_line);
         let Some((name_token, arguments)) = tokenized.tokens.split_first() else {
             return Decision::not_a_command();

@@ -14,6 +14,28 @@ use jiff::Timestamp;
 /// The most commands read from one message.
 pub const COMMANDS_PER_MESSAGE: usize = 10;
 
+/// The longest command line read, in characters: room for a response's comments of a few
+/// paragraphs, and a bound on the work a single line can ask for (tokenizing, searching the
+/// state, quoting it back). A longer line is not read; its author is told why.
+pub const COMMAND_LINE_CHARACTERS: usize = 4000;
+
+/// The answer to a command line longer than [`COMMAND_LINE_CHARACTERS`]. (An adapter may have
+/// cut such a line just past the cap, so the reply does not give its length.)
+pub fn overlong_line_reply(command_name: &str) -> ReplyDocument {
+    let mut document = ReplyDocument::new();
+    document.push_line(
+        LineBuilder::new()
+            .text("That ")
+            .code(command_name)
+            .text(format!(
+                " command is longer than {COMMAND_LINE_CHARACTERS} characters, the most I \
+                 read, so it was not read. Shorten it (long comments can go in a document \
+                 linked from it) and send it again."
+            )),
+    );
+    document
+}
+
 /// Decides every non-empty line of the message as a command. With one line, this is the
 /// engine's decision itself; with several, the replies are combined, every other effect and
 /// change is kept in order, and the disposition is the first that is not "executed" (the one
@@ -60,7 +82,7 @@ pub fn decide_lines(
     let mut other_effects = Vec::new();
     for (line, decision) in &decisions {
         if let Some(reply) = decision.reply() {
-            combined.push_line(LineBuilder::new().strong("> ").code(*line));
+            combined.push_line(LineBuilder::new().strong("> ").code(quoted_line(line)));
             combined.blocks.extend(reply.blocks.iter().cloned());
         }
         changes.extend(decision.changes.iter().cloned());
@@ -97,6 +119,18 @@ pub fn decide_lines(
         changes,
         effects,
     }
+}
+
+/// A command line as it is quoted above its answer: cut after 200 characters, so a line over the
+/// length cap is not sent back whole.
+fn quoted_line(line: &str) -> String {
+    const QUOTED_CHARACTERS: usize = 200;
+    if line.chars().count() <= QUOTED_CHARACTERS {
+        return line.to_string();
+    }
+    let mut quoted: String = line.chars().take(QUOTED_CHARACTERS).collect();
+    quoted.push('…');
+    quoted
 }
 
 /// The key under which an answer to this sender is limited to one a day, or `None` for no
@@ -181,6 +215,51 @@ mod tests {
         let text = decision.reply().expect("reply").plain_text();
         assert_eq!(text.matches("pong").count(), COMMANDS_PER_MESSAGE);
         assert!(text.contains("send the other 3 again"), "{text}");
+    }
+
+    #[test]
+    fn a_command_line_over_the_length_cap_is_answered_not_read() {
+        let sender = SenderAddress::Email("ana.lima@example.org".into());
+        let long_comment = "x".repeat(COMMAND_LINE_CHARACTERS);
+        let cases = [
+            (
+                format!("!respond R-1 support-with-comments {long_comment}"),
+                Some("longer than 4000 characters"),
+            ),
+            // Exactly at the cap: read as usual (here, a request that does not exist).
+            (
+                format!("!ping {}", "y".repeat(COMMAND_LINE_CHARACTERS - 6)),
+                None,
+            ),
+        ];
+        for (body, expected) in cases {
+            let message = Message::new(&sender, &body, Channel::Mail);
+            let decision = decide_lines(
+                &engine(),
+                &GroupState::default(),
+                &small_group(),
+                &message,
+                at("2026-11-25T16:00:00Z"),
+            );
+            let text = decision.reply().expect("a reply").plain_text();
+            match expected {
+                Some(part) => {
+                    assert!(text.contains(part), "{text}");
+                    assert!(
+                        text.contains("`!respond`") || text.contains("!respond"),
+                        "{text}"
+                    );
+                    assert_eq!(decision.disposition, Disposition::BadArguments);
+                    assert!(decision.changes.is_empty());
+                    assert!(
+                        text.len() < 1000,
+                        "the line is not quoted back: {}",
+                        text.len()
+                    );
+                }
+                None => assert!(!text.contains("longer than 4000"), "{text}"),
+            }
+        }
     }
 
     #[test]
