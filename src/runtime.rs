@@ -325,7 +325,8 @@ pub async fn run(
             .collect(),
         mail_enabled: settings.mail.is_some(),
     };
-    let handler = Handler::load(&store, engine, groups, routes).await?;
+    let mut handler = Handler::load(&store, engine, groups, routes).await?;
+    handler.rate_limits = crate::handling::HandlerLimits::configured(settings.limits);
     tracing::info!(
         user = %settings.matrix.user_id,
         device = ?client.device_id(),

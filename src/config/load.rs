@@ -215,6 +215,7 @@ pub fn load_settings(
     let mail = raw.mail.as_ref().and_then(|section| {
         super::mail::load_mail_section(section, &source, &resolve, environment, &mut problems)
     });
+    let limits = super::limits::load_limits_section(raw.limits.as_ref(), &source, &mut problems);
 
     let mut groups = Vec::new();
     for (index, entry) in raw.groups.iter().enumerate() {
@@ -346,6 +347,7 @@ pub fn load_settings(
             },
             matrix,
             mail,
+            limits,
             groups,
         }),
         _ => Err(problems),

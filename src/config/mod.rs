@@ -5,6 +5,7 @@
 mod addresses;
 mod feedback;
 mod groups;
+mod limits;
 mod load;
 mod mail;
 mod person_ids;
@@ -36,6 +37,8 @@ pub struct Settings {
     pub matrix: MatrixSettings,
     /// The mailing-list channel; absent when the bot serves only Matrix.
     pub mail: Option<MailSettings>,
+    /// How much one mail sender is answered and one address mailed (`[limits]`).
+    pub limits: crate::core::rate_limits::RateLimits,
     pub groups: Vec<GroupSettings>,
 }
 

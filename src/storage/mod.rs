@@ -8,6 +8,7 @@
 mod inbox;
 mod mail;
 mod outbox;
+mod rate_limits;
 mod state;
 
 pub use inbox::{Completion, InboxItem, NewInboxItem};

@@ -10,6 +10,7 @@ pub mod directory;
 pub mod effects;
 pub mod engine;
 pub mod feedback;
+pub mod rate_limits;
 pub mod reply;
 pub mod several;
 pub mod state;
