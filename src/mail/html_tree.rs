@@ -3,6 +3,13 @@
 //! browsers follow, so that quoted attributes, entities, comments, raw-text elements and
 //! misnested tags are read the way a mail client shows them.
 //!
+//! The tree builder of the HTML standard looks through the stack of open elements for many
+//! tags, so its work grows with the square of the nesting depth: a mail of a few hundred
+//! kilobytes of nested `<div>`s would keep it busy for many minutes. Nesting deeper than
+//! [`MOST_DEPTH`] is therefore not part of the tree, and the parser is given the mail in chunks
+//! and stops being fed once the depth has been passed: what is nested that deep is not read, as
+//! no person writes mail like that.
+//!
 //! html5ever's own `markup5ever_rcdom` is marked unsupported, pulls in xml5ever and turns on a
 //! feature of markup5ever that would rebuild the Matrix crates sharing it; this sink is a page
 //! long and cannot panic (where rcdom panics on a call the tree builder never makes, this one
@@ -23,6 +30,8 @@ pub struct Node {
     pub name: QualName,
     pub kind: NodeKind,
     parent: Cell<Option<Weak<Node>>>,
+    /// How many ancestors the node has (the document has none).
+    depth: Cell<usize>,
     pub children: RefCell<Vec<Handle>>,
 }
 
@@ -43,6 +52,7 @@ impl Node {
             name,
             kind,
             parent: Cell::new(None),
+            depth: Cell::new(0),
             children: RefCell::new(Vec::new()),
         })
     }
@@ -82,24 +92,45 @@ impl Drop for Node {
     }
 }
 
+/// The deepest nesting kept in the tree; see the module's comment.
+pub const MOST_DEPTH: usize = 400;
+
+/// How much of the mail the parser is given at a time.
+const CHUNK_BYTES: usize = 4096;
+
 /// Parses a whole HTML document (a mail body) into a tree; returns its document node.
 pub fn parse_html(html: &str) -> Handle {
     let mut options = html5ever::ParseOpts::default();
     // A mail client runs no scripts, so `<noscript>` content is shown: parse it as markup.
     options.tree_builder.scripting_enabled = false;
-    html5ever::parse_document(TreeBuilder::default(), options)
-        .one(StrTendril::from(html))
-        .document
+    let builder = TreeBuilder::default();
+    let document = builder.document.clone();
+    let too_deep = builder.too_deep.clone();
+    let mut parser = html5ever::parse_document(builder, options);
+    let mut rest = html;
+    while !rest.is_empty() && !too_deep.get() {
+        let mut end = rest.len().min(CHUNK_BYTES);
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        parser.process(StrTendril::from(&rest[..end]));
+        rest = &rest[end..];
+    }
+    parser.finish();
+    document
 }
 
 struct TreeBuilder {
     document: Handle,
+    /// Set once a node was not attached for being nested deeper than [`MOST_DEPTH`].
+    too_deep: Rc<Cell<bool>>,
 }
 
 impl Default for TreeBuilder {
     fn default() -> TreeBuilder {
         TreeBuilder {
             document: Node::unnamed(NodeKind::Document),
+            too_deep: Rc::new(Cell::new(false)),
         }
     }
 }
@@ -121,10 +152,20 @@ fn detach(node: &Handle) {
     node.parent.set(None);
 }
 
-fn append_node(parent: &Handle, child: Handle) {
+/// Makes `child` a child of `parent` (at the end, or at `position`), unless that would nest it
+/// deeper than [`MOST_DEPTH`]: then it is left out of the tree and the builder is told.
+fn attach(builder: &TreeBuilder, parent: &Handle, child: Handle, position: Option<usize>) {
     detach(&child);
+    let depth = parent.depth.get() + 1;
+    if depth > MOST_DEPTH {
+        builder.too_deep.set(true);
+        return;
+    }
+    child.depth.set(depth);
     child.parent.set(Some(Rc::downgrade(parent)));
-    parent.children.borrow_mut().push(child);
+    let mut children = parent.children.borrow_mut();
+    let position = position.unwrap_or(children.len()).min(children.len());
+    children.insert(position, child);
 }
 
 /// Adds text to `node` if it is a text node; the tree builder expects adjacent text merged.
@@ -190,10 +231,10 @@ impl TreeSink for TreeBuilder {
             NodeOrText::AppendText(text) => {
                 let last = parent.children.borrow().last().cloned();
                 if !last.is_some_and(|last| extend_text(&last, &text)) {
-                    append_node(parent, text_node(&text));
+                    attach(self, parent, text_node(&text), None);
                 }
             }
-            NodeOrText::AppendNode(node) => append_node(parent, node),
+            NodeOrText::AppendNode(node) => attach(self, parent, node, None),
         }
     }
 
@@ -253,14 +294,13 @@ impl TreeSink for TreeBuilder {
             NodeOrText::AppendNode(node) => node,
         };
         detach(&node);
-        node.parent.set(Some(Rc::downgrade(&parent)));
-        let mut children = parent.children.borrow_mut();
         // Detaching may have moved the sibling if the node came from the same parent.
-        let position = children
+        let position = parent
+            .children
+            .borrow()
             .iter()
-            .position(|child| Rc::ptr_eq(child, sibling))
-            .unwrap_or(children.len());
-        children.insert(position, node);
+            .position(|child| Rc::ptr_eq(child, sibling));
+        attach(self, &parent, node, position);
     }
 
     fn add_attrs_if_missing(&self, target: &Handle, added: Vec<Attribute>) {
@@ -283,9 +323,9 @@ impl TreeSink for TreeBuilder {
 
     fn reparent_children(&self, node: &Handle, new_parent: &Handle) {
         let children = std::mem::take(&mut *node.children.borrow_mut());
-        for child in &children {
-            child.parent.set(Some(Rc::downgrade(new_parent)));
+        for child in children {
+            child.parent.set(None);
+            attach(self, new_parent, child, None);
         }
-        new_parent.children.borrow_mut().extend(children);
     }
 }
