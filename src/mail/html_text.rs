@@ -170,6 +170,9 @@ fn starts_quoted_remainder(node: &Handle) -> bool {
         "yahoo_quoted",
         "protonmail_quote",
         "stopspelling",
+        // The new Outlook (Windows, Mac and web) and Outlook for iOS and Android.
+        "mail-editor-reference-message-container",
+        "ms-outlook-mobile-body-separator-line",
     ];
     let named = ["class", "id"].iter().any(|attribute| {
         node.attribute(attribute).is_some_and(|value| {
@@ -313,6 +316,10 @@ mod tests {
             ),
             (
                 "<div>!ping</div><hr style=\"display:inline-block;width:98%\" tabindex=\"-1\"><div id=\"divRplyFwdMsg\" dir=\"ltr\">From: x</div>",
+                &["!ping"],
+            ),
+            (
+                "<div>!ping</div><div id=\"mail-editor-reference-message-container\"><div>!roster</div></div>",
                 &["!ping"],
             ),
         ];
