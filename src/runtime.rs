@@ -341,7 +341,8 @@ pub async fn run(
         rooms: configured_rooms(&settings),
         mail_enabled: settings.mail.is_some(),
     };
-    let handler = Handler::load(&store, engine, groups, routes).await?;
+    let mut handler = Handler::load(&store, engine, groups, routes).await?;
+    handler.rate_limits = crate::handling::HandlerLimits::configured(settings.limits);
 
     let (message_sender, message_receiver) = mpsc::unbounded_channel();
     let (shutdown_sender, shutdown) = watch::channel(false);

@@ -250,6 +250,11 @@ fn the_example_config_loads_with_both_example_groups() {
         .expect("the example has a [mail] section");
     assert_eq!(mail.address, "rapporteur@localhost");
     assert_eq!(mail.message_id_domain, "rapporteur.localhost");
+    // The example writes out every [limits] key with its default value.
+    assert_eq!(
+        settings.limits,
+        rapporteur::core::rate_limits::RateLimits::default()
+    );
     let imap = mail.imap.as_ref().expect("and reads a mailbox");
     assert_eq!((imap.port, imap.idle), (1143, true));
     assert_eq!(imap.password.expose(), DEFAULT_PASSWORD);
@@ -312,6 +317,10 @@ fn the_example_config_documents_every_key_and_override() {
         "command_timeout_seconds",
         "data_timeout_seconds",
         "task_failure_limit_seconds",
+        "[limits]",
+        "window_minutes",
+        "answers_per_sender",
+        "mails_per_address",
     ] {
         assert!(
             text.contains(word),

@@ -227,6 +227,7 @@ pub fn load_settings(
     let mail = raw.mail.as_ref().and_then(|section| {
         super::mail::load_mail_section(section, &source, &resolve, environment, &mut problems)
     });
+    let limits = super::limits::load_limits_section(raw.limits.as_ref(), &source, &mut problems);
 
     let mut groups = Vec::new();
     for (index, entry) in raw.groups.iter().enumerate() {
@@ -391,6 +392,7 @@ pub fn load_settings(
             },
             matrix,
             mail,
+            limits,
             groups,
             task_failure_limit,
         }),

@@ -5,6 +5,7 @@
 mod addresses;
 mod feedback;
 mod groups;
+mod limits;
 mod load;
 mod mail;
 mod person_ids;
@@ -40,6 +41,8 @@ pub struct Settings {
     pub matrix: Option<MatrixSettings>,
     /// The mailing-list channel; absent when the bot serves only Matrix.
     pub mail: Option<MailSettings>,
+    /// How much one mail sender is answered and one address mailed (`[limits]`).
+    pub limits: crate::core::rate_limits::RateLimits,
     pub groups: Vec<GroupSettings>,
     /// How long a task of `run` may fail at every attempt before the bot stops so that its
     /// supervisor starts it afresh (see `supervision`).

@@ -13,8 +13,18 @@ pub struct RawMainConfig {
     pub database: RawDatabaseSection,
     pub matrix: Option<Spanned<RawMatrixSection>>,
     pub mail: Option<Spanned<RawMailSection>>,
+    pub limits: Option<Spanned<RawLimitsSection>>,
     #[serde(default)]
     pub groups: Vec<Spanned<RawGroupEntry>>,
+}
+
+/// `[limits]`: see `config/example.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimitsSection {
+    pub window_minutes: Option<Spanned<u32>>,
+    pub answers_per_sender: Option<Spanned<u32>>,
+    pub mails_per_address: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

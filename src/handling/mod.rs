@@ -7,6 +7,7 @@
 
 mod mail_commands;
 mod outbox_items;
+mod rate_limits;
 
 pub use mail_commands::decide_mail;
 pub use outbox_items::{
@@ -24,6 +25,8 @@ use jiff::Timestamp;
 use std::collections::HashMap;
 
 pub use crate::mail::MAIL_CHANNEL;
+pub use rate_limits::HandlerLimits;
+use rate_limits::RateCounts;
 
 fn sender_address(item: &InboxItem) -> SenderAddress {
     match item.channel.as_str() {
@@ -97,6 +100,9 @@ pub struct Handler {
     pub engine: Engine,
     pub groups: HashMap<String, Group>,
     pub routes: Routes,
+    /// How much one sender is answered and one address mailed (see `core::rate_limits`).
+    /// [`Handler::load`] applies none; the runtime sets the configured ones.
+    pub rate_limits: HandlerLimits,
     states: HashMap<String, GroupState>,
     /// The in-memory state may hold changes that were not committed (the last commit failed):
     /// it is read again from the change log before anything else is decided.
@@ -115,6 +121,7 @@ impl Handler {
             engine,
             groups,
             routes,
+            rate_limits: HandlerLimits::none(),
             states: HashMap::new(),
             stale: false,
         };
@@ -163,6 +170,7 @@ impl Handler {
         // names from the decisions.
         let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(items.len());
         let mut rows: Vec<Option<Rows>> = Vec::with_capacity(items.len());
+        let mut counts = RateCounts::default();
         for item in items {
             let Some(group) = self.groups.get(&item.group_id) else {
                 decisions.push(None);
@@ -170,11 +178,24 @@ impl Handler {
                 continue;
             };
             let state = self.states.entry(item.group_id.clone()).or_default();
-            let decision = decide_item(&self.engine, state, group, item, now);
+            let mut decision = decide_item(&self.engine, state, group, item, now);
+            // The sender's limit is judged before the decision's changes are applied: a command
+            // over the limit is not carried out.
+            if let Some(limited) = self
+                .rate_limits
+                .limit_sender(store, &mut counts, item, &decision, now)
+                .await?
+            {
+                decision = limited;
+            }
+            let state = self.states.entry(item.group_id.clone()).or_default();
             for change in &decision.changes {
                 state.apply(change);
             }
-            let stored = outbox_items_for(item, &decision, &self.engine, group, &self.routes);
+            let mut stored = outbox_items_for(item, &decision, &self.engine, group, &self.routes);
+            self.rate_limits
+                .limit_addresses(store, &mut counts, &mut stored.outbox, now)
+                .await?;
             rows.push(Some(Rows {
                 changes: decision
                     .changes

@@ -76,7 +76,118 @@ fn ends_authored_text(lines: &[&str], index: usize) -> bool {
     if trimmed.len() >= 10 && trimmed.chars().all(|character| character == '_') {
         return true;
     }
-    is_outlook_header_block(lines, index)
+    is_mobile_signature(trimmed) || is_outlook_header_block(lines, index)
+}
+
+/// The line a phone's mail app adds under every message ("Sent from my iPhone", "Von meinem
+/// iPhone gesendet", "Get Outlook for Android"): a signature without the `-- ` separator, so
+/// nothing after it is the author's, and a one-word answer above it is still a one-word answer.
+///
+/// A line counts only when it is short and starts (or, in languages that put the verb last,
+/// ends) with one of the clients' phrases, so that a sentence such as "Sent from the office,
+/// here is the !roster" is not taken for one: such a line is longer or lacks the phrase's form.
+pub fn is_mobile_signature(line: &str) -> bool {
+    // Outlook for iOS and Android writes its link after the phrase: "Get Outlook for
+    // iOS<https://aka.ms/o0ukef>".
+    let line = match line.find('<') {
+        Some(start) if line.ends_with('>') => &line[..start],
+        _ => line,
+    };
+    let lower = line
+        .trim()
+        .trim_end_matches(['.', '!', '。'])
+        .trim()
+        .to_lowercase();
+    if lower.is_empty() || lower.chars().count() > 60 {
+        return false;
+    }
+    const STARTS: &[&str] = &[
+        // English, for every client: "Sent from my iPhone", "Sent from my Galaxy", "Sent from
+        // Outlook for Android", "Sent from Yahoo Mail on Android", "Sent from Mail for Windows".
+        "sent from my ",
+        "sent from outlook",
+        "sent from yahoo mail",
+        "sent from mail for ",
+        "sent from the all new aol app",
+        "sent from aol mobile",
+        "sent from gmail mobile",
+        "sent from proton mail",
+        "sent from protonmail",
+        "sent from samsung",
+        "sent via the samsung",
+        "sent from blackberry",
+        "sent from huawei",
+        "sent from xiaomi",
+        "sent from mobile",
+        "sent using ",
+        "get outlook for ",
+        // German ("Von meinem iPhone gesendet" is below: it also needs its last word)
+        "gesendet von meinem ",
+        "gesendet von outlook",
+        "gesendet mit ",
+        "outlook für ",
+        // French
+        "envoyé de mon ",
+        "envoyé depuis mon ",
+        "envoyé depuis outlook",
+        "envoyé à partir de ",
+        "obtenir outlook pour ",
+        "téléchargez outlook pour ",
+        // Spanish and Portuguese
+        "enviado desde mi ",
+        "enviado desde outlook",
+        "enviado desde yahoo",
+        "enviado do meu ",
+        "enviado de meu ",
+        "enviado de mi ",
+        "enviado do outlook",
+        "obtener outlook para ",
+        "obter o outlook para ",
+        // Italian
+        "inviato da iphone",
+        "inviato da ipad",
+        "inviato dal mio ",
+        "inviato da outlook",
+        "scarica outlook per ",
+        // Dutch, Scandinavian, Finnish
+        "verzonden vanaf mijn ",
+        "verstuurd vanaf mijn ",
+        "verzonden met ",
+        "verzonden vanuit outlook",
+        "skickat från min ",
+        "skickat från outlook",
+        "sendt fra min ",
+        "sendt fra outlook",
+        "lähetetty iphonesta",
+        "lähetetty ipadista",
+        "lähetetty android",
+        // Polish, Czech, Russian, Ukrainian, Turkish, Greek
+        "wysłane z mojego ",
+        "wysłano z ",
+        "odesláno z ",
+        "отправлено с ",
+        "отправлено из ",
+        "надіслано з ",
+        "iphone'umdan gönderildi",
+        "ipad'imden gönderildi",
+        "εστάλη από ",
+        "στάλθηκε από ",
+    ];
+    // Phrases with the verb last, known by their start and end together ("Von meinem iPhone
+    // gesendet", "iPhoneから送信", "从我的iPhone发送", "發自我的 iPhone", "나의 iPhone에서 보냄").
+    const AROUND: &[(&str, &str)] = &[
+        ("von meinem ", " gesendet"),
+        ("", "から送信"),
+        ("从我的", "发送"),
+        ("從我的", "發送"),
+        ("發自我的", ""),
+        ("发自我的", ""),
+        ("", "에서 보냄"),
+    ];
+    STARTS.iter().any(|start| lower.starts_with(start))
+        || AROUND
+            .iter()
+            .any(|(start, end)| lower.starts_with(start) && lower.ends_with(end))
 }
 
 /// Outlook quotes the answered message under a block of its headers: `From:` followed closely
@@ -236,9 +347,77 @@ mod tests {
                 "From: me, to whoever reads this\n!ping\n",
                 &["From: me, to whoever reads this", "!ping"],
             ),
+            // A phone's signature ends the author's text like `-- ` does.
+            (
+                "roster\n\nSent from my iPhone\n\nOn 7 Dec, bot wrote:\n",
+                &["roster"],
+            ),
+            ("ack\n\nVon meinem iPhone gesendet\n!roster\n", &["ack"]),
+            (
+                "!ping\n\nGet Outlook for Android<https://aka.ms/AAb9ysg>\n",
+                &["!ping"],
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(&authored(text), expected, "for {text:?}");
+        }
+    }
+
+    #[test]
+    fn mobile_signatures_in_their_languages_and_only_them() {
+        let signatures = [
+            "Sent from my iPhone",
+            "Sent from my iPad",
+            "Sent from my Samsung Galaxy smartphone.",
+            "Sent from my Huawei phone",
+            "Sent from my Android device",
+            "Sent from Outlook for iOS",
+            "Sent from Outlook for Android",
+            "Get Outlook for iOS<https://aka.ms/o0ukef>",
+            "Sent from Yahoo Mail on Android",
+            "Sent from Yahoo Mail for iPhone",
+            "Sent from Mail for Windows",
+            "Sent from my BlackBerry 10 smartphone.",
+            "Von meinem iPhone gesendet",
+            "Gesendet von meinem iPhone",
+            "Von meinem Samsung Galaxy Smartphone gesendet.",
+            "Envoyé de mon iPhone",
+            "Envoyé depuis mon appareil Galaxy",
+            "Obtenir Outlook pour Android",
+            "Enviado desde mi iPhone",
+            "Enviado desde mi smartphone Samsung Galaxy.",
+            "Enviado do meu iPhone",
+            "Inviato da iPhone",
+            "Inviato dal mio dispositivo Galaxy",
+            "Verzonden vanaf mijn iPhone",
+            "Skickat från min iPhone",
+            "Sendt fra min iPhone",
+            "Lähetetty iPhonesta",
+            "Wysłane z mojego iPhone'a",
+            "Odesláno z iPhonu",
+            "Отправлено с iPhone",
+            "iPhone'umdan gönderildi",
+            "iPhoneから送信",
+            "从我的iPhone发送",
+            "發自我的 iPhone",
+            "나의 iPhone에서 보냄",
+            "  sent from my iphone  ",
+        ];
+        for line in signatures {
+            assert!(is_mobile_signature(line), "{line:?} is a signature");
+        }
+        let not_signatures = [
+            "",
+            "Sent from the office: here is the !roster",
+            "roster",
+            "!roster",
+            "I sent from my phone the whole list yesterday, but it seems the bot did not get it at all",
+            "Thanks, sent.",
+            "Envoyé",
+            "Von meinem Büro aus:",
+        ];
+        for line in not_signatures {
+            assert!(!is_mobile_signature(line), "{line:?} is not a signature");
         }
     }
 

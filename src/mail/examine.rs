@@ -6,6 +6,7 @@
 //! golden corpus and the fuzz target alike, so all paths judge mail the same way.
 
 use super::authored::{authored_lines, command_lines, subject_command};
+use super::flowed::{Flowed, unflow};
 use super::html_text::html_to_authored_text;
 use super::trust::{self, ListAuthorHeader, ListTrust};
 use crate::core::email_address::{comparable_email, same_email};
@@ -581,16 +582,32 @@ fn bracketed(id: &str) -> String {
     format!("<{}>", one_line(id))
 }
 
-/// The text the author wrote: the plain-text part when there is one, else the HTML converted.
+/// The text the author wrote: the plain-text part when there is one (its soft line breaks
+/// joined when it is `format=flowed`), else the HTML converted as a mail client shows it.
 fn authored_body(message: &Message) -> String {
     let Some(part) = message.text_part(0) else {
         return String::new();
     };
     match &part.body {
         PartType::Html(html) => html_to_authored_text(html),
-        PartType::Text(text) => text.to_string(),
+        PartType::Text(text) => match flowed_parameters(part) {
+            Some(flowed) => unflow(text, flowed),
+            None => text.to_string(),
+        },
         _ => String::new(),
     }
+}
+
+/// How a text part flows, from its Content-Type's `format` and `delsp` parameters.
+fn flowed_parameters(part: &mail_parser::MessagePart) -> Option<Flowed> {
+    let content_type = part.content_type()?;
+    Flowed::from_parameters(|name| {
+        content_type
+            .attributes()?
+            .iter()
+            .find(|attribute| attribute.name.eq_ignore_ascii_case(name))
+            .map(|attribute| attribute.value.as_ref())
+    })
 }
 
 fn bare_answer(authored: &[&str]) -> Option<String> {

@@ -4,8 +4,10 @@
 
 pub mod authored;
 pub mod examine;
+pub mod flowed;
 pub mod group_choice;
 pub mod html_text;
+mod html_tree;
 pub mod imap;
 pub mod ingest;
 pub mod operator;

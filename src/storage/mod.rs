@@ -12,6 +12,7 @@ mod mail;
 mod outbox;
 mod outbox_operator;
 mod redact;
+mod rate_limits;
 mod state;
 
 pub use clean::{

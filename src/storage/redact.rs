@@ -113,7 +113,7 @@ fn next_password_parameter(text: &str) -> Option<(usize, usize)> {
         let is_key = starts_key(before)
             || before
                 .strip_suffix("ssl")
-                .is_some_and(|before_ssl| starts_key(before_ssl));
+                .is_some_and(starts_key);
         if !is_key {
             continue;
         }

@@ -89,6 +89,10 @@ pub enum Disposition {
     NotPermitted,
     /// A timer that fell due was handled.
     TimerFired,
+    /// The sender reached the limit of answered messages (`rate_limits`) and was told so.
+    RateLimitNotice,
+    /// The sender is over the limit and was already told: nothing was done or said.
+    RateLimited,
 }
 
 impl Disposition {
@@ -100,6 +104,8 @@ impl Disposition {
             Disposition::BadArguments => "bad_arguments",
             Disposition::NotPermitted => "not_permitted",
             Disposition::TimerFired => "timer_fired",
+            Disposition::RateLimitNotice => "rate_limit_notice",
+            Disposition::RateLimited => "rate_limited",
         }
     }
 }
