@@ -396,7 +396,9 @@ pub async fn run(
         reloaded_groups,
         shutdown.clone(),
     )));
-    let sync_loop = SyncLoop::new(client, store.clone(), rooms, message_sender, latency);
+    let sync_loop = SyncLoop::new(client, store.clone(), rooms, message_sender, latency)
+        .with_command_prefix(&settings.command_prefix)
+        .with_undecryptable_wait(settings.matrix.undecryptable_wait);
     let mut sync_task = tokio::spawn(sync_loop.run(shutdown.clone()));
 
     let outcome = tokio::select! {

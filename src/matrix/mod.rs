@@ -7,6 +7,7 @@ mod rooms;
 mod send;
 mod session;
 mod sync;
+pub mod trust;
 
 pub use rooms::{RoomDirectory, resolve_rooms};
 pub use send::{MatrixDelivery, ReplyPayload, deliver_reply};

@@ -9,11 +9,13 @@ mod inbox;
 mod mail;
 mod outbox;
 mod state;
+mod undecryptable;
 
 pub use inbox::{Completion, InboxItem, NewInboxItem};
 pub use mail::{AnsweredMail, NewQuarantinedMail, QuarantinedMail};
 pub use outbox::{NewOutboxItem, OutboxItem, outbox_key};
 pub use state::{CLOCK_CHANNEL, StoredTimer, TimerOperation, timer_external_id};
+pub use undecryptable::{MatrixSyncCommit, NewUndecryptable, Undecryptable};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
