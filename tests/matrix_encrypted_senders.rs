@@ -336,18 +336,31 @@ mod held_keys {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_command_whose_key_arrives_after_a_restart_is_answered_once() {
-    let Some(homeserver) = homeserver().await else {
-        return;
-    };
+/// An encrypted room of one chair with the bot in it (the bot's `[matrix]` section given the
+/// extra lines), and a second session of the chair that has sent `body` with its room key held
+/// back. Returns the scene, the command's event ID and the held key.
+struct HeldKeyScene {
+    bot: BotProcess,
+    chair: TestClient,
+    room: matrix_sdk::Room,
+    room_id: matrix_sdk::ruma::OwnedRoomId,
+    sender: held_keys::HeldKeyDevice,
+    held: Vec<std::sync::Arc<matrix_sdk_crypto::types::requests::ToDeviceRequest>>,
+    command: String,
+}
+
+async fn held_key_scene(
+    homeserver: &support::matrix::Homeserver,
+    extra_matrix_config: &str,
+    body: &str,
+) -> HeldKeyScene {
     let bot_user = homeserver.register("bot").await;
     let chair_user = homeserver.register("chair").await;
-    let chair = TestClient::login(&homeserver, &chair_user).await;
+    let chair = TestClient::login(homeserver, &chair_user).await;
     let room = chair.create_room(true, &[&bot_user.user_id]).await;
     let room_id = room.room_id().to_owned();
     let mut bot = BotProcess::configure(
-        &homeserver,
+        homeserver,
         &bot_user,
         room_id.as_str(),
         &[GroupMember {
@@ -358,6 +371,15 @@ async fn a_command_whose_key_arrives_after_a_restart_is_answered_once() {
         }],
         None,
     );
+    if !extra_matrix_config.is_empty() {
+        let config = std::fs::read_to_string(&bot.config_path).expect("config");
+        let config = config.replacen(
+            "\n[matrix]\n",
+            &format!("\n[matrix]\n{extra_matrix_config}\n"),
+            1,
+        );
+        std::fs::write(&bot.config_path, config).expect("config");
+    }
     bot.start();
     chair
         .wait_for_join(&room_id, &bot_user.user_id, REPLY_TIMEOUT)
@@ -377,7 +399,32 @@ async fn a_command_whose_key_arrives_after_a_restart_is_answered_once() {
         !held.is_empty(),
         "the room key is meant for the bot's device"
     );
-    let command = sender.send_encrypted_text(&room_id, "!whoami").await;
+    let command = sender.send_encrypted_text(&room_id, body).await;
+    HeldKeyScene {
+        bot,
+        chair,
+        room,
+        room_id,
+        sender,
+        held,
+        command,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_whose_key_arrives_after_a_restart_is_answered_once() {
+    let Some(homeserver) = homeserver().await else {
+        return;
+    };
+    let HeldKeyScene {
+        mut bot,
+        chair,
+        room,
+        room_id,
+        sender,
+        held,
+        command,
+    } = held_key_scene(&homeserver, "", "!whoami").await;
 
     // The bot sees it and cannot decrypt it; its sync token then moves past it: the token is
     // read, something else happens in the room, and the token changes, so the pass that saw
@@ -444,5 +491,50 @@ async fn a_command_whose_key_arrives_after_a_restart_is_answered_once() {
         chair.replies_to(&room_id, &command).len(),
         1,
         "the command is answered exactly once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_whose_key_never_arrives_is_reported_once() {
+    let Some(homeserver) = homeserver().await else {
+        return;
+    };
+    let HeldKeyScene {
+        bot,
+        chair,
+        room,
+        room_id,
+        command,
+        ..
+    } = held_key_scene(&homeserver, "undecryptable_wait_minutes = 1", "!whoami").await;
+
+    // The key is never sent. After the configured minute, at the next sync (30 s at most), the
+    // bot tells the sender once.
+    let report = chair
+        .wait_for_reply(&room_id, &command, Duration::from_secs(180))
+        .await;
+    let text = report.json["content"]["body"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("I could not decrypt the message you sent here")
+            && text.contains("please send it again"),
+        "the report says what happened and what to do: {text}"
+    );
+    assert_eq!(report.json["content"]["msgtype"], "m.notice");
+    let store = support::matrix::bot_store(&bot).await;
+    assert!(
+        store
+            .undecryptable_events(10)
+            .await
+            .expect("held events")
+            .is_empty(),
+        "the command is forgotten with its report"
+    );
+    // Later passes do not report it again.
+    let later = chair.send(&room, "!whoami").await;
+    chair.wait_for_reply(&room_id, &later, REPLY_TIMEOUT).await;
+    assert_eq!(
+        chair.replies_to(&room_id, &command).len(),
+        1,
+        "reported once"
     );
 }
