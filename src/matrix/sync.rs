@@ -13,7 +13,7 @@
 //! decrypted again, and one whose key has not come within `undecryptable_wait` is answered once
 //! in the room and forgotten.
 
-use super::inbound::{EventView, Verdict, classify};
+use super::inbound::{EventView, Verdict, addresses_the_bot, classify};
 use super::trust::{EncryptedSenderView, KeyLink, Refusal, SenderTrust, judge_encrypted_sender};
 use super::{MatrixError, ReplyPayload, RoomDirectory};
 use crate::storage::{
@@ -478,7 +478,11 @@ impl SyncLoop {
                 tracing::warn!(room = %room_id, event = %item.external_id, sender = %item.sender,
                     device = ?encryption.sender_device, ?link, reason = refusal.name(),
                     "an encrypted message does not count as its sender's");
-                if self.addresses_the_bot(raw, &item.body) {
+                let is_reply = event_json(raw).is_some_and(|json| {
+                    json.pointer("/content/m.relates_to/m.in_reply_to")
+                        .is_some()
+                });
+                if addresses_the_bot(&item.body, is_reply, &self.command_prefix) {
                     pass.notices.push(refusal_notice(&item, refusal));
                 }
             }
@@ -495,16 +499,6 @@ impl SyncLoop {
                 true
             }
         }
-    }
-
-    /// A message meant for the bot: a command, or a reply (such as a one-word answer to the
-    /// bot's question).
-    fn addresses_the_bot(&self, raw: &Raw<AnySyncTimelineEvent>, body: &str) -> bool {
-        let is_reply = event_json(raw).is_some_and(|json| {
-            json.pointer("/content/m.relates_to/m.in_reply_to")
-                .is_some()
-        });
-        is_reply || body.trim_start().starts_with(&self.command_prefix)
     }
 
     fn item_from_raw(
