@@ -158,8 +158,10 @@ pub async fn matrix_channel(
     let failures = FailureStreak::new(settings.task_failure_limit);
     let mut dispatching =
         tokio::spawn(dispatcher.run(store.clone(), delivery, failures, shutdown.clone()));
-    let mut syncing =
-        tokio::spawn(SyncLoop::new(client, store, rooms, inbox, latency).run(shutdown.clone()));
+    let sync_loop = SyncLoop::new(client, store, rooms, inbox, latency)
+        .with_command_prefix(&settings.command_prefix)
+        .with_undecryptable_wait(matrix.undecryptable_wait);
+    let mut syncing = tokio::spawn(sync_loop.run(shutdown.clone()));
     // Whichever part ends first ends the channel; the other is then stopped with it.
     let first = tokio::select! {
         ended = &mut dispatching => FirstEnded::Dispatcher(ended),

@@ -35,6 +35,7 @@ fn ingest() -> MailIngest {
             size_limit_bytes: 4096,
             list_addresses: vec!["cip-ccg@lists.example.org".into()],
             trusted_authserv_id: None,
+            list_trust: Default::default(),
         },
         groups: vec![MailGroup {
             group_id: "cip-ccg".into(),

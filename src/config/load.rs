@@ -453,6 +453,17 @@ fn load_matrix_section(
         "RAPPORTEUR_MATRIX_STORE_PASSPHRASE",
         &section.store_passphrase_file,
     );
+    let undecryptable_wait_minutes = match &section.undecryptable_wait_minutes {
+        Some(minutes) if !(1..=10_080).contains(minutes.get_ref()) => {
+            problems.push(source.problem_at(
+                minutes.span(),
+                "undecryptable_wait_minutes must be from 1 to 10080 (a week)",
+            ));
+            DEFAULT_UNDECRYPTABLE_WAIT_MINUTES
+        }
+        Some(minutes) => *minutes.get_ref(),
+        None => DEFAULT_UNDECRYPTABLE_WAIT_MINUTES,
+    };
     if password.is_none() && access_token.is_none() && problems.len() == before {
         problems.push(source.problem_at(
             section_span,
@@ -474,8 +485,13 @@ fn load_matrix_section(
         password,
         access_token,
         store_passphrase,
+        undecryptable_wait: std::time::Duration::from_secs(undecryptable_wait_minutes * 60),
     })
 }
+
+/// Room keys normally arrive with or just before their events; one that has not come within
+/// half an hour is most likely lost (withheld, or sent to a device list without the bot's).
+const DEFAULT_UNDECRYPTABLE_WAIT_MINUTES: u64 = 30;
 
 /// A secret named by `variable` (or `variable_FILE`, or the config key `file_key`), with a
 /// problem recorded at the right place when the file named cannot be used.

@@ -65,6 +65,9 @@ pub struct MatrixSettings {
     pub password: Option<Secret>,
     pub access_token: Option<Secret>,
     pub store_passphrase: Option<Secret>,
+    /// How long an encrypted event whose key has not arrived is kept and retried before the
+    /// bot gives up and tells its sender.
+    pub undecryptable_wait: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]

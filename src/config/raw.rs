@@ -52,6 +52,7 @@ pub struct RawMatrixSection {
     pub password_file: Option<Spanned<String>>,
     pub access_token_file: Option<Spanned<String>>,
     pub store_passphrase_file: Option<Spanned<String>>,
+    pub undecryptable_wait_minutes: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,5 +1,6 @@
-//! Which Matrix events are commands to record. A pure rule over a small view of the event, so it
-//! is tested by a table of cases without a homeserver.
+//! Which Matrix events are commands to record, and which messages were meant for the bot. Pure
+//! rules over a small view of the event, so they are tested by tables of cases without a
+//! homeserver. Whether an encrypted event counts as its sender's is decided first, in `trust`.
 
 /// The parts of a timeline event the rule looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,9 +47,37 @@ pub fn classify(event: &EventView, own_user_id: &str, first_joined_ms: i64) -> V
     Verdict::Record
 }
 
+/// Whether a message was meant for the bot: a command (it starts with the prefix), or a reply
+/// (such as a one-word answer to the bot's question). A refused encrypted message is answered
+/// only then, so that chat from an unverified session does not draw an answer to every line.
+pub fn addresses_the_bot(body: &str, is_reply: bool, command_prefix: &str) -> bool {
+    is_reply || body.trim_start().starts_with(command_prefix)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_of_messages_meant_for_the_bot() {
+        let cases = [
+            ("!whoami", false, "!", true),
+            ("  !whoami", false, "!", true),
+            ("yes", true, "!", true),
+            ("yes", false, "!", false),
+            ("good morning", false, "!", false),
+            ("see !whoami", false, "!", false),
+            ("?whoami", false, "?", true),
+            ("!whoami", false, "?", false),
+        ];
+        for (body, is_reply, prefix, expected) in cases {
+            assert_eq!(
+                addresses_the_bot(body, is_reply, prefix),
+                expected,
+                "{body:?} reply={is_reply} prefix={prefix:?}"
+            );
+        }
+    }
 
     fn text(sender: &str, ts: i64) -> EventView<'_> {
         EventView {

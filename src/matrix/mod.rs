@@ -1,12 +1,15 @@
 //! The Matrix adapter: logs in as one persistent device, turns timeline events of the configured
 //! rooms into inbox records (committed together with the sync token that follows them), joins
 //! the configured rooms, and sends replies from the outbox with the outbox key as transaction ID.
+//! In encrypted rooms, `trust` decides which senders' events count, and events that cannot be
+//! decrypted yet are held in the database until their keys arrive (see `sync`).
 
 pub mod inbound;
 mod rooms;
 mod send;
 mod session;
 mod sync;
+pub mod trust;
 
 pub use rooms::{RoomDirectory, resolve_rooms};
 pub use send::{MatrixDelivery, ReplyPayload, deliver_reply};

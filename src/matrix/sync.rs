@@ -3,20 +3,32 @@
 //! (the inbox ignores the ones it has), a crash after it has them all stored. When the homeserver
 //! says the timeline was `limited` (events were left out after a downtime), the gap is paged back
 //! with /messages down to the previous token before the new token is committed.
+//!
+//! Encrypted events: a decrypted event counts only when `trust::judge_encrypted_sender` accepts
+//! its sender (the owner of the key must be the event's sender, and so on; see `trust.rs`); a
+//! refused one is logged, and a refused command is answered with the reason and what to do. An
+//! event that cannot be decrypted yet is held in the `matrix_undecryptable` table, committed
+//! with the sync token that moves past it; after every sync (keys arrive with syncs, and the
+//! first sync after a restart brings those sent while the bot was down) the held events are
+//! decrypted again, and one whose key has not come within `undecryptable_wait` is answered once
+//! in the room and forgotten.
 
-use super::inbound::{EventView, Verdict, classify};
-use super::{MatrixError, RoomDirectory};
-use crate::storage::{InboxItem, NewInboxItem, Store};
+use super::inbound::{EventView, Verdict, addresses_the_bot, classify};
+use super::trust::{EncryptedSenderView, KeyLink, Refusal, SenderTrust, judge_encrypted_sender};
+use super::{MatrixError, ReplyPayload, RoomDirectory};
+use crate::storage::{
+    InboxItem, MatrixSyncCommit, NewInboxItem, NewOutboxItem, NewUndecryptable, Store, outbox_key,
+};
 use matrix_sdk::Client;
 use matrix_sdk::config::SyncSettings;
-use matrix_sdk::deserialized_responses::{TimelineEvent, TimelineEventKind};
+use matrix_sdk::deserialized_responses::{EncryptionInfo, TimelineEvent, TimelineEventKind};
 use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::AnySyncTimelineEvent;
 use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
 use matrix_sdk::ruma::serde::Raw;
-use matrix_sdk::ruma::{OwnedRoomId, RoomId, uint};
+use matrix_sdk::ruma::{OwnedRoomId, RoomId, UserId, uint};
 use matrix_sdk::sync::SyncResponse;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -25,14 +37,17 @@ use tokio::sync::{mpsc, watch};
 /// The adapter-state key of the sync token.
 pub const SYNC_TOKEN_KEY: &str = "matrix.sync_token";
 
-/// How long an event that could not be decrypted is retried (its room key may arrive later).
-const UNDECRYPTED_RETRY_WINDOW: Duration = Duration::from_secs(600);
+/// How many held undecryptable events are tried again per sync, oldest first.
+const UNDECRYPTABLE_RETRIES_PER_SYNC: i64 = 500;
 
-struct Undecrypted {
-    room_id: OwnedRoomId,
-    group_id: String,
-    raw: Raw<AnySyncTimelineEvent>,
-    first_seen: Instant,
+/// What one sync pass stores: inbox records, then (in one transaction with the sync token) the
+/// events held for their keys, the notices owed to rooms and the held events now settled.
+#[derive(Default)]
+struct Pass {
+    items: Vec<NewInboxItem>,
+    hold: Vec<NewUndecryptable>,
+    notices: Vec<NewOutboxItem>,
+    settled: Vec<String>,
 }
 
 pub struct SyncLoop {
@@ -47,8 +62,11 @@ pub struct SyncLoop {
     /// invite yet) is tried again once a minute, not on every sync.
     last_join_attempt: Option<Instant>,
     first_sync_done: bool,
-    undecrypted: Vec<Undecrypted>,
     latency: crate::latency::LatencyProbe,
+    /// A refused encrypted message is answered when it starts with this (it was meant for the
+    /// bot); other refused messages are only logged, so that chat stays quiet.
+    command_prefix: String,
+    undecryptable_wait: Duration,
 }
 
 fn now_ms() -> i64 {
@@ -85,9 +103,22 @@ impl SyncLoop {
             configured_rooms_joined: false,
             last_join_attempt: None,
             first_sync_done: false,
-            undecrypted: Vec::new(),
             latency,
+            command_prefix: "!".to_string(),
+            undecryptable_wait: Duration::from_secs(30 * 60),
         }
+    }
+
+    /// The configured command prefix (`[bot] command_prefix`).
+    pub fn with_command_prefix(mut self, prefix: &str) -> SyncLoop {
+        self.command_prefix = prefix.to_string();
+        self
+    }
+
+    /// How long an undecryptable event is held (`[matrix] undecryptable_wait_minutes`).
+    pub fn with_undecryptable_wait(mut self, wait: Duration) -> SyncLoop {
+        self.undecryptable_wait = wait;
+        self
     }
 
     /// Syncs until `shutdown` turns true. Outages are waited out with backoff; only a refused
@@ -224,7 +255,7 @@ impl SyncLoop {
         for room_id in response.rooms.invited.keys() {
             self.answer_invite(room_id).await?;
         }
-        let mut items = Vec::new();
+        let mut pass = Pass::default();
         for (room_id, update) in &response.rooms.joined {
             let Some(group_id) = self.rooms.group_of(room_id).map(str::to_string) else {
                 continue;
@@ -241,25 +272,34 @@ impl SyncLoop {
             }
             events.extend(update.timeline.events.iter().cloned());
             for event in &events {
-                if let Some(item) = self.inbox_item(room_id, &group_id, event, first_joined) {
-                    items.push(item);
-                }
+                self.take_event(room_id, &group_id, event, first_joined, &mut pass)
+                    .await;
             }
         }
-        items.extend(self.retry_undecrypted().await);
-        for item in &items {
+        self.retry_undecryptable(&mut pass).await?;
+        for item in &pass.items {
             self.latency.observe_received(&item.external_id);
         }
+        // The inbox records go first: a crash before the second commit keeps the old token, so
+        // the same events come again and the inbox ignores the ones it has.
         let new_items = self
             .store
-            .record_inbound(
-                &items,
-                Some((SYNC_TOKEN_KEY, &response.next_batch)),
+            .record_inbound(&pass.items, None, now_ms())
+            .await?;
+        self.store
+            .commit_matrix_sync(
+                &MatrixSyncCommit {
+                    hold: &pass.hold,
+                    notices: &pass.notices,
+                    settled: &pass.settled,
+                    position: Some((SYNC_TOKEN_KEY, &response.next_batch)),
+                },
                 now_ms(),
             )
             .await?;
         // Handed over in memory for speed; the handler's periodic look at the inbox is the
-        // durable path, so nothing depends on this send succeeding.
+        // durable path, so nothing depends on this send succeeding. Notices are found by the
+        // dispatcher's periodic look at the outbox.
         for item in new_items {
             let _ = self.inbox_ready.send(item);
         }
@@ -346,24 +386,119 @@ impl SyncLoop {
         Ok(collected)
     }
 
-    fn inbox_item(
+    /// Sorts one timeline event into the pass: an inbox record, an event held for its key, a
+    /// refusal notice, or nothing.
+    async fn take_event(
         &mut self,
         room_id: &RoomId,
         group_id: &str,
         event: &TimelineEvent,
         first_joined: i64,
-    ) -> Option<NewInboxItem> {
-        if let TimelineEventKind::UnableToDecrypt { event: raw, .. } = &event.kind {
-            tracing::warn!(room = %room_id, event = ?event.event_id(), "cannot decrypt an event yet; will retry");
-            self.undecrypted.push(Undecrypted {
-                room_id: room_id.to_owned(),
-                group_id: group_id.to_string(),
-                raw: raw.clone(),
-                first_seen: Instant::now(),
-            });
+        pass: &mut Pass,
+    ) {
+        match &event.kind {
+            TimelineEventKind::UnableToDecrypt {
+                event: raw,
+                utd_info,
+            } => {
+                if let Some(held) = self.held_event(room_id, group_id, raw, first_joined) {
+                    tracing::warn!(room = %room_id, event = %held.event_id, sender = %held.sender,
+                        reason = ?utd_info.reason, "cannot decrypt an event yet; it is kept and tried again when its key arrives");
+                    pass.hold.push(held);
+                }
+            }
+            TimelineEventKind::Decrypted(decrypted) => {
+                self.take_decrypted(
+                    room_id,
+                    group_id,
+                    decrypted.event.cast_ref(),
+                    &decrypted.encryption_info,
+                    first_joined,
+                    pass,
+                )
+                .await;
+            }
+            TimelineEventKind::PlainText { event: raw } => {
+                if let Some(item) = self.item_from_raw(room_id, group_id, raw, first_joined) {
+                    pass.items.push(item);
+                }
+            }
+        }
+    }
+
+    /// An undecryptable event worth holding: not our own, not history from before the join.
+    fn held_event(
+        &self,
+        room_id: &RoomId,
+        group_id: &str,
+        raw: &Raw<AnySyncTimelineEvent>,
+        first_joined: i64,
+    ) -> Option<NewUndecryptable> {
+        let json = event_json(raw)?;
+        let sender = text(json.get("sender"))?;
+        let origin_ms = json.get("origin_server_ts").and_then(|ts| ts.as_i64())?;
+        if sender == self.own_user_id || origin_ms < first_joined {
             return None;
         }
-        self.item_from_raw(room_id, group_id, event.raw(), first_joined)
+        Some(NewUndecryptable {
+            event_id: text(json.get("event_id"))?.to_string(),
+            room_id: room_id.to_string(),
+            group_id: group_id.to_string(),
+            sender: sender.to_string(),
+            event_json: raw.json().get().to_string(),
+            origin_ms,
+        })
+    }
+
+    /// A decrypted event counts only when its sender passes the trust rule.
+    async fn take_decrypted(
+        &self,
+        room_id: &RoomId,
+        group_id: &str,
+        raw: &Raw<AnySyncTimelineEvent>,
+        encryption: &EncryptionInfo,
+        first_joined: i64,
+        pass: &mut Pass,
+    ) {
+        let Some(item) = self.item_from_raw(room_id, group_id, raw, first_joined) else {
+            return;
+        };
+        let link = KeyLink::from_sdk(&encryption.verification_state);
+        let sender_has_identity = link == KeyLink::UnsignedDevice
+            && self.has_cross_signing_identity(&encryption.sender).await;
+        let view = EncryptedSenderView {
+            event_sender: &item.sender,
+            key_checked_for: encryption.sender.as_str(),
+            link,
+            sender_has_identity,
+        };
+        match judge_encrypted_sender(&view) {
+            SenderTrust::Accept => pass.items.push(item),
+            SenderTrust::Refuse(refusal) => {
+                tracing::warn!(room = %room_id, event = %item.external_id, sender = %item.sender,
+                    device = ?encryption.sender_device, ?link, reason = refusal.name(),
+                    "an encrypted message does not count as its sender's");
+                let is_reply = event_json(raw).is_some_and(|json| {
+                    json.pointer("/content/m.relates_to/m.in_reply_to")
+                        .is_some()
+                });
+                if addresses_the_bot(&item.body, is_reply, &self.command_prefix) {
+                    pass.notices.push(refusal_notice(&item, refusal));
+                }
+            }
+        }
+    }
+
+    /// Whether the SDK knows a cross-signing identity of the user. A failure to look is taken
+    /// as "yes", which refuses an unsigned device rather than trusting it by accident.
+    async fn has_cross_signing_identity(&self, user_id: &UserId) -> bool {
+        match self.client.encryption().get_user_identity(user_id).await {
+            Ok(identity) => identity.is_some(),
+            Err(error) => {
+                tracing::warn!(user = %user_id, %error, "cannot look up a cross-signing identity");
+                true
+            }
+        }
     }
 
     fn item_from_raw(
@@ -404,36 +539,104 @@ impl SyncLoop {
         }
     }
 
-    /// Tries again to decrypt events whose room key had not arrived; gives up after a while.
-    async fn retry_undecrypted(&mut self) -> Vec<NewInboxItem> {
-        let pending = std::mem::take(&mut self.undecrypted);
-        let mut items = Vec::new();
-        for entry in pending {
-            let Some(room) = self.client.get_room(&entry.room_id) else {
+    /// Tries again to decrypt the held events. One that decrypts is settled into the pass like a
+    /// fresh event; one whose key has not come within the wait is reported once and settled.
+    async fn retry_undecryptable(&mut self, pass: &mut Pass) -> Result<(), MatrixError> {
+        let held = self
+            .store
+            .undecryptable_events(UNDECRYPTABLE_RETRIES_PER_SYNC)
+            .await?;
+        let now = now_ms();
+        for entry in held {
+            let event = entry.event;
+            let room = OwnedRoomId::try_from(event.room_id.as_str())
+                .ok()
+                .and_then(|room_id| self.client.get_room(&room_id));
+            if let Some(room) = &room
+                && let Ok(raw) = Raw::<OriginalSyncRoomEncryptedEvent>::from_json_string(
+                    event.event_json.clone(),
+                )
+                && let Ok(decrypted) = room.decrypt_event(&raw, None).await
+                && let TimelineEventKind::Decrypted(decrypted) = &decrypted.kind
+            {
+                tracing::info!(room = %event.room_id, event = %event.event_id,
+                    "decrypted a held event: its key has arrived");
+                let first_joined = self
+                    .first_joined_ms(room.room_id(), &event.group_id)
+                    .await?;
+                self.take_decrypted(
+                    room.room_id(),
+                    &event.group_id,
+                    decrypted.event.cast_ref(),
+                    &decrypted.encryption_info,
+                    first_joined,
+                    pass,
+                )
+                .await;
+                pass.settled.push(event.event_id);
                 continue;
-            };
-            let encrypted: &Raw<OriginalSyncRoomEncryptedEvent> = entry.raw.cast_ref_unchecked();
-            let decrypted = room.decrypt_event(encrypted, None).await;
-            match decrypted {
-                Ok(event) if !event.kind.is_utd() => {
-                    let first_joined = self.first_joined.get(&entry.room_id).copied().unwrap_or(0);
-                    if let Some(item) = self.item_from_raw(
-                        &entry.room_id,
-                        &entry.group_id,
-                        event.raw(),
-                        first_joined,
-                    ) {
-                        items.push(item);
-                    }
-                }
-                _ if entry.first_seen.elapsed() < UNDECRYPTED_RETRY_WINDOW => {
-                    self.undecrypted.push(entry)
-                }
-                _ => {
-                    tracing::error!(room = %entry.room_id, "gave up decrypting an event: its room key never arrived")
-                }
+            }
+            let waited = Duration::from_millis((now - entry.first_seen_ms).max(0) as u64);
+            if waited >= self.undecryptable_wait {
+                tracing::error!(room = %event.room_id, event = %event.event_id, sender = %event.sender,
+                    ?waited, "gave up decrypting an event: its key never arrived; the sender is told");
+                pass.notices.push(undecryptable_notice(&event));
+                pass.settled.push(event.event_id);
             }
         }
-        items
+        Ok(())
+    }
+}
+
+/// The answer to a refused encrypted message: why it was not acted on, and what to do.
+fn refusal_notice(item: &NewInboxItem, refusal: Refusal) -> NewOutboxItem {
+    room_notice(
+        &[b"matrix-refused-sender", item.external_id.as_bytes()],
+        &item.conversation,
+        &item.external_id,
+        &item.sender,
+        refusal.explanation().to_string(),
+    )
+}
+
+/// The one report on an event whose key never arrived.
+fn undecryptable_notice(event: &NewUndecryptable) -> NewOutboxItem {
+    let sent_at = jiff::Timestamp::from_millisecond(event.origin_ms)
+        .map(|at| at.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| "an unknown time".to_string());
+    room_notice(
+        &[b"matrix-undecryptable", event.event_id.as_bytes()],
+        &event.room_id,
+        &event.event_id,
+        &event.sender,
+        format!(
+            "I could not decrypt the message you sent here at {sent_at}: its encryption key \
+             never reached me, so I did not act on it. If it was a command, please send it again."
+        ),
+    )
+}
+
+/// A plain-text notice in reply to one event, mentioning only its sender. Its key is made from
+/// the event, so a pass repeated after a crash stores it once.
+fn room_notice(
+    key_parts: &[&[u8]],
+    room_id: &str,
+    event_id: &str,
+    sender: &str,
+    text: String,
+) -> NewOutboxItem {
+    let payload = ReplyPayload {
+        in_reply_to: event_id.to_string(),
+        mention: sender.to_string(),
+        mentions: Vec::new(),
+        plain: text,
+        html: String::new(),
+    };
+    NewOutboxItem {
+        idempotency_key: outbox_key(key_parts),
+        channel: "matrix".into(),
+        destination: room_id.to_string(),
+        payload: serde_json::to_string(&payload).unwrap_or_default(),
+        about: None,
     }
 }

@@ -14,6 +14,7 @@ mod outbox_operator;
 mod redact;
 mod rate_limits;
 mod state;
+mod undecryptable;
 
 pub use clean::{
     BODY_BYTES, CONVERSATION_BYTES, EXTERNAL_ID_BYTES, SHORT_FIELD_BYTES, storable_body,
@@ -27,6 +28,7 @@ pub use inbox::{Completion, InboxItem, NOT_A_COMMAND, NewInboxItem};
 pub use mail::{AnsweredMail, NewQuarantinedMail, QuarantinedMail};
 pub use outbox::{NewOutboxItem, OutboxItem, outbox_key};
 pub use state::{CLOCK_CHANNEL, StoredTimer, TimerOperation, timer_external_id};
+pub use undecryptable::{MatrixSyncCommit, NewUndecryptable, Undecryptable};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
