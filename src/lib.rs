@@ -10,5 +10,6 @@ pub mod handling;
 pub mod latency;
 pub mod mail;
 pub mod matrix;
+pub mod ownership;
 pub mod runtime;
 pub mod storage;

@@ -36,6 +36,8 @@ pub enum RunError {
     Catalog(#[from] CatalogError),
     #[error("mail: {0}")]
     Mail(String),
+    #[error(transparent)]
+    Ownership(#[from] crate::ownership::OwnershipError),
 }
 
 /// Opens the database and applies the migrations: the first step of `run`, and all of `migrate`.
@@ -199,6 +201,7 @@ async fn reload_on_hangup(
 /// while the bot was down fire at the first look after start.
 async fn clock_loop(
     store: Store,
+    ownership: crate::ownership::Ownership,
     handler: mpsc::UnboundedSender<InboxItem>,
     changed: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
@@ -211,7 +214,12 @@ async fn clock_loop(
             return;
         }
         let now_ms = Timestamp::now().as_millisecond();
-        let wait = match store.fire_due_timers(now_ms, HANDLING_BATCH).await {
+        // Only the timers of the groups this process owns (see `crate::ownership`).
+        let owned = ownership.owned();
+        let wait = match store
+            .fire_due_timers_of(owned.scope(), now_ms, HANDLING_BATCH)
+            .await
+        {
             Ok(fired) => {
                 let full_batch = fired.len() as i64 == HANDLING_BATCH;
                 for item in fired {
@@ -221,7 +229,7 @@ async fn clock_loop(
                 if full_batch {
                     Duration::ZERO
                 } else {
-                    match store.next_timer_due().await {
+                    match store.next_timer_due_of(owned.scope()).await {
                         Ok(Some(due)) => Duration::from_millis(
                             (due - Timestamp::now().as_millisecond()).max(0) as u64,
                         )
@@ -254,6 +262,7 @@ struct DispatcherHandle {
 /// Starts the dispatcher of one channel.
 fn spawn_dispatcher<A: ChannelDelivery>(
     store: &Store,
+    ownership: &crate::ownership::Ownership,
     adapter: A,
     shutdown: &watch::Receiver<bool>,
 ) -> (DispatcherHandle, tokio::task::JoinHandle<()>) {
@@ -266,6 +275,7 @@ fn spawn_dispatcher<A: ChannelDelivery>(
             adapter,
             fresh_items: effect_receiver,
             outbox_ready: outbox_ready.clone(),
+            ownership: ownership.clone(),
         }
         .run(shutdown.clone()),
     );
@@ -310,6 +320,8 @@ pub async fn run(
     let store = open_store(&settings).await?;
     let engine = engine_for(&settings)?;
     let groups = groups_by_id(&settings);
+    // One sender per group across processes sharing the database: see `crate::ownership`.
+    let ownership = crate::ownership::for_process(&settings.data_dir)?;
     tracing::info!(
         database = %crate::storage::redact_database_url(&settings.database.url),
         groups = settings.groups.len(),
@@ -325,7 +337,9 @@ pub async fn run(
             .collect(),
         mail_enabled: settings.mail.is_some(),
     };
-    let handler = Handler::load(&store, engine, groups, routes).await?;
+    let handler = Handler::load(&store, engine, groups, routes)
+        .await?
+        .owned_by(ownership.clone());
     tracing::info!(
         user = %settings.matrix.user_id,
         device = ?client.device_id(),
@@ -340,6 +354,7 @@ pub async fn run(
     let mut dispatchers = Vec::new();
     let (handle, task) = spawn_dispatcher(
         &store,
+        &ownership,
         crate::matrix::MatrixDelivery {
             client: client.clone(),
             latency: latency.clone(),
@@ -350,7 +365,7 @@ pub async fn run(
     tasks.push(task);
     if let Some(mail) = &settings.mail {
         let sender = MailSender::new(mail).map_err(|error| RunError::Mail(error.to_string()))?;
-        let (handle, task) = spawn_dispatcher(&store, Arc::new(sender), &shutdown);
+        let (handle, task) = spawn_dispatcher(&store, &ownership, Arc::new(sender), &shutdown);
         dispatchers.push(handle);
         tasks.push(task);
         if let Some(imap) = &mail.imap {
@@ -365,6 +380,13 @@ pub async fn run(
         tracing::info!(address = %mail.address, imap = mail.imap.is_some(), "mail channel ready");
     }
     let (groups_sender, reloaded_groups) = watch::channel(groups_by_id(&settings));
+    tasks.push(tokio::spawn(crate::ownership::keep_leases(
+        store.clone(),
+        settings.database.url.clone(),
+        reloaded_groups.clone(),
+        ownership.clone(),
+        shutdown.clone(),
+    )));
     #[cfg(unix)]
     if let Some(path) = config_path {
         tasks.push(tokio::spawn(reload_on_hangup(
@@ -383,6 +405,7 @@ pub async fn run(
     let clock = Arc::new(Notify::new());
     tasks.push(tokio::spawn(clock_loop(
         store.clone(),
+        ownership.clone(),
         message_sender.clone(),
         clock.clone(),
         shutdown.clone(),

@@ -6,11 +6,13 @@
 //! not by sqlx's compile-time macros, which can check against one database only.
 
 mod inbox;
+mod lease;
 mod mail;
 mod outbox;
 mod state;
 
 pub use inbox::{Completion, InboxItem, NewInboxItem};
+pub use lease::{Claimant, GroupScope, SettledClaim, UNGROUPED};
 pub use mail::{AnsweredMail, NewQuarantinedMail, QuarantinedMail};
 pub use outbox::{NewOutboxItem, OutboxItem, outbox_key};
 pub use state::{CLOCK_CHANNEL, StoredTimer, TimerOperation, timer_external_id};
