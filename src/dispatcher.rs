@@ -273,6 +273,7 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                 // channel's acceptance to this commit.
                 tracing::debug!(
                     outbox_id = id,
+                    channel = self.adapter.channel().name(),
                     remote_id = %remote_id,
                     recorded_after_us = accepted.elapsed().as_micros() as u64,
                     "delivered"

@@ -144,10 +144,11 @@ async fn outbox_states(store: &Store) -> Vec<(String, i64)> {
 
 /// The microseconds between the channel's acceptance and the commit of the `sent` mark, as the
 /// bot logged them.
-fn recorded_after(bot: &BotProcess) -> Vec<u64> {
+fn recorded_after(bot: &BotProcess, channel: &str) -> Vec<u64> {
+    let channel = format!("channel=\"{channel}\"");
     bot.log()
         .lines()
-        .filter(|line| line.contains("\"delivered\"") || line.contains(" delivered"))
+        .filter(|line| line.contains(" delivered") && line.contains(&channel))
         .filter_map(|line| line.split("recorded_after_us=").nth(1))
         .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
         .collect()
@@ -320,8 +321,16 @@ async fn two_bots_on_one_database_answer_once_and_the_survivor_takes_over() {
         .expect("claimants");
     assert_eq!(nodes, 2);
     store.close().await;
-    report_window("first bot", recorded_after(&scene.bot));
-    report_window("second bot", recorded_after(&second));
+    for channel in ["mail", "matrix"] {
+        report_window(
+            &format!("{channel}, both bots"),
+            [
+                recorded_after(&scene.bot, channel),
+                recorded_after(&second, channel),
+            ]
+            .concat(),
+        );
+    }
 }
 
 /// A switch in the bot's database that makes the write of a mail's `sent` mark pause (PostgreSQL:
