@@ -383,6 +383,17 @@ pub async fn keep_leases(
             {
                 Ok(settled) => {
                     log_settled(&settled);
+                    // Held rows are named at every start and takeover until an operator acts.
+                    if let Ok(held) = store
+                        .uncertain_outbox_count(GroupScope::Only(&gained))
+                        .await
+                        && held > 0
+                    {
+                        tracing::warn!(
+                            held,
+                            "outbox items are held as uncertain (maybe delivered, maybe not): check and send them again by hand"
+                        );
+                    }
                     next.extend(gained.iter().cloned());
                     tracing::info!(
                         groups = ?gained.iter().filter(|group| !group.is_empty()).collect::<Vec<_>>(),

@@ -467,7 +467,15 @@ async fn a_bot_killed_between_the_relays_acceptance_and_the_commit_does_not_rese
 
     scene.bot.start();
     wait_for_row_state(&store, &message_id, "uncertain", Duration::from_secs(30)).await;
-    assert!(scene.bot.log().contains("held as uncertain"));
+    let log = scene.bot.log();
+    assert!(
+        log.contains("held as uncertain for an operator"),
+        "the held mail is not logged"
+    );
+    assert!(
+        log.contains("outbox items are held as uncertain"),
+        "the start does not name the held items"
+    );
     // The bot works on: a new command is answered, and the uncertain mail was not sent again.
     let later = scene.mail_command("!ping").await;
     assert_eq!(

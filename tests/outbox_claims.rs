@@ -260,6 +260,22 @@ on_both_backends!(
         // `uncertain` rows are counted apart, for `rapporteur status` and operators.
         let counts = store.outbox_counts().await.unwrap();
         assert!(counts.contains(&("uncertain".to_string(), 3)), "{counts:?}");
+        let g1 = ["g1".to_string()];
+        assert_eq!(
+            store
+                .uncertain_outbox_count(GroupScope::Only(&g1))
+                .await
+                .unwrap(),
+            3
+        );
+        let g2 = ["g2".to_string()];
+        assert_eq!(
+            store
+                .uncertain_outbox_count(GroupScope::Only(&g2))
+                .await
+                .unwrap(),
+            0
+        );
     }
 );
 

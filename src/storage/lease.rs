@@ -156,6 +156,20 @@ impl Store {
     }
 }
 
+impl Store {
+    /// How many outbox rows of the given groups are held as `uncertain`, for the log of a
+    /// process that takes them over.
+    pub async fn uncertain_outbox_count(&self, scope: GroupScope<'_>) -> Result<i64, StorageError> {
+        let sql = format!(
+            "SELECT COUNT(*) AS held FROM outbox WHERE state = 'uncertain' AND {}",
+            scope.condition("group_id", 1)
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let row = scope.bind(query).fetch_one(&self.pool).await?;
+        Ok(row.try_get::<i64, _>("held")?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::GroupScope;
