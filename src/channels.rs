@@ -22,6 +22,8 @@ const LONGEST_LOGIN_DELAY: Duration = Duration::from_secs(60);
 pub struct WaitingDispatcher {
     pub fresh_items: mpsc::UnboundedReceiver<OutboxItem>,
     pub outbox_ready: Arc<Notify>,
+    /// The groups whose rows this dispatcher delivers (see `crate::ownership`).
+    pub ownership: crate::ownership::Ownership,
 }
 
 impl WaitingDispatcher {
@@ -39,6 +41,7 @@ impl WaitingDispatcher {
             fresh_items: self.fresh_items,
             outbox_ready: self.outbox_ready,
             failures,
+            ownership: self.ownership,
         }
         .run(shutdown)
         .await

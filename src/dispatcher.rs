@@ -1,15 +1,27 @@
-//! Carries out the outbox: each pending effect is delivered by its channel's adapter and marked
-//! sent; a failed delivery stays pending and is retried with exponential backoff, so an outage of
-//! the homeserver or the mail server delays replies but never drops them. There is one
-//! dispatcher per channel, so a fan-out of a thousand mails never holds up a reply in the room.
+//! Carries out the outbox: each pending effect is claimed, delivered by its channel's adapter
+//! and marked sent; a failed delivery goes back to pending and is retried with exponential
+//! backoff, so an outage of the homeserver or the mail server delays replies but never drops
+//! them. There is one dispatcher per channel, so a fan-out of a thousand mails never holds up a
+//! reply in the room.
+//!
+//! A row is claimed (`sending`, with this process's name and the time) before the attempt, by a
+//! conditional update that only one claimant can win, and only the claimant writes the outcome:
+//! two processes on one database, or an item reaching the dispatcher both in memory and through
+//! a scan, never send it twice. Only the rows of the groups this process owns are claimed (see
+//! `crate::ownership`). When the database fails just after the channel accepted an item, the
+//! outcome is kept in memory and written again until it succeeds; the item stays claimed
+//! meanwhile, so nothing sends it again. What remains is documented in ARCHITECTURE.md ("One
+//! sender per group"): a process killed between the channel's acceptance and that write leaves
+//! the row `sending`, and whoever takes the group over holds it as `uncertain` instead of
+//! resending a mail that may have left.
 
 use crate::delivery::ChannelDelivery;
-use crate::storage::{OutboxItem, Store};
+use crate::ownership::Ownership;
 use crate::supervision::FailureStreak;
+use crate::storage::{OutboxItem, StorageError, Store};
 use futures_util::StreamExt;
-use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc, watch};
 
 /// After this many attempts, an error the homeserver calls permanent (such as the bot having
@@ -25,35 +37,32 @@ pub struct Dispatcher<A: ChannelDelivery> {
     pub fresh_items: mpsc::UnboundedReceiver<OutboxItem>,
     /// Wakes the dispatcher to scan the outbox.
     pub outbox_ready: Arc<Notify>,
+    /// The groups whose rows this process delivers, and the name it claims them under.
+    pub ownership: Ownership,
     /// The outbox's failures since it was last read: an error that waiting cannot mend ends
     /// the dispatcher (and so the bot, see `supervision`) instead of a silent retry forever.
     pub failures: FailureStreak,
 }
 
-/// The IDs of recently delivered items, so an item that reaches the dispatcher both in memory
-/// and through a scan is delivered once.
-#[derive(Default)]
-struct RecentlyDelivered {
-    order: VecDeque<i64>,
-    members: HashSet<i64>,
+/// The outcome of one attempt, as it is written to the outbox.
+#[derive(Debug, Clone)]
+enum Outcome {
+    /// The channel accepted the item and gave it this ID.
+    Sent {
+        remote_id: String,
+        at_ms: i64,
+        accepted: Instant,
+    },
+    /// Try again at `next_attempt_ms`.
+    Retry { next_attempt_ms: i64, error: String },
+    /// Given up, kept for operators.
+    Failed { error: String },
 }
 
-impl RecentlyDelivered {
-    const CAPACITY: usize = 10_000;
-
-    fn contains(&self, id: i64) -> bool {
-        self.members.contains(&id)
-    }
-
-    fn insert(&mut self, id: i64) {
-        if self.members.insert(id) {
-            self.order.push_back(id);
-            if self.order.len() > Self::CAPACITY
-                && let Some(oldest) = self.order.pop_front()
-            {
-                self.members.remove(&oldest);
-            }
-        }
+impl Outcome {
+    /// Whether the item leaves the queue with this outcome.
+    fn leaves_queue(&self) -> bool {
+        !matches!(self, Outcome::Retry { .. })
     }
 }
 
@@ -71,32 +80,53 @@ impl<A: ChannelDelivery> Dispatcher<A> {
     /// Delivers until shutdown; ends with an error when the outbox cannot be read or written
     /// and waiting cannot mend it.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), String> {
-        let mut delivered = RecentlyDelivered::default();
+        // Outcomes the database could not take when they happened, written again before
+        // anything else. An item in this list stays claimed, so no scan sends it again.
+        let mut unrecorded: Vec<(i64, Outcome)> = Vec::new();
         loop {
             if *shutdown.borrow() {
+                self.record_again(&mut unrecorded).await;
+                if !unrecorded.is_empty() {
+                    tracing::error!(
+                        items = unrecorded.len(),
+                        "stopping with outcomes the database did not take; they stay claimed and are settled at the next start"
+                    );
+                }
                 return Ok(());
             }
-            let scanned = self.deliver_due(&mut delivered).await;
+            self.record_again(&mut unrecorded).await;
+            let scanned = self.deliver_due(&mut unrecorded).await;
             if scanned.is_ok() {
                 self.failures.succeeded();
             }
             let wait = match scanned {
-                Ok(()) => match self
-                    .store
-                    .next_outbox_due(self.adapter.channel().name())
-                    .await
-                {
-                    // Another process (`ingest-mail`, an operator's command) may add items
-                    // without waking this one: look again at least every two seconds.
-                    Ok(Some(due)) => Duration::from_millis((due - now_ms()).clamp(0, 2_000) as u64),
-                    Ok(None) => Duration::from_secs(2),
-                    Err(_) => Duration::from_secs(1),
-                },
+                Ok(()) => {
+                    let owned = self.ownership.owned();
+                    match self
+                        .store
+                        .next_outbox_due(self.adapter.channel().name(), owned.scope())
+                        .await
+                    {
+                        // Another process (`ingest-mail`, an operator's command) may add items
+                        // without waking this one, and groups may be taken over: look again at
+                        // least every two seconds.
+                        Ok(Some(due)) => {
+                            Duration::from_millis((due - now_ms()).clamp(0, 2_000) as u64)
+                        }
+                        Ok(None) => Duration::from_secs(2),
+                        Err(_) => Duration::from_secs(1),
+                    }
+                }
                 Err(error) => {
                     tracing::warn!(%error, "cannot read the outbox; retrying");
                     self.failures.storage_failed(&error)?;
                     Duration::from_secs(1)
                 }
+            };
+            let wait = if unrecorded.is_empty() {
+                wait
+            } else {
+                wait.min(Duration::from_secs(1))
             };
             // Deliver fresh items as they come; scan the outbox when woken or when a retry is due.
             let deadline = tokio::time::Instant::now() + wait;
@@ -113,16 +143,12 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                                     Err(_) => break,
                                 }
                             }
-                            batch.retain(|item| !delivered.contains(item.id));
-                            for (id, outcome) in self.deliver_all(&batch).await {
-                                match outcome {
-                                    Ok(true) => delivered.insert(id),
-                                    Ok(false) => {}
-                                    Err(error) => {
-                                        tracing::warn!(%error, "cannot record a delivery");
-                                        self.failures.storage_failed(&error)?;
-                                    }
+                            match self.claim_fresh(batch).await {
+                                Ok(claimed) => {
+                                    self.deliver_and_record(&claimed, &mut unrecorded).await;
                                 }
+                                // The items stay pending; the next scan claims them.
+                                Err(error) => tracing::warn!(%error, "cannot claim fresh items; the next scan retries"),
                             }
                         }
                         None => return Ok(()),
@@ -135,57 +161,91 @@ impl<A: ChannelDelivery> Dispatcher<A> {
         }
     }
 
-    async fn deliver_due(
-        &self,
-        delivered: &mut RecentlyDelivered,
-    ) -> Result<(), crate::storage::StorageError> {
+    /// The fresh items this process could claim (the others were claimed by a scan already).
+    async fn claim_fresh(&self, batch: Vec<OutboxItem>) -> Result<Vec<OutboxItem>, StorageError> {
+        let ids: Vec<i64> = batch.iter().map(|item| item.id).collect();
+        let claimed = self
+            .store
+            .claim_outbox_items(&ids, self.ownership.claimant(), now_ms())
+            .await?;
+        Ok(batch
+            .into_iter()
+            .filter(|item| claimed.binary_search(&item.id).is_ok())
+            .collect())
+    }
+
+    async fn deliver_due(&self, unrecorded: &mut Vec<(i64, Outcome)>) -> Result<(), StorageError> {
         loop {
-            let due = self
+            let owned = self.ownership.owned();
+            let claimed = self
                 .store
-                .due_outbox(self.adapter.channel().name(), now_ms(), 100)
+                .claim_due_outbox(
+                    self.adapter.channel().name(),
+                    owned.scope(),
+                    self.ownership.claimant(),
+                    now_ms(),
+                    100,
+                )
                 .await?;
-            if due.is_empty() {
+            if claimed.is_empty() {
                 return Ok(());
             }
-            let mut progressed = false;
-            for (id, outcome) in self.deliver_all(&due).await {
-                let left_queue = outcome?;
-                if left_queue {
-                    delivered.insert(id);
-                }
-                progressed |= left_queue;
-            }
-            if !progressed {
-                return Ok(());
+            // Every claimed item leaves `pending` or is due again at least a second later, so
+            // this loop ends.
+            self.deliver_and_record(&claimed, unrecorded).await;
+        }
+    }
+
+    /// Delivers claimed items, up to the channel's concurrency at once, and writes each outcome
+    /// as soon as it is known (keeping those the database did not take in `unrecorded`).
+    async fn deliver_and_record(&self, items: &[OutboxItem], unrecorded: &mut Vec<(i64, Outcome)>) {
+        let attempts: Vec<_> = items
+            .iter()
+            .map(|item| self.attempt_and_record(item))
+            .collect();
+        let refused: Vec<Option<(i64, Outcome)>> = futures_util::stream::iter(attempts)
+            .buffer_unordered(self.adapter.concurrency())
+            .collect()
+            .await;
+        unrecorded.extend(refused.into_iter().flatten());
+    }
+
+    /// One attempt and the write of its outcome, right after the channel answered: the shorter
+    /// that gap, the narrower the window in which a crash leaves an accepted mail unrecorded.
+    /// Returns the outcome if the database refused it.
+    async fn attempt_and_record(&self, item: &OutboxItem) -> Option<(i64, Outcome)> {
+        let (id, outcome) = self.attempt(item).await;
+        match self.record(id, &outcome).await {
+            Ok(()) => None,
+            Err(error) => {
+                tracing::error!(
+                    outbox_id = id,
+                    %error,
+                    leaves_queue = outcome.leaves_queue(),
+                    "cannot record the outcome of a delivery; it is kept in memory and recorded again, and the item is not sent again"
+                );
+                Some((id, outcome))
             }
         }
     }
 
-    /// Delivers items, up to the channel's concurrency at once; returns for each item whether
-    /// it left the queue.
-    async fn deliver_all(
-        &self,
-        items: &[OutboxItem],
-    ) -> Vec<(i64, Result<bool, crate::storage::StorageError>)> {
-        let deliveries: Vec<_> = items
-            .iter()
-            .map(|item| self.deliver_with_id(item))
-            .collect();
-        futures_util::stream::iter(deliveries)
-            .buffer_unordered(self.adapter.concurrency())
-            .collect()
-            .await
+    /// Writes again the outcomes the database did not take; keeps those it still refuses.
+    async fn record_again(&self, unrecorded: &mut Vec<(i64, Outcome)>) {
+        if unrecorded.is_empty() {
+            return;
+        }
+        let mut still = Vec::new();
+        for (id, outcome) in unrecorded.drain(..) {
+            match self.record(id, &outcome).await {
+                Ok(()) => tracing::info!(outbox_id = id, "a delivery's outcome was recorded late"),
+                Err(_) => still.push((id, outcome)),
+            }
+        }
+        *unrecorded = still;
     }
 
-    async fn deliver_with_id(
-        &self,
-        item: &OutboxItem,
-    ) -> (i64, Result<bool, crate::storage::StorageError>) {
-        (item.id, self.deliver(item).await)
-    }
-
-    /// Returns whether the item left the queue.
-    async fn deliver(&self, item: &OutboxItem) -> Result<bool, crate::storage::StorageError> {
+    /// One attempt of a claimed item.
+    async fn attempt(&self, item: &OutboxItem) -> (i64, Outcome) {
         let result = if item.channel == self.adapter.channel().name() {
             self.adapter.deliver(item).await
         } else {
@@ -194,30 +254,72 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                 item.channel
             )))
         };
-        match result {
-            Ok(remote_id) => {
-                self.store
-                    .mark_outbox_sent(item.id, &remote_id, now_ms())
-                    .await?;
-                tracing::debug!(outbox_id = item.id, event_id = %remote_id, "delivered");
-                Ok(true)
-            }
+        let outcome = match result {
+            Ok(remote_id) => Outcome::Sent {
+                remote_id,
+                at_ms: now_ms(),
+                accepted: Instant::now(),
+            },
             Err(error) if !error.transient && item.attempts + 1 >= PERMANENT_ERROR_ATTEMPTS => {
                 tracing::error!(outbox_id = item.id, %error, "giving up on an undeliverable reply");
-                self.store
-                    .mark_outbox_failed(item.id, &error.message)
-                    .await?;
-                Ok(true)
+                Outcome::Failed {
+                    error: error.message,
+                }
             }
             Err(error) => {
                 let delay = retry_delay_ms(item.attempts);
                 tracing::warn!(outbox_id = item.id, %error, retry_in_ms = delay, "delivery failed; will retry");
-                self.store
-                    .mark_outbox_retry(item.id, now_ms() + delay, &error.message)
-                    .await?;
-                Ok(false)
+                Outcome::Retry {
+                    next_attempt_ms: now_ms() + delay,
+                    error: error.message,
+                }
             }
+        };
+        (item.id, outcome)
+    }
+
+    /// Writes one outcome from this process's claim. A claim that is no longer this process's
+    /// (an operator changed the row) is logged and left as it is.
+    async fn record(&self, id: i64, outcome: &Outcome) -> Result<(), StorageError> {
+        let claimant = self.ownership.claimant();
+        let recorded = match outcome {
+            Outcome::Sent {
+                remote_id,
+                at_ms,
+                accepted,
+            } => {
+                let marked = self
+                    .store
+                    .mark_outbox_sent(id, claimant, remote_id, *at_ms)
+                    .await?;
+                // The window in which a crash leaves an accepted item unrecorded: from the
+                // channel's acceptance to this commit.
+                tracing::debug!(
+                    outbox_id = id,
+                    channel = self.adapter.channel().name(),
+                    remote_id = %remote_id,
+                    recorded_after_us = accepted.elapsed().as_micros() as u64,
+                    "delivered"
+                );
+                marked
+            }
+            Outcome::Retry {
+                next_attempt_ms,
+                error,
+            } => {
+                self.store
+                    .mark_outbox_retry(id, claimant, *next_attempt_ms, error)
+                    .await?
+            }
+            Outcome::Failed { error } => self.store.mark_outbox_failed(id, claimant, error).await?,
+        };
+        if !recorded {
+            tracing::warn!(
+                outbox_id = id,
+                "the outbox row is no longer claimed by this process; its outcome is not written"
+            );
         }
+        Ok(())
     }
 }
 

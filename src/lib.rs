@@ -11,6 +11,7 @@ pub mod handling;
 pub mod latency;
 pub mod mail;
 pub mod matrix;
+pub mod ownership;
 pub mod runtime;
 pub mod storage;
 pub mod supervision;

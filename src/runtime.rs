@@ -39,6 +39,8 @@ pub enum RunError {
     Mail(String),
     #[error(transparent)]
     Task(#[from] TaskFailure),
+    #[error(transparent)]
+    Ownership(#[from] crate::ownership::OwnershipError),
 }
 
 /// Opens the database and applies the migrations: the first step of `run`, and all of `migrate`.
@@ -225,6 +227,7 @@ async fn reload_on_hangup(
 /// while the bot was down fire at the first look after start.
 async fn clock_loop(
     store: Store,
+    ownership: crate::ownership::Ownership,
     handler: mpsc::UnboundedSender<InboxItem>,
     changed: Arc<Notify>,
     mut failures: FailureStreak,
@@ -238,7 +241,12 @@ async fn clock_loop(
             return Ok(());
         }
         let now_ms = Timestamp::now().as_millisecond();
-        let wait = match store.fire_due_timers(now_ms, HANDLING_BATCH).await {
+        // Only the timers of the groups this process owns (see `crate::ownership`).
+        let owned = ownership.owned();
+        let wait = match store
+            .fire_due_timers_of(owned.scope(), now_ms, HANDLING_BATCH)
+            .await
+        {
             Ok(fired) => {
                 failures.succeeded();
                 let full_batch = fired.len() as i64 == HANDLING_BATCH;
@@ -249,7 +257,7 @@ async fn clock_loop(
                 if full_batch {
                     Duration::ZERO
                 } else {
-                    match store.next_timer_due().await {
+                    match store.next_timer_due_of(owned.scope()).await {
                         Ok(Some(due)) => Duration::from_millis(
                             (due - Timestamp::now().as_millisecond()).max(0) as u64,
                         )
@@ -282,7 +290,10 @@ struct DispatcherHandle {
 
 /// The two ends of a channel's dispatcher: the handler's, and the dispatcher's own, to be run
 /// once the channel's adapter is ready.
-fn dispatcher_for(channel: Channel) -> (DispatcherHandle, WaitingDispatcher) {
+fn dispatcher_for(
+    channel: Channel,
+    ownership: &crate::ownership::Ownership,
+) -> (DispatcherHandle, WaitingDispatcher) {
     let (effect_sender, effect_receiver) = mpsc::unbounded_channel();
     let outbox_ready = Arc::new(Notify::new());
     (
@@ -294,6 +305,7 @@ fn dispatcher_for(channel: Channel) -> (DispatcherHandle, WaitingDispatcher) {
         WaitingDispatcher {
             fresh_items: effect_receiver,
             outbox_ready,
+            ownership: ownership.clone(),
         },
     )
 }
@@ -329,6 +341,8 @@ pub async fn run(
     let store = open_store(&settings).await?;
     let engine = engine_for(&settings)?;
     let groups = groups_by_id(&settings);
+    // One sender per group across processes sharing the database: see `crate::ownership`.
+    let ownership = crate::ownership::for_process(&settings.data_dir)?;
     tracing::info!(
         database = %crate::storage::redact_database_url(&settings.database.url),
         groups = settings.groups.len(),
@@ -341,7 +355,9 @@ pub async fn run(
         rooms: configured_rooms(&settings),
         mail_enabled: settings.mail.is_some(),
     };
-    let mut handler = Handler::load(&store, engine, groups, routes).await?;
+    let mut handler = Handler::load(&store, engine, groups, routes)
+        .await?
+        .owned_by(ownership.clone());
     handler.rate_limits = crate::handling::HandlerLimits::configured(settings.limits);
 
     let (message_sender, message_receiver) = mpsc::unbounded_channel();
@@ -351,7 +367,7 @@ pub async fn run(
     let mut supervisor = Supervisor::default();
     let mut dispatchers = Vec::new();
     if settings.matrix.is_some() {
-        let (handle, waiting) = dispatcher_for(Channel::Matrix);
+        let (handle, waiting) = dispatcher_for(Channel::Matrix, &ownership);
         dispatchers.push(handle);
         supervisor.spawn(
             "Matrix channel",
@@ -366,7 +382,7 @@ pub async fn run(
     }
     if let Some(mail) = &settings.mail {
         let sender = MailSender::new(mail).map_err(|error| RunError::Mail(error.to_string()))?;
-        let (handle, waiting) = dispatcher_for(Channel::Mail);
+        let (handle, waiting) = dispatcher_for(Channel::Mail, &ownership);
         dispatchers.push(handle);
         supervisor.spawn(
             "mail dispatcher",
@@ -389,6 +405,22 @@ pub async fn run(
         tracing::info!(address = %mail.address, imap = mail.imap.is_some(), "mail channel ready");
     }
     let (groups_sender, reloaded_groups) = watch::channel(groups_by_id(&settings));
+    supervisor.spawn(
+        "group leases",
+        {
+            let leases = crate::ownership::keep_leases(
+                store.clone(),
+                settings.database.url.clone(),
+                reloaded_groups.clone(),
+                ownership.clone(),
+                shutdown.clone(),
+            );
+            async move {
+                leases.await;
+                Ok::<(), String>(())
+            }
+        },
+    );
     #[cfg(unix)]
     if let Some(path) = config_path {
         supervisor.spawn(
@@ -407,6 +439,7 @@ pub async fn run(
         "clock",
         clock_loop(
             store.clone(),
+            ownership.clone(),
             message_sender.clone(),
             clock.clone(),
             failures.clone(),

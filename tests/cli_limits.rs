@@ -327,8 +327,17 @@ async fn quarantine_purge_and_failed_outbox(backend: &str) {
         about: Some("R-7".into()),
     };
     let stored = store.enqueue(&[item("k1"), item("k2")], 10).await.unwrap();
+    // Only the dispatcher that claimed a row writes its outcome (see `crate::ownership`).
+    let claimant = rapporteur::storage::Claimant {
+        node: "test".into(),
+        instance: "1".into(),
+    };
     store
-        .mark_outbox_failed(stored[0].id, "550 5.1.1 no such user")
+        .claim_outbox_items(&[stored[0].id], &claimant, 0)
+        .await
+        .unwrap();
+    store
+        .mark_outbox_failed(stored[0].id, &claimant, "550 5.1.1 no such user")
         .await
         .unwrap();
     store.close().await;

@@ -2,7 +2,14 @@
 
 mod support;
 
-use rapporteur::storage::{NewInboxItem, NewOutboxItem, Store};
+use rapporteur::storage::{Claimant, GroupScope, NewInboxItem, NewOutboxItem, Store};
+
+fn claimant(node: &str, instance: &str) -> Claimant {
+    Claimant {
+        node: node.into(),
+        instance: instance.into(),
+    }
+}
 
 fn message(external_id: &str, body: &str) -> NewInboxItem {
     NewInboxItem {
@@ -111,16 +118,25 @@ on_both_backends!(
             )
             .await
             .unwrap();
-        let due = store.due_outbox("matrix", 20, 10).await.unwrap();
+        let claimant = claimant("node-a", "1");
+        let every = GroupScope::Every;
+        let due = store
+            .claim_due_outbox("matrix", every, &claimant, 20, 10)
+            .await
+            .unwrap();
         assert_eq!(due.len(), 2);
-        store
-            .mark_outbox_retry(due[0].id, 1_000, "homeserver down")
-            .await
-            .unwrap();
-        store
-            .mark_outbox_sent(due[1].id, "$reply", 25)
-            .await
-            .unwrap();
+        assert!(
+            store
+                .mark_outbox_retry(due[0].id, &claimant, 1_000, "homeserver down")
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .mark_outbox_sent(due[1].id, &claimant, "$reply", 25)
+                .await
+                .unwrap()
+        );
         assert!(
             store
                 .due_outbox("matrix", 999, 10)
@@ -128,15 +144,23 @@ on_both_backends!(
                 .unwrap()
                 .is_empty()
         );
-        assert_eq!(store.next_outbox_due("matrix").await.unwrap(), Some(1_000));
-        let retried = store.due_outbox("matrix", 1_000, 10).await.unwrap();
-        assert_eq!(retried.len(), 1);
-        assert_eq!(retried[0].attempts, 1);
-        store
-            .mark_outbox_failed(retried[0].id, "forbidden")
+        assert_eq!(
+            store.next_outbox_due("matrix", every).await.unwrap(),
+            Some(1_000)
+        );
+        let retried = store
+            .claim_due_outbox("matrix", every, &claimant, 1_000, 10)
             .await
             .unwrap();
-        assert_eq!(store.next_outbox_due("matrix").await.unwrap(), None);
+        assert_eq!(retried.len(), 1);
+        assert_eq!(retried[0].attempts, 1);
+        assert!(
+            store
+                .mark_outbox_failed(retried[0].id, &claimant, "forbidden")
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.next_outbox_due("matrix", every).await.unwrap(), None);
         let counts = store.outbox_counts().await.unwrap();
         assert_eq!(
             counts,

@@ -308,14 +308,27 @@ on_both_backends!(
             )
             .await
             .unwrap();
+        // Only the dispatcher that claimed a row writes its outcome (see `crate::ownership`).
+        let claimant = rapporteur::storage::Claimant {
+            node: "test".into(),
+            instance: "1".into(),
+        };
         store
-            .mark_outbox_failed(stored[0].id, "550 no such user")
+            .claim_outbox_items(&[stored[0].id, stored[1].id], &claimant, 0)
             .await
             .unwrap();
-        store
-            .mark_outbox_failed(stored[1].id, "550 mailbox full")
-            .await
-            .unwrap();
+        assert!(
+            store
+                .mark_outbox_failed(stored[0].id, &claimant, "550 no such user")
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .mark_outbox_failed(stored[1].id, &claimant, "550 mailbox full")
+                .await
+                .unwrap()
+        );
         let failed = store.failed_outbox(10).await.unwrap();
         let ids: Vec<i64> = failed.iter().map(|item| item.id).collect();
         assert_eq!(ids, [stored[1].id, stored[0].id], "newest first");

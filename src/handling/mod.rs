@@ -20,6 +20,7 @@ use crate::core::engine::{Channel, Decision, Engine, Input, Message};
 use crate::core::several::{decide_lines, stranger_reply_limit};
 use crate::core::state::{Change, GroupState};
 use crate::mail::thread::MailConversation;
+use crate::ownership::{OwnedGroups, Ownership};
 use crate::storage::{Completion, InboxItem, OutboxItem, StorageError, Store};
 use jiff::Timestamp;
 use std::collections::HashMap;
@@ -107,6 +108,12 @@ pub struct Handler {
     /// The in-memory state may hold changes that were not committed (the last commit failed):
     /// it is read again from the change log before anything else is decided.
     stale: bool,
+    /// The groups this process owns, when it shares its database with others (see
+    /// `crate::ownership`): only their inputs are decided here, and the state is read again
+    /// whenever the owned set changes, since another process moved it on meanwhile. `None`
+    /// decides every group's inputs.
+    ownership: Option<Ownership>,
+    ownership_version: u64,
 }
 
 impl Handler {
@@ -124,9 +131,26 @@ impl Handler {
             rate_limits: HandlerLimits::none(),
             states: HashMap::new(),
             stale: false,
+            ownership: None,
+            ownership_version: 0,
         };
         handler.reload(store).await?;
         Ok(handler)
+    }
+
+    /// Decides only the inputs of the groups `ownership` holds, from now on.
+    pub fn owned_by(mut self, ownership: Ownership) -> Handler {
+        // Whatever the set is now, the state is read again before the first decision under it.
+        self.ownership_version = ownership.version().wrapping_sub(1);
+        self.ownership = Some(ownership);
+        self
+    }
+
+    /// The groups whose inputs this handler decides now.
+    fn owned_groups(&self) -> OwnedGroups {
+        self.ownership
+            .as_ref()
+            .map_or(OwnedGroups::Every, Ownership::owned)
     }
 
     /// Rebuilds every group's state from the change log.
@@ -158,8 +182,33 @@ impl Handler {
         items: &[InboxItem],
         now: Timestamp,
     ) -> Result<Handled, StorageError> {
+        if let Some(ownership) = &self.ownership {
+            // Groups taken over were moved on by their previous owner: their state is read
+            // again from the log before any of their inputs is decided here.
+            let version = ownership.version();
+            if version != self.ownership_version {
+                self.ownership_version = version;
+                self.stale = true;
+            }
+        }
         if self.stale {
             self.reload(store).await?;
+        }
+        // Inputs of groups another process owns stay pending for their owner.
+        let owned_only: Vec<InboxItem>;
+        let items = match &self.ownership {
+            Some(ownership) if !items.iter().all(|item| ownership.owns(&item.group_id)) => {
+                owned_only = items
+                    .iter()
+                    .filter(|item| ownership.owns(&item.group_id))
+                    .cloned()
+                    .collect();
+                &owned_only[..]
+            }
+            _ => items,
+        };
+        if items.is_empty() {
+            return Ok(Handled::default());
         }
         // Decisions move the state on in place, before the commit: copying a large group's
         // state for every batch would cost more than reading the log again in the rare case
@@ -279,7 +328,10 @@ impl Handler {
     pub async fn handle_pending(&mut self, store: &Store) -> Result<usize, StorageError> {
         let mut produced = 0;
         loop {
-            let batch = store.pending_inbox(HANDLING_BATCH).await?;
+            let owned = self.owned_groups();
+            let batch = store
+                .pending_inbox_of(owned.scope(), HANDLING_BATCH)
+                .await?;
             if batch.is_empty() {
                 return Ok(produced);
             }

@@ -8,6 +8,7 @@
 mod clean;
 mod files;
 mod inbox;
+mod lease;
 mod mail;
 mod outbox;
 mod outbox_operator;
@@ -25,6 +26,7 @@ pub use outbox_operator::FailedOutboxItem;
 pub use redact::{redact_database_url, redact_password_in};
 
 pub use inbox::{Completion, InboxItem, NOT_A_COMMAND, NewInboxItem};
+pub use lease::{Claimant, GroupScope, SettledClaim, UNGROUPED};
 pub use mail::{AnsweredMail, NewQuarantinedMail, QuarantinedMail};
 pub use outbox::{NewOutboxItem, OutboxItem, outbox_key};
 pub use state::{CLOCK_CHANNEL, StoredTimer, TimerOperation, timer_external_id};

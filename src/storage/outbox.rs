@@ -1,4 +1,5 @@
-use super::{StorageError, Store};
+use super::lease::{Claimant, GroupScope};
+use super::{Backend, StorageError, Store};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -54,8 +55,8 @@ pub(super) async fn insert_outbox_item(
 ) -> Result<Option<OutboxItem>, StorageError> {
     let inbox_id = answering.map(|inbox| inbox.id);
     let inserted: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO outbox (inbox_id, idempotency_key, channel, destination, payload, next_attempt_ms, created_ms, about) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        "INSERT INTO outbox (inbox_id, idempotency_key, channel, destination, payload, next_attempt_ms, created_ms, about, group_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(inbox_id)
     .bind(&item.idempotency_key)
@@ -64,6 +65,8 @@ pub(super) async fn insert_outbox_item(
     .bind(&item.payload)
     .bind(now_ms)
     .bind(&item.about)
+    // The group of the input it answers: only the process that owns the group delivers it.
+    .bind(answering.map(|inbox| inbox.group_id.clone()))
     .fetch_optional(&mut **transaction)
     .await?;
     Ok(inserted.map(|(id,)| OutboxItem {
@@ -110,7 +113,8 @@ impl Store {
         Ok(rows.into_iter().map(|(sent,)| sent).collect())
     }
 
-    /// Pending effects of one channel whose next attempt is due, oldest first.
+    /// Pending effects of one channel whose next attempt is due, oldest first, without claiming
+    /// them: for operators and tests. The dispatcher claims with [`Store::claim_due_outbox`].
     pub async fn due_outbox(
         &self,
         channel: &str,
@@ -118,16 +122,38 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StorageError> {
         let rows = sqlx::query(
-            "SELECT outbox.id, outbox.inbox_id, outbox.idempotency_key, outbox.channel, outbox.destination, \
-             outbox.payload, outbox.attempts, outbox.about, inbox.external_id FROM outbox LEFT JOIN inbox ON inbox.id = outbox.inbox_id \
-             WHERE outbox.state = 'pending' AND outbox.channel = $3 AND outbox.next_attempt_ms <= $1 \
-             ORDER BY outbox.id LIMIT $2",
+            "SELECT id FROM outbox WHERE state = 'pending' AND channel = $1 AND next_attempt_ms <= $2 \
+             ORDER BY id LIMIT $3",
         )
+        .bind(channel)
         .bind(now_ms)
         .bind(limit)
-        .bind(channel)
         .fetch_all(&self.pool)
         .await?;
+        let ids = rows
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        self.outbox_items(&ids).await
+    }
+
+    /// The outbox items with these IDs, in the order of their IDs.
+    async fn outbox_items(&self, ids: &[i64]) -> Result<Vec<OutboxItem>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The text holds only placeholders; the IDs are bound.
+        let sql = format!(
+            "SELECT outbox.id, outbox.inbox_id, outbox.idempotency_key, outbox.channel, outbox.destination, \
+             outbox.payload, outbox.attempts, outbox.about, inbox.external_id FROM outbox LEFT JOIN inbox ON inbox.id = outbox.inbox_id \
+             WHERE outbox.id IN ({}) ORDER BY outbox.id",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.into_iter()
             .map(|row| {
                 Ok(OutboxItem {
@@ -145,61 +171,155 @@ impl Store {
             .collect()
     }
 
-    /// The earliest time a pending effect of the channel is due, so its dispatcher can sleep
-    /// until then.
-    pub async fn next_outbox_due(&self, channel: &str) -> Result<Option<i64>, StorageError> {
-        let row = sqlx::query(
-            "SELECT MIN(next_attempt_ms) AS due FROM outbox WHERE state = 'pending' AND channel = $1",
-        )
-        .bind(channel)
-        .fetch_one(&self.pool)
-        .await?;
+    /// Claims the due pending effects of one channel in the given groups, oldest first: each
+    /// row moves to `sending` with the claimant and the time, by a conditional update, so two
+    /// processes (or two scans) never claim the same row. On PostgreSQL rows another
+    /// transaction is claiming are skipped rather than waited for. Returns the claimed items.
+    pub async fn claim_due_outbox(
+        &self,
+        channel: &str,
+        scope: GroupScope<'_>,
+        claimant: &Claimant,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StorageError> {
+        let skip_locked = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            // SQLite has one writer at a time: the conditional update is the whole claim.
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET state = 'sending', claimed_by = $1, claimed_ms = $2 \
+             WHERE state = 'pending' AND id IN (SELECT id FROM outbox WHERE state = 'pending' AND channel = $3 \
+             AND next_attempt_ms <= $2 AND {} ORDER BY id LIMIT $4{skip_locked}) RETURNING id",
+            scope.condition("group_id", 5)
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(claimant.name())
+            .bind(now_ms)
+            .bind(channel)
+            .bind(limit);
+        let rows = scope.bind(query).fetch_all(&self.pool).await?;
+        let mut ids = rows
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        ids.sort_unstable();
+        self.outbox_items(&ids).await
+    }
+
+    /// Claims the given effects (just stored by this process's handler) if they are still
+    /// pending; returns the IDs claimed. An effect already claimed (by a scan, or another
+    /// process) is left to its claimant.
+    pub async fn claim_outbox_items(
+        &self,
+        ids: &[i64],
+        claimant: &Claimant,
+        now_ms: i64,
+    ) -> Result<Vec<i64>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "UPDATE outbox SET state = 'sending', claimed_by = $1, claimed_ms = $2 \
+             WHERE state = 'pending' AND id IN ({}) RETURNING id",
+            placeholders(3, ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(claimant.name())
+            .bind(now_ms);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut claimed = rows
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<Vec<i64>, _>>()?;
+        claimed.sort_unstable();
+        Ok(claimed)
+    }
+
+    /// The earliest time a pending effect of the channel in the given groups is due, so its
+    /// dispatcher can sleep until then.
+    pub async fn next_outbox_due(
+        &self,
+        channel: &str,
+        scope: GroupScope<'_>,
+    ) -> Result<Option<i64>, StorageError> {
+        let sql = format!(
+            "SELECT MIN(next_attempt_ms) AS due FROM outbox WHERE state = 'pending' AND channel = $1 AND {}",
+            scope.condition("group_id", 2)
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(channel);
+        let row = scope.bind(query).fetch_one(&self.pool).await?;
         Ok(row.try_get::<Option<i64>, _>("due")?)
     }
 
+    /// Records that the channel accepted the effect. Only the claimant may, and only from its
+    /// claim (`sending`, or `uncertain` if another process settled the claim while the send was
+    /// under way: the claimant knows what the other could not). Returns whether the row was
+    /// marked; `false` means the claim was not this process's, and nothing changed.
     pub async fn mark_outbox_sent(
         &self,
         id: i64,
+        claimant: &Claimant,
         remote_id: &str,
         now_ms: i64,
-    ) -> Result<(), StorageError> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', sent_ms = $1, remote_id = $2, attempts = attempts + 1 WHERE id = $3",
+    ) -> Result<bool, StorageError> {
+        let updated = sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_ms = $1, remote_id = $2, attempts = attempts + 1 \
+             WHERE id = $3 AND claimed_by = $4 AND state IN ('sending', 'uncertain')",
         )
         .bind(now_ms)
         .bind(remote_id)
         .bind(id)
+        .bind(claimant.name())
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(updated.rows_affected() == 1)
     }
 
-    /// Records a failed attempt; the item stays pending until `next_attempt_ms`.
+    /// Records a failed attempt of the claimant: the item is pending again from
+    /// `next_attempt_ms`. Returns whether the row was this claimant's to release.
     pub async fn mark_outbox_retry(
         &self,
         id: i64,
+        claimant: &Claimant,
         next_attempt_ms: i64,
         error: &str,
-    ) -> Result<(), StorageError> {
-        sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = $1, last_error = $2 WHERE id = $3",
+    ) -> Result<bool, StorageError> {
+        let updated = sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = attempts + 1, next_attempt_ms = $1, last_error = $2 \
+             WHERE id = $3 AND claimed_by = $4 AND state = 'sending'",
         )
         .bind(next_attempt_ms)
         .bind(error)
         .bind(id)
+        .bind(claimant.name())
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(updated.rows_affected() == 1)
     }
 
     /// Gives up on an item that can never be delivered (kept, with the reason, for operators).
-    pub async fn mark_outbox_failed(&self, id: i64, error: &str) -> Result<(), StorageError> {
-        sqlx::query("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $1 WHERE id = $2")
-            .bind(error)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Returns whether the row was this claimant's to give up.
+    pub async fn mark_outbox_failed(
+        &self,
+        id: i64,
+        claimant: &Claimant,
+        error: &str,
+    ) -> Result<bool, StorageError> {
+        let updated = sqlx::query(
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $1 \
+             WHERE id = $2 AND claimed_by = $3 AND state = 'sending'",
+        )
+        .bind(error)
+        .bind(id)
+        .bind(claimant.name())
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
     }
 
     /// How many effects are in each state, for `rapporteur status` and tests.
@@ -210,6 +330,14 @@ impl Store {
                 .await?;
         Ok(rows)
     }
+}
+
+/// `$first, $first+1, ...`: `count` numbered placeholders for an `IN` list.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|number| format!("${number}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -119,15 +119,28 @@ impl Store {
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<InboxItem>, StorageError> {
+        self.fire_due_timers_of(super::GroupScope::Every, now_ms, limit)
+            .await
+    }
+
+    /// As [`Store::fire_due_timers`], for the timers of the given groups only: a process fires
+    /// the timers of the groups it owns.
+    pub async fn fire_due_timers_of(
+        &self,
+        scope: super::GroupScope<'_>,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<InboxItem>, StorageError> {
         let mut transaction = self.pool.begin().await?;
-        let due = sqlx::query(
+        let sql = format!(
             "SELECT group_id, timer_key, due_ms, timer FROM timers \
-             WHERE state = 'pending' AND due_ms <= $1 ORDER BY due_ms, group_id, timer_key LIMIT $2",
-        )
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(&mut *transaction)
-        .await?;
+             WHERE state = 'pending' AND due_ms <= $1 AND {} ORDER BY due_ms, group_id, timer_key LIMIT $2",
+            scope.condition("group_id", 3)
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now_ms)
+            .bind(limit);
+        let due = scope.bind(query).fetch_all(&mut *transaction).await?;
         let mut recorded = Vec::new();
         for row in due {
             let group_id: String = row.try_get("group_id")?;
@@ -179,9 +192,20 @@ impl Store {
 
     /// When the next pending timer falls due, so the clock can sleep until then.
     pub async fn next_timer_due(&self) -> Result<Option<i64>, StorageError> {
-        let row = sqlx::query("SELECT MIN(due_ms) AS due FROM timers WHERE state = 'pending'")
-            .fetch_one(&self.pool)
-            .await?;
+        self.next_timer_due_of(super::GroupScope::Every).await
+    }
+
+    /// When the next pending timer of the given groups falls due.
+    pub async fn next_timer_due_of(
+        &self,
+        scope: super::GroupScope<'_>,
+    ) -> Result<Option<i64>, StorageError> {
+        let sql = format!(
+            "SELECT MIN(due_ms) AS due FROM timers WHERE state = 'pending' AND {}",
+            scope.condition("group_id", 1)
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let row = scope.bind(query).fetch_one(&self.pool).await?;
         Ok(row.try_get::<Option<i64>, _>("due")?)
     }
 

@@ -1,0 +1,358 @@
+//! One sender per outbox row, on SQLite and on PostgreSQL: claims that two processes never both
+//! win, outcomes written only from the claim, abandoned claims settled by what the channel can
+//! recognise, and queries limited to the groups a process owns.
+
+mod support;
+
+use rapporteur::storage::{Claimant, GroupScope, NewInboxItem, NewOutboxItem, Store};
+use std::collections::BTreeSet;
+
+fn claimant(node: &str, instance: &str) -> Claimant {
+    Claimant {
+        node: node.into(),
+        instance: instance.into(),
+    }
+}
+
+fn message(external_id: &str, group_id: &str, channel: &str) -> NewInboxItem {
+    NewInboxItem {
+        channel: channel.into(),
+        external_id: external_id.into(),
+        group_id: group_id.into(),
+        conversation: "!room:localhost".into(),
+        sender: "@ana.lima:localhost".into(),
+        body: "!ping".into(),
+        origin_ms: 1_000,
+    }
+}
+
+fn effect(key: &str, channel: &str) -> NewOutboxItem {
+    NewOutboxItem {
+        idempotency_key: key.into(),
+        channel: channel.into(),
+        destination: "!room:localhost".into(),
+        payload: "{}".into(),
+        about: None,
+    }
+}
+
+/// Stores one input of `group_id` answered by one effect on `channel`; returns the effect's ID.
+async fn stored_effect(store: &Store, key: &str, group_id: &str, channel: &str) -> i64 {
+    let recorded = store
+        .record_inbound(&[message(&format!("${key}"), group_id, "matrix")], None, 10)
+        .await
+        .unwrap();
+    let stored = store
+        .complete_inbox_item(&recorded[0], "executed", None, &[effect(key, channel)], 20)
+        .await
+        .unwrap()
+        .unwrap();
+    stored[0].id
+}
+
+async fn state_of(store: &Store, id: i64) -> String {
+    let (state,): (String,) = sqlx::query_as("SELECT state FROM outbox WHERE id = $1")
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    state
+}
+
+/// Two stores on one database, as two processes have.
+async fn two_processes(
+    backend: support::Backend,
+) -> Option<(Store, Store, Option<tempfile::TempDir>)> {
+    let (url, guard) = match backend {
+        support::Backend::Sqlite => {
+            let (url, guard) = support::fresh_sqlite_url();
+            (url, Some(guard))
+        }
+        support::Backend::Postgres => (support::fresh_postgres_url().await?, None),
+    };
+    let first = Store::connect(&url, 5).await.unwrap();
+    first.migrate().await.unwrap();
+    let second = Store::connect(&url, 5).await.unwrap();
+    Some((first, second, guard))
+}
+
+async fn claimers_never_share_a_row(backend: support::Backend) {
+    let Some((first, second, _guard)) = two_processes(backend).await else {
+        return;
+    };
+    let items: Vec<NewOutboxItem> = (0..300).map(|n| effect(&format!("k{n}"), "mail")).collect();
+    let stored = first.enqueue(&items, 0).await.unwrap();
+    let all: BTreeSet<i64> = stored.iter().map(|item| item.id).collect();
+    // Both claim as fast as they can, by scans and by ID lists (the in-memory hand-over), until
+    // nothing is left.
+    let claim_all = |store: Store, who: Claimant, by_id: Vec<i64>| async move {
+        let mut mine = Vec::new();
+        for chunk in by_id.chunks(13) {
+            mine.extend(store.claim_outbox_items(chunk, &who, 5).await.unwrap());
+            let scanned = store
+                .claim_due_outbox("mail", GroupScope::Every, &who, 5, 7)
+                .await
+                .unwrap();
+            mine.extend(scanned.iter().map(|item| item.id));
+        }
+        loop {
+            let scanned = store
+                .claim_due_outbox("mail", GroupScope::Every, &who, 5, 7)
+                .await
+                .unwrap();
+            if scanned.is_empty() {
+                return mine;
+            }
+            mine.extend(scanned.iter().map(|item| item.id));
+        }
+    };
+    let ids: Vec<i64> = all.iter().copied().collect();
+    let reversed: Vec<i64> = ids.iter().rev().copied().collect();
+    let (a, b) = tokio::join!(
+        tokio::spawn(claim_all(first.clone(), claimant("node-a", "1"), ids)),
+        tokio::spawn(claim_all(second.clone(), claimant("node-b", "1"), reversed)),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let a_set: BTreeSet<i64> = a.iter().copied().collect();
+    let b_set: BTreeSet<i64> = b.iter().copied().collect();
+    assert_eq!(a.len(), a_set.len(), "one claimant got a row twice");
+    assert_eq!(b.len(), b_set.len(), "one claimant got a row twice");
+    assert!(a_set.is_disjoint(&b_set), "a row was claimed by both");
+    assert_eq!(&a_set | &b_set, all, "every row was claimed");
+    assert!(!a.is_empty() && !b.is_empty(), "both claimants took part");
+    assert_eq!(
+        first.outbox_counts().await.unwrap(),
+        vec![("sending".to_string(), 300)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_claimers_never_get_the_same_row_sqlite() {
+    claimers_never_share_a_row(support::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_claimers_never_get_the_same_row_postgres() {
+    claimers_never_share_a_row(support::Backend::Postgres).await;
+}
+
+on_both_backends!(
+    outcomes_are_written_only_from_the_claim,
+    |store: Store| async move {
+        let a = claimant("node-a", "1");
+        let b = claimant("node-b", "1");
+        // (what happened to the row before, who marks it sent, whether the mark is written,
+        // the state after)
+        enum Before {
+            Nothing,
+            ClaimedBy(&'static str),
+            ClaimedThenSettledBy(&'static str),
+            SentBy(&'static str),
+        }
+        let cases = [
+            (Before::Nothing, "a", false, "pending"),
+            (Before::ClaimedBy("a"), "b", false, "sending"),
+            (Before::ClaimedBy("a"), "a", true, "sent"),
+            (Before::SentBy("a"), "a", false, "sent"),
+            // The claimant knows the channel accepted it; the process that settled the claim
+            // could not.
+            (Before::ClaimedThenSettledBy("a"), "a", true, "sent"),
+            (Before::ClaimedThenSettledBy("a"), "b", false, "uncertain"),
+        ];
+        let who = |name: &str| if name == "a" { a.clone() } else { b.clone() };
+        for (index, (before, marker, written, after)) in cases.into_iter().enumerate() {
+            let id = stored_effect(&store, &format!("case{index}"), "g1", "mail").await;
+            match before {
+                Before::Nothing => {}
+                Before::ClaimedBy(name) => {
+                    store
+                        .claim_outbox_items(&[id], &who(name), 30)
+                        .await
+                        .unwrap();
+                }
+                Before::ClaimedThenSettledBy(name) => {
+                    store
+                        .claim_outbox_items(&[id], &who(name), 30)
+                        .await
+                        .unwrap();
+                    let other = if name == "a" { &b } else { &a };
+                    store
+                        .settle_abandoned_claims(GroupScope::Every, other, &["matrix"])
+                        .await
+                        .unwrap();
+                }
+                Before::SentBy(name) => {
+                    store
+                        .claim_outbox_items(&[id], &who(name), 30)
+                        .await
+                        .unwrap();
+                    assert!(
+                        store
+                            .mark_outbox_sent(id, &who(name), "<m@x>", 40)
+                            .await
+                            .unwrap()
+                    );
+                }
+            }
+            let marked = store
+                .mark_outbox_sent(id, &who(marker), "<m@x>", 50)
+                .await
+                .unwrap();
+            assert_eq!(marked, written, "case {index}");
+            assert_eq!(state_of(&store, id).await, after, "case {index}");
+        }
+        // A retry or a failure is written only from the claim too.
+        let id = stored_effect(&store, "unclaimed", "g1", "mail").await;
+        assert!(!store.mark_outbox_retry(id, &a, 99, "down").await.unwrap());
+        assert!(!store.mark_outbox_failed(id, &a, "gone").await.unwrap());
+        assert_eq!(state_of(&store, id).await, "pending");
+    }
+);
+
+on_both_backends!(
+    abandoned_claims_are_held_unless_the_channel_recognises_a_resend,
+    |store: Store| async move {
+        let me = claimant("node-a", "2");
+        // (channel, claimed by, state after the settlement)
+        let cases = [
+            // A mail may have left: never resent on its own.
+            ("mail", claimant("node-a", "1"), "uncertain"),
+            ("mail", claimant("node-b", "1"), "uncertain"),
+            // The same device resends with the same transaction ID: the homeserver drops it.
+            ("matrix", claimant("node-a", "1"), "pending"),
+            // Another device's transaction IDs are not this one's.
+            ("matrix", claimant("node-b", "1"), "uncertain"),
+            // This process's own claims are under way, not abandoned.
+            ("mail", me.clone(), "sending"),
+        ];
+        let mut ids = Vec::new();
+        for (index, (channel, claimed_by, _)) in cases.iter().enumerate() {
+            let id = stored_effect(&store, &format!("s{index}"), "g1", channel).await;
+            assert_eq!(
+                store
+                    .claim_outbox_items(&[id], claimed_by, 30)
+                    .await
+                    .unwrap(),
+                vec![id]
+            );
+            ids.push(id);
+        }
+        // Another group's claims wait for that group's owner.
+        let elsewhere = stored_effect(&store, "elsewhere", "g2", "mail").await;
+        store
+            .claim_outbox_items(&[elsewhere], &claimant("node-b", "1"), 30)
+            .await
+            .unwrap();
+        let settled = store
+            .settle_abandoned_claims(GroupScope::Only(&["g1".to_string()]), &me, &["matrix"])
+            .await
+            .unwrap();
+        assert_eq!(settled.len(), 4);
+        for ((channel, claimed_by, expected), id) in cases.iter().zip(&ids) {
+            assert_eq!(
+                &state_of(&store, *id).await,
+                expected,
+                "{channel} claimed by {}",
+                claimed_by.name()
+            );
+        }
+        assert_eq!(state_of(&store, elsewhere).await, "sending");
+        // `uncertain` rows are counted apart, for `rapporteur status` and operators.
+        let counts = store.outbox_counts().await.unwrap();
+        assert!(counts.contains(&("uncertain".to_string(), 3)), "{counts:?}");
+        let g1 = ["g1".to_string()];
+        assert_eq!(
+            store
+                .uncertain_outbox_count(GroupScope::Only(&g1))
+                .await
+                .unwrap(),
+            3
+        );
+        let g2 = ["g2".to_string()];
+        assert_eq!(
+            store
+                .uncertain_outbox_count(GroupScope::Only(&g2))
+                .await
+                .unwrap(),
+            0
+        );
+    }
+);
+
+on_both_backends!(
+    a_process_sees_only_the_groups_it_owns,
+    |store: Store| async move {
+        let me = claimant("node-a", "1");
+        let g1 = stored_effect(&store, "one", "g1", "mail").await;
+        let _g2 = stored_effect(&store, "two", "g2", "mail").await;
+        let ungrouped = store.enqueue(&[effect("none", "mail")], 0).await.unwrap()[0].id;
+        store
+            .record_inbound(
+                &[
+                    message("$in-g1", "g1", "matrix"),
+                    message("$in-g2", "g2", "matrix"),
+                ],
+                None,
+                60,
+            )
+            .await
+            .unwrap();
+        let owned = ["g1".to_string(), String::new()];
+        let scope = GroupScope::Only(&owned);
+        let pending = store.pending_inbox_of(scope, 10).await.unwrap();
+        assert_eq!(
+            pending
+                .iter()
+                .map(|item| item.external_id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["$in-g1"]
+        );
+        assert!(
+            store
+                .pending_inbox_of(GroupScope::Only(&[]), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.next_outbox_due("mail", scope).await.unwrap(), Some(0));
+        let claimed = store
+            .claim_due_outbox("mail", scope, &me, 100, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            claimed.iter().map(|item| item.id).collect::<Vec<_>>(),
+            vec![g1, ungrouped]
+        );
+        assert_eq!(store.next_outbox_due("mail", scope).await.unwrap(), None);
+        assert_eq!(
+            store
+                .next_outbox_due("mail", GroupScope::Every)
+                .await
+                .unwrap(),
+            Some(20)
+        );
+        // Timers: only the owned groups' fire.
+        for (group, due) in [("g1", 500), ("g2", 400)] {
+            sqlx::query(
+                "INSERT INTO timers (group_id, timer_key, due_ms, timer, state, updated_ms) \
+                 VALUES ($1, 'R-1:follow-up', $2, '{}', 'pending', 0)",
+            )
+            .bind(group)
+            .bind(due)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+        assert_eq!(store.next_timer_due_of(scope).await.unwrap(), Some(500));
+        let fired = store.fire_due_timers_of(scope, 1_000, 10).await.unwrap();
+        assert_eq!(
+            fired
+                .iter()
+                .map(|item| item.group_id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["g1"]
+        );
+        assert_eq!(store.next_timer_due_of(scope).await.unwrap(), None);
+        assert_eq!(store.next_timer_due().await.unwrap(), Some(400));
+    }
+);
