@@ -422,7 +422,7 @@ fn describe_age(age: std::time::Duration) -> String {
         ("hour", 3600),
         ("minute", 60),
     ] {
-        if seconds >= size && seconds % size == 0 {
+        if seconds >= size && seconds.is_multiple_of(size) {
             let count = seconds / size;
             return format!("{count} {unit}{}", if count == 1 { "" } else { "s" });
         }

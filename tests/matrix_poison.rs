@@ -4,7 +4,8 @@
 //! be stored every time, the sync loop retried the same batch for ever, and the bot heard
 //! nothing more in any room: this test sends an ordinary command after it and expects its
 //! answer. (If the homeserver refused the event itself, the test says so and still checks that
-//! the bot goes on; the storage tests cover the text on both databases.)
+//! the bot goes on; the storage tests cover the text on both databases.) The same run checks that
+//! the data folder, the Matrix stores and the session file were created owner-only.
 
 mod support;
 
@@ -92,6 +93,26 @@ async fn a_nul_in_a_room_message_does_not_deafen_the_bot(postgres: bool) {
             .expect("the event is in the inbox");
         assert_eq!(body, "!ping \u{FFFD}");
         store.close().await;
+    }
+    // The bot's files are its owner's alone: the data folder, the Matrix stores and the
+    // session file (an access token) are created owner-only, whatever the umask.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let data = bot.data_dir().join("data");
+        for (path, wanted) in [
+            (data.clone(), 0o700),
+            (data.join("matrix"), 0o700),
+            (data.join("matrix/store"), 0o700),
+            (data.join("matrix/session.json"), 0o600),
+        ] {
+            let mode = std::fs::metadata(&path)
+                .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode, wanted, "{}", path.display());
+        }
     }
     assert!(
         !bot.log().contains("the sync will be repeated"),

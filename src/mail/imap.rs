@@ -447,7 +447,9 @@ mod tests {
             uids: uids.to_vec(),
             over_limit,
         };
-        let cases: [(&[(u32, u32)], Vec<DownloadBatch>); 4] = [
+        // (uid, size) pairs in UID order, and the batches they are fetched in.
+        type Case<'a> = (&'a [(u32, u32)], Vec<DownloadBatch>);
+        let cases: [Case; 4] = [
             (&[], vec![]),
             (
                 &[(1, 100), (2, 200), (3, 300)],

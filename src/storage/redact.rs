@@ -110,10 +110,7 @@ fn next_password_parameter(text: &str) -> Option<(usize, usize)> {
                 .is_none_or(|c| c.is_whitespace() || matches!(c, '?' | '&' | ';'))
         };
         let before = &lower[..key_start];
-        let is_key = starts_key(before)
-            || before
-                .strip_suffix("ssl")
-                .is_some_and(starts_key);
+        let is_key = starts_key(before) || before.strip_suffix("ssl").is_some_and(starts_key);
         if !is_key {
             continue;
         }
