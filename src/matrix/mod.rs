@@ -1,5 +1,5 @@
 //! The Matrix adapter: logs in as one persistent device, turns timeline events of the configured
-//! rooms into inbox records (committed together with the sync token that follows them), joins
+//! rooms into inbox records (committed before the sync token that follows them), joins
 //! the configured rooms, and sends replies from the outbox with the outbox key as transaction ID.
 //! In encrypted rooms, `trust` decides which senders' events count, and events that cannot be
 //! decrypted yet are held in the database until their keys arrive (see `sync`).
