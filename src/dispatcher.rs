@@ -59,6 +59,16 @@ enum Outcome {
     Failed { error: String },
 }
 
+/// What became of one item handed to [`Dispatcher::deliver_and_record`].
+enum Attempted {
+    /// Attempted, and the outcome written.
+    Recorded,
+    /// Attempted; the database refused the outcome, which is kept to be written again.
+    Unrecorded(i64, Outcome),
+    /// Not attempted: another claimant has it, or the claim could not be written.
+    NotClaimed,
+}
+
 impl Outcome {
     /// Whether the item leaves the queue with this outcome.
     fn leaves_queue(&self) -> bool {
@@ -143,13 +153,7 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                                     Err(_) => break,
                                 }
                             }
-                            match self.claim_fresh(batch).await {
-                                Ok(claimed) => {
-                                    self.deliver_and_record(&claimed, &mut unrecorded).await;
-                                }
-                                // The items stay pending; the next scan claims them.
-                                Err(error) => tracing::warn!(%error, "cannot claim fresh items; the next scan retries"),
-                            }
+                            self.deliver_and_record(&batch, &mut unrecorded).await;
                         }
                         None => return Ok(()),
                     },
@@ -161,62 +165,77 @@ impl<A: ChannelDelivery> Dispatcher<A> {
         }
     }
 
-    /// The fresh items this process could claim (the others were claimed by a scan already).
-    async fn claim_fresh(&self, batch: Vec<OutboxItem>) -> Result<Vec<OutboxItem>, StorageError> {
-        let ids: Vec<i64> = batch.iter().map(|item| item.id).collect();
-        let claimed = self
-            .store
-            .claim_outbox_items(&ids, self.ownership.claimant(), now_ms())
-            .await?;
-        Ok(batch
-            .into_iter()
-            .filter(|item| claimed.binary_search(&item.id).is_ok())
-            .collect())
-    }
-
     async fn deliver_due(&self, unrecorded: &mut Vec<(i64, Outcome)>) -> Result<(), StorageError> {
         loop {
             let owned = self.ownership.owned();
-            let claimed = self
+            let due = self
                 .store
-                .claim_due_outbox(
-                    self.adapter.channel().name(),
-                    owned.scope(),
-                    self.ownership.claimant(),
-                    now_ms(),
-                    100,
-                )
+                .due_outbox_of(self.adapter.channel().name(), owned.scope(), now_ms(), 100)
                 .await?;
-            if claimed.is_empty() {
+            if due.is_empty() {
                 return Ok(());
             }
-            // Every claimed item leaves `pending` or is due again at least a second later, so
-            // this loop ends.
-            self.deliver_and_record(&claimed, unrecorded).await;
+            // Every item attempted leaves `pending` or is due again at least a second later;
+            // if none could be claimed (the database refuses, or another process got them),
+            // the next round waits.
+            if self.deliver_and_record(&due, unrecorded).await == 0 {
+                return Ok(());
+            }
         }
     }
 
-    /// Delivers claimed items, up to the channel's concurrency at once, and writes each outcome
-    /// as soon as it is known (keeping those the database did not take in `unrecorded`).
-    async fn deliver_and_record(&self, items: &[OutboxItem], unrecorded: &mut Vec<(i64, Outcome)>) {
+    /// Delivers items, up to the channel's concurrency at once, each claimed just before its
+    /// attempt and its outcome written as soon as it is known (those the database did not take
+    /// are kept in `unrecorded`). Returns how many items were attempted.
+    async fn deliver_and_record(
+        &self,
+        items: &[OutboxItem],
+        unrecorded: &mut Vec<(i64, Outcome)>,
+    ) -> usize {
         let attempts: Vec<_> = items
             .iter()
-            .map(|item| self.attempt_and_record(item))
+            .map(|item| self.claim_attempt_and_record(item))
             .collect();
-        let refused: Vec<Option<(i64, Outcome)>> = futures_util::stream::iter(attempts)
+        let results: Vec<Attempted> = futures_util::stream::iter(attempts)
             .buffer_unordered(self.adapter.concurrency())
             .collect()
             .await;
-        unrecorded.extend(refused.into_iter().flatten());
+        let mut attempted = 0;
+        for result in results {
+            match result {
+                Attempted::Recorded => attempted += 1,
+                Attempted::Unrecorded(id, outcome) => {
+                    attempted += 1;
+                    unrecorded.push((id, outcome));
+                }
+                Attempted::NotClaimed => {}
+            }
+        }
+        attempted
     }
 
-    /// One attempt and the write of its outcome, right after the channel answered: the shorter
-    /// that gap, the narrower the window in which a crash leaves an accepted mail unrecorded.
-    /// Returns the outcome if the database refused it.
-    async fn attempt_and_record(&self, item: &OutboxItem) -> Option<(i64, Outcome)> {
+    /// Claims the item (the attempt's state is in the database before anything is sent), makes
+    /// one attempt and writes its outcome right after the channel answered: the shorter that
+    /// gap, the narrower the window in which a crash leaves an accepted mail unrecorded. Only
+    /// the attempts under way are ever claimed, so a process that dies leaves at most the
+    /// channel's concurrency in `sending`.
+    async fn claim_attempt_and_record(&self, item: &OutboxItem) -> Attempted {
+        match self
+            .store
+            .claim_outbox_item(item.id, self.ownership.claimant(), now_ms())
+            .await
+        {
+            Ok(true) => {}
+            // Claimed by a scan or another process first: theirs to send.
+            Ok(false) => return Attempted::NotClaimed,
+            Err(error) => {
+                tracing::warn!(outbox_id = item.id, %error, "cannot claim an outbox item; the next scan retries");
+                return Attempted::NotClaimed;
+            }
+        }
         let (id, outcome) = self.attempt(item).await;
         match self.record(id, &outcome).await {
-            Ok(()) => None,
+            Ok(()) => Attempted::Recorded,
             Err(error) => {
                 tracing::error!(
                     outbox_id = id,
@@ -224,7 +243,7 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                     leaves_queue = outcome.leaves_queue(),
                     "cannot record the outcome of a delivery; it is kept in memory and recorded again, and the item is not sent again"
                 );
-                Some((id, outcome))
+                Attempted::Unrecorded(id, outcome)
             }
         }
     }

@@ -536,9 +536,12 @@ async fn wait_until_reminders_left_the_outbox(bot: &BotProcess) {
         let room = reminder_room_row(bot).await;
         let waiting = mail
             .values()
-            .filter(|(_, state)| state == "pending")
+            .filter(|(_, state)| state == "pending" || state == "sending")
             .count()
-            + room.iter().filter(|(_, state)| state == "pending").count();
+            + room
+                .iter()
+                .filter(|(_, state)| state == "pending" || state == "sending")
+                .count();
         if waiting == 0 {
             return;
         }
@@ -617,11 +620,11 @@ fn relayed_subject(raw: &[u8]) -> String {
 
 /// Eight organizations with three members and a contact address each: one reminder cycle is
 /// one room message and 32 mails. The bot is killed with SIGKILL as soon as the relay has
-/// accepted ten of the reminder mails, and started again. Afterwards every recipient has the
-/// reminder, the room has it once, and a recipient has it twice only in the one case the design
-/// allows: the relay had accepted that very mail (same Message-ID, so the same outbox item)
-/// but the bot died before recording it as sent, so it was sent again after the restart. How
-/// many recipients that hit (usually 0 to 3) is printed.
+/// accepted ten of the reminder mails, and started again. Afterwards the room has the reminder
+/// once and no recipient has it twice. Every mail recorded as sent, or still pending at the
+/// kill, arrived once; the attempts under way at the kill (claimed, at most one per connection
+/// of the SMTP pool) are held as `uncertain`, never resent: each arrived once if the relay had
+/// accepted it before the kill, and not at all otherwise. How many were held is printed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reminder_cycle_survives_kill_9() {
     let Some(homeserver) = homeserver().await else {
@@ -734,13 +737,35 @@ async fn a_reminder_cycle_survives_kill_9() {
     scene.bot.start();
     wait_until_reminders_left_the_outbox(&scene.bot).await;
     let rows_after = reminder_mail_rows(&scene.bot).await;
+    let held: BTreeSet<String> = rows_after
+        .iter()
+        .filter(|(_, (_, state))| state == "uncertain")
+        .map(|(to, _)| to.clone())
+        .collect();
+    let in_flight_at_kill: BTreeSet<String> = rows_at_kill
+        .iter()
+        .filter(|(_, (_, state))| state == "sending")
+        .map(|(to, _)| to.clone())
+        .collect();
     assert!(
-        rows_after.values().all(|(_, state)| state == "sent"),
-        "every reminder mail was sent: {rows_after:?}"
+        rows_after
+            .values()
+            .all(|(_, state)| state == "sent" || state == "uncertain"),
+        "every reminder mail was sent or held: {rows_after:?}"
+    );
+    assert_eq!(
+        held, in_flight_at_kill,
+        "exactly the attempts under way at the kill are held"
+    );
+    assert!(
+        held.len() <= SMTP_POOL_SIZE,
+        "more mails held ({}) than deliveries can be in flight ({SMTP_POOL_SIZE})",
+        held.len()
     );
 
-    // Every recipient's inbox: the reminder is there, from the one outbox item meant for them.
-    for address in &recipients {
+    // Every recipient's inbox: the reminder is there, from the one outbox item meant for them,
+    // except for a held mail the relay never had.
+    for address in recipients.difference(&held) {
         let mails = scene.mails(address, REMINDED, 1).await;
         assert!(!mails.is_empty(), "{address} never got the reminder");
     }
@@ -754,10 +779,10 @@ async fn a_reminder_cycle_survives_kill_9() {
             .iter()
             .filter_map(|mail| mail.message_id.clone())
             .collect();
-        assert_eq!(
-            ids,
-            BTreeSet::from([format!("<{key}@rapporteur.localhost>")]),
-            "{address}'s reminders all come from the one outbox item of this cycle"
+        let expected = BTreeSet::from([format!("<{key}@rapporteur.localhost>")]);
+        assert!(
+            ids == expected || (ids.is_empty() && held.contains(address)),
+            "{address}'s reminders all come from the one outbox item of this cycle: {ids:?}"
         );
         assert_eq!(
             mails.len(),
@@ -772,37 +797,22 @@ async fn a_reminder_cycle_survives_kill_9() {
         counts.insert(address.clone(), mails.len());
     }
 
-    // What the design guarantees for mail, which has no transaction IDs: a mail recorded as sent
-    // is never sent again; a mail not recorded as sent is sent after the restart, and it arrives
-    // twice only if the killed bot had already handed it to the relay (accepted before the
-    // restart, but not yet recorded as sent). Those are at most the deliveries in flight at the
-    // kill, one per connection of the SMTP pool.
-    let doubled: BTreeSet<String> = counts
-        .iter()
-        .filter(|(_, count)| **count > 1)
-        .map(|(to, _)| to.clone())
-        .collect();
+    // What the design guarantees for mail, which has no transaction IDs: no mail is sent twice.
+    // A mail whose attempt was under way at the kill may have reached the relay before the bot
+    // could record it; it is held as `uncertain` for an operator, and then it arrived once (the
+    // relay had it before the restart) or not at all.
     assert!(
-        counts.values().all(|count| *count <= 2),
-        "a reminder came more than twice: {counts:?}"
+        counts.values().all(|count| *count <= 1),
+        "a reminder came twice: {counts:?}"
     );
-    assert!(
-        doubled.is_subset(&unsent_at_kill),
-        "a reminder recorded as sent before the kill was sent again: {:?}",
-        doubled.difference(&unsent_at_kill).collect::<Vec<_>>()
-    );
-    for address in &doubled {
-        let first = relay.times(address, REMINDED)[0];
-        assert!(
-            first < restarted_ns,
-            "{address}'s reminder came twice, but its first copy was not the killed bot's"
-        );
+    for address in &held {
+        for time in relay.times(address, REMINDED) {
+            assert!(
+                time < restarted_ns,
+                "{address}'s held reminder was sent again after the restart"
+            );
+        }
     }
-    assert!(
-        doubled.len() <= SMTP_POOL_SIZE,
-        "more reminders came twice ({}) than deliveries can be in flight ({SMTP_POOL_SIZE})",
-        doubled.len()
-    );
     let relayed_before_restart = recipients
         .iter()
         .filter(|to| {
@@ -849,12 +859,15 @@ async fn a_reminder_cycle_survives_kill_9() {
     eprintln!(
         "kill -9 mid-cycle: {seen_at_kill} of 32 reminder mails seen at the relay when the kill \
          was sent, {relayed_before_restart} accepted by the relay before the restart, {} not yet \
-         recorded as sent at the kill, the room message {} at the kill; after the restart {} \
-         recipient(s) got the reminder twice (the same mail, resent), none lost, the room message \
+         attempted at the kill, the room message {} at the kill; after the restart {} mail(s) \
+         held as uncertain ({} of them had reached the relay), none sent twice, the room message \
          once; {:.1} s",
         unsent_at_kill.len(),
         room_at_kill[0].1,
-        doubled.len(),
+        held.len(),
+        held.iter()
+            .filter(|address| !relay.times(address, REMINDED).is_empty())
+            .count(),
         started.elapsed().as_secs_f64()
     );
 }

@@ -108,7 +108,7 @@ async fn one_owner_then_the_survivor(backend: support::Backend) {
         .await
         .unwrap();
     store
-        .claim_outbox_items(&[stored[0].id], first.ownership.claimant(), 1)
+        .claim_outbox_item(stored[0].id, first.ownership.claimant(), 1)
         .await
         .unwrap();
     let version = second.ownership.version();

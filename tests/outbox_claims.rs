@@ -83,28 +83,27 @@ async fn claimers_never_share_a_row(backend: support::Backend) {
     let items: Vec<NewOutboxItem> = (0..300).map(|n| effect(&format!("k{n}"), "mail")).collect();
     let stored = first.enqueue(&items, 0).await.unwrap();
     let all: BTreeSet<i64> = stored.iter().map(|item| item.id).collect();
-    // Both claim as fast as they can, by scans and by ID lists (the in-memory hand-over), until
-    // nothing is left.
+    // Both claim as fast as they can, row by row in opposite orders and by scans, as the
+    // dispatchers of two processes do.
     let claim_all = |store: Store, who: Claimant, by_id: Vec<i64>| async move {
         let mut mine = Vec::new();
         for chunk in by_id.chunks(13) {
-            mine.extend(store.claim_outbox_items(chunk, &who, 5).await.unwrap());
-            let scanned = store
-                .claim_due_outbox("mail", GroupScope::Every, &who, 5, 7)
-                .await
-                .unwrap();
-            mine.extend(scanned.iter().map(|item| item.id));
-        }
-        loop {
-            let scanned = store
-                .claim_due_outbox("mail", GroupScope::Every, &who, 5, 7)
-                .await
-                .unwrap();
-            if scanned.is_empty() {
-                return mine;
+            for id in chunk {
+                if store.claim_outbox_item(*id, &who, 5).await.unwrap() {
+                    mine.push(*id);
+                }
             }
-            mine.extend(scanned.iter().map(|item| item.id));
+            let scanned = store
+                .due_outbox_of("mail", GroupScope::Every, 5, 7)
+                .await
+                .unwrap();
+            for item in scanned {
+                if store.claim_outbox_item(item.id, &who, 5).await.unwrap() {
+                    mine.push(item.id);
+                }
+            }
         }
+        mine
     };
     let ids: Vec<i64> = all.iter().copied().collect();
     let reversed: Vec<i64> = ids.iter().rev().copied().collect();
@@ -165,16 +164,10 @@ on_both_backends!(
             match before {
                 Before::Nothing => {}
                 Before::ClaimedBy(name) => {
-                    store
-                        .claim_outbox_items(&[id], &who(name), 30)
-                        .await
-                        .unwrap();
+                    assert!(store.claim_outbox_item(id, &who(name), 30).await.unwrap());
                 }
                 Before::ClaimedThenSettledBy(name) => {
-                    store
-                        .claim_outbox_items(&[id], &who(name), 30)
-                        .await
-                        .unwrap();
+                    assert!(store.claim_outbox_item(id, &who(name), 30).await.unwrap());
                     let other = if name == "a" { &b } else { &a };
                     store
                         .settle_abandoned_claims(GroupScope::Every, other, &["matrix"])
@@ -182,10 +175,7 @@ on_both_backends!(
                         .unwrap();
                 }
                 Before::SentBy(name) => {
-                    store
-                        .claim_outbox_items(&[id], &who(name), 30)
-                        .await
-                        .unwrap();
+                    assert!(store.claim_outbox_item(id, &who(name), 30).await.unwrap());
                     assert!(
                         store
                             .mark_outbox_sent(id, &who(name), "<m@x>", 40)
@@ -228,21 +218,17 @@ on_both_backends!(
         let mut ids = Vec::new();
         for (index, (channel, claimed_by, _)) in cases.iter().enumerate() {
             let id = stored_effect(&store, &format!("s{index}"), "g1", channel).await;
-            assert_eq!(
-                store
-                    .claim_outbox_items(&[id], claimed_by, 30)
-                    .await
-                    .unwrap(),
-                vec![id]
-            );
+            assert!(store.claim_outbox_item(id, claimed_by, 30).await.unwrap());
             ids.push(id);
         }
         // Another group's claims wait for that group's owner.
         let elsewhere = stored_effect(&store, "elsewhere", "g2", "mail").await;
-        store
-            .claim_outbox_items(&[elsewhere], &claimant("node-b", "1"), 30)
-            .await
-            .unwrap();
+        assert!(
+            store
+                .claim_outbox_item(elsewhere, &claimant("node-b", "1"), 30)
+                .await
+                .unwrap()
+        );
         let settled = store
             .settle_abandoned_claims(GroupScope::Only(&["g1".to_string()]), &me, &["matrix"])
             .await
@@ -315,14 +301,14 @@ on_both_backends!(
                 .is_empty()
         );
         assert_eq!(store.next_outbox_due("mail", scope).await.unwrap(), Some(0));
-        let claimed = store
-            .claim_due_outbox("mail", scope, &me, 100, 10)
-            .await
-            .unwrap();
+        let due = store.due_outbox_of("mail", scope, 100, 10).await.unwrap();
         assert_eq!(
-            claimed.iter().map(|item| item.id).collect::<Vec<_>>(),
+            due.iter().map(|item| item.id).collect::<Vec<_>>(),
             vec![g1, ungrouped]
         );
+        for item in &due {
+            assert!(store.claim_outbox_item(item.id, &me, 100).await.unwrap());
+        }
         assert_eq!(store.next_outbox_due("mail", scope).await.unwrap(), None);
         assert_eq!(
             store

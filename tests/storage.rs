@@ -120,10 +120,15 @@ on_both_backends!(
             .unwrap();
         let claimant = claimant("node-a", "1");
         let every = GroupScope::Every;
-        let due = store
-            .claim_due_outbox("matrix", every, &claimant, 20, 10)
-            .await
-            .unwrap();
+        let due = store.due_outbox_of("matrix", every, 20, 10).await.unwrap();
+        for item in &due {
+            assert!(
+                store
+                    .claim_outbox_item(item.id, &claimant, 20)
+                    .await
+                    .unwrap()
+            );
+        }
         assert_eq!(due.len(), 2);
         assert!(
             store
@@ -149,9 +154,15 @@ on_both_backends!(
             Some(1_000)
         );
         let retried = store
-            .claim_due_outbox("matrix", every, &claimant, 1_000, 10)
+            .due_outbox_of("matrix", every, 1_000, 10)
             .await
             .unwrap();
+        assert!(
+            store
+                .claim_outbox_item(retried[0].id, &claimant, 1_000)
+                .await
+                .unwrap()
+        );
         assert_eq!(retried.len(), 1);
         assert_eq!(retried[0].attempts, 1);
         assert!(

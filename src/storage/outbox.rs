@@ -1,5 +1,5 @@
 use super::lease::{Claimant, GroupScope};
-use super::{Backend, StorageError, Store};
+use super::{StorageError, Store};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -114,22 +114,37 @@ impl Store {
     }
 
     /// Pending effects of one channel whose next attempt is due, oldest first, without claiming
-    /// them: for operators and tests. The dispatcher claims with [`Store::claim_due_outbox`].
+    /// them (for operators and tests).
     pub async fn due_outbox(
         &self,
         channel: &str,
         now_ms: i64,
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StorageError> {
-        let rows = sqlx::query(
+        self.due_outbox_of(channel, GroupScope::Every, now_ms, limit)
+            .await
+    }
+
+    /// As [`Store::due_outbox`], for the given groups only. The dispatcher claims each item
+    /// with [`Store::claim_outbox_item`] just before its attempt, not the whole list at once,
+    /// so a process that dies leaves only the attempts under way claimed.
+    pub async fn due_outbox_of(
+        &self,
+        channel: &str,
+        scope: GroupScope<'_>,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StorageError> {
+        let sql = format!(
             "SELECT id FROM outbox WHERE state = 'pending' AND channel = $1 AND next_attempt_ms <= $2 \
-             ORDER BY id LIMIT $3",
-        )
-        .bind(channel)
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+             AND {} ORDER BY id LIMIT $3",
+            scope.condition("group_id", 4)
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(channel)
+            .bind(now_ms)
+            .bind(limit);
+        let rows = scope.bind(query).fetch_all(&self.pool).await?;
         let ids = rows
             .iter()
             .map(|row| row.try_get("id"))
@@ -171,73 +186,27 @@ impl Store {
             .collect()
     }
 
-    /// Claims the due pending effects of one channel in the given groups, oldest first: each
-    /// row moves to `sending` with the claimant and the time, by a conditional update, so two
-    /// processes (or two scans) never claim the same row. On PostgreSQL rows another
-    /// transaction is claiming are skipped rather than waited for. Returns the claimed items.
-    pub async fn claim_due_outbox(
+    /// Claims one effect for an attempt: `pending` becomes `sending`, with the claimant and the
+    /// time, by a conditional update that only one claimant can win (on PostgreSQL a second
+    /// update of the row waits for the first to commit, then finds it no longer pending).
+    /// Returns whether this claimant won; an effect already claimed (by a scan that got there
+    /// first, or another process) is left to its claimant.
+    pub async fn claim_outbox_item(
         &self,
-        channel: &str,
-        scope: GroupScope<'_>,
+        id: i64,
         claimant: &Claimant,
         now_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<OutboxItem>, StorageError> {
-        let skip_locked = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            // SQLite has one writer at a time: the conditional update is the whole claim.
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
+    ) -> Result<bool, StorageError> {
+        let claimed = sqlx::query(
             "UPDATE outbox SET state = 'sending', claimed_by = $1, claimed_ms = $2 \
-             WHERE state = 'pending' AND id IN (SELECT id FROM outbox WHERE state = 'pending' AND channel = $3 \
-             AND next_attempt_ms <= $2 AND {} ORDER BY id LIMIT $4{skip_locked}) RETURNING id",
-            scope.condition("group_id", 5)
-        );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(claimant.name())
-            .bind(now_ms)
-            .bind(channel)
-            .bind(limit);
-        let rows = scope.bind(query).fetch_all(&self.pool).await?;
-        let mut ids = rows
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<Result<Vec<i64>, _>>()?;
-        ids.sort_unstable();
-        self.outbox_items(&ids).await
-    }
-
-    /// Claims the given effects (just stored by this process's handler) if they are still
-    /// pending; returns the IDs claimed. An effect already claimed (by a scan, or another
-    /// process) is left to its claimant.
-    pub async fn claim_outbox_items(
-        &self,
-        ids: &[i64],
-        claimant: &Claimant,
-        now_ms: i64,
-    ) -> Result<Vec<i64>, StorageError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "UPDATE outbox SET state = 'sending', claimed_by = $1, claimed_ms = $2 \
-             WHERE state = 'pending' AND id IN ({}) RETURNING id",
-            placeholders(3, ids.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(claimant.name())
-            .bind(now_ms);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        let mut claimed = rows
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<Result<Vec<i64>, _>>()?;
-        claimed.sort_unstable();
-        Ok(claimed)
+             WHERE id = $3 AND state = 'pending'",
+        )
+        .bind(claimant.name())
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
     }
 
     /// The earliest time a pending effect of the channel in the given groups is due, so its
