@@ -17,8 +17,8 @@
 
 use crate::delivery::ChannelDelivery;
 use crate::ownership::Ownership;
-use crate::supervision::FailureStreak;
 use crate::storage::{OutboxItem, StorageError, Store};
+use crate::supervision::FailureStreak;
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

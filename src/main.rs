@@ -101,18 +101,20 @@ enum QuarantineAction {
 
 #[derive(Subcommand)]
 enum OutboxAction {
-    /// How many items are in each state; with --failed, the items given up on.
+    /// How many items are in each state; with --failed, the items given up on or held as
+    /// uncertain (a send under way when its process died: it may have left).
     List {
-        /// List the items the bot gave up on, with their last error.
+        /// List the items the bot gave up on or holds as uncertain, with their last error.
         #[arg(long)]
         failed: bool,
     },
-    /// Put failed items back in the queue, due now: the running bot sends them again.
+    /// Put failed or uncertain items back in the queue, due now: the running bot sends them
+    /// again (an uncertain mail may then arrive twice: check the recipient's copy first).
     #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "all_failed"])))]
     Retry {
         /// The id shown by `outbox list --failed`.
         id: Option<i64>,
-        /// Every failed item.
+        /// Every failed or uncertain item.
         #[arg(long)]
         all_failed: bool,
     },
@@ -475,7 +477,7 @@ fn outbox_command(arguments: &Arguments) -> ExitCode {
                 match (wanted, requeued.as_slice()) {
                     (Some(id), []) => {
                         eprintln!(
-                            "no failed outbox item with id {id}; see `rapporteur outbox list --failed`"
+                            "no failed or uncertain outbox item with id {id}; see `rapporteur outbox list --failed`"
                         );
                         false
                     }

@@ -145,7 +145,7 @@ pub fn claimant_for(data_dir: &Path) -> std::io::Result<Claimant> {
     let node = match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => text.trim().to_string(),
         _ => {
-            std::fs::create_dir_all(data_dir)?;
+            crate::storage::make_private_folder(data_dir)?;
             let mut hasher = Sha256::new();
             hasher.update(data_dir.display().to_string());
             hasher.update(std::process::id().to_le_bytes());

@@ -405,22 +405,19 @@ pub async fn run(
         tracing::info!(address = %mail.address, imap = mail.imap.is_some(), "mail channel ready");
     }
     let (groups_sender, reloaded_groups) = watch::channel(groups_by_id(&settings));
-    supervisor.spawn(
-        "group leases",
-        {
-            let leases = crate::ownership::keep_leases(
-                store.clone(),
-                settings.database.url.clone(),
-                reloaded_groups.clone(),
-                ownership.clone(),
-                shutdown.clone(),
-            );
-            async move {
-                leases.await;
-                Ok::<(), String>(())
-            }
-        },
-    );
+    supervisor.spawn("group leases", {
+        let leases = crate::ownership::keep_leases(
+            store.clone(),
+            settings.database.url.clone(),
+            reloaded_groups.clone(),
+            ownership.clone(),
+            shutdown.clone(),
+        );
+        async move {
+            leases.await;
+            Ok::<(), String>(())
+        }
+    });
     #[cfg(unix)]
     if let Some(path) = config_path {
         supervisor.spawn(

@@ -332,10 +332,9 @@ async fn quarantine_purge_and_failed_outbox(backend: &str) {
         node: "test".into(),
         instance: "1".into(),
     };
-    store
-        .claim_outbox_items(&[stored[0].id], &claimant, 0)
-        .await
-        .unwrap();
+    for id in [stored[0].id] {
+        assert!(store.claim_outbox_item(id, &claimant, 0).await.unwrap());
+    }
     store
         .mark_outbox_failed(stored[0].id, &claimant, "550 5.1.1 no such user")
         .await
@@ -354,7 +353,7 @@ async fn quarantine_purge_and_failed_outbox(backend: &str) {
         (
             vec!["outbox", "retry", &pending_id],
             Some(1),
-            format!("no failed outbox item with id {pending_id}"),
+            format!("no failed or uncertain outbox item with id {pending_id}"),
         ),
         (
             vec!["outbox", "retry", &failed_id],
@@ -364,7 +363,7 @@ async fn quarantine_purge_and_failed_outbox(backend: &str) {
         (
             vec!["outbox", "list", "--failed"],
             Some(0),
-            "No outbox item has failed.".into(),
+            "No outbox item has failed or is held as uncertain.".into(),
         ),
         (
             vec!["outbox", "retry", "--all-failed"],

@@ -313,10 +313,9 @@ on_both_backends!(
             node: "test".into(),
             instance: "1".into(),
         };
-        store
-            .claim_outbox_items(&[stored[0].id, stored[1].id], &claimant, 0)
-            .await
-            .unwrap();
+        for id in [stored[0].id, stored[1].id] {
+            assert!(store.claim_outbox_item(id, &claimant, 0).await.unwrap());
+        }
         assert!(
             store
                 .mark_outbox_failed(stored[0].id, &claimant, "550 no such user")
@@ -363,6 +362,39 @@ on_both_backends!(
             [stored[1].id]
         );
         assert!(store.failed_outbox(10).await.unwrap().is_empty());
+
+        // A mail whose process died while sending it is held as uncertain: listed, and sent
+        // again only when the operator asks.
+        let held = store
+            .enqueue(&[outbox_item("k4")], 10)
+            .await
+            .unwrap()
+            .remove(0)
+            .id;
+        let dead = rapporteur::storage::Claimant {
+            node: "dead".into(),
+            instance: "1".into(),
+        };
+        assert!(store.claim_outbox_item(held, &dead, 70).await.unwrap());
+        let settled = store
+            .settle_abandoned_claims(rapporteur::storage::GroupScope::Every, &claimant, &[])
+            .await
+            .unwrap();
+        assert_eq!(settled.len(), 1);
+        let listed = store.failed_outbox(10).await.unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|item| (item.id, item.state.as_str()))
+                .collect::<Vec<_>>(),
+            [(held, "uncertain")]
+        );
+        assert_eq!(store.retry_failed_outbox(None, 80).await.unwrap(), [held]);
+        assert!(store.failed_outbox(10).await.unwrap().is_empty());
+        assert!(
+            store.claim_outbox_item(held, &claimant, 90).await.unwrap(),
+            "requeued and unclaimed"
+        );
     }
 );
 

@@ -14,9 +14,9 @@ pub mod operator;
 pub mod outgoing;
 pub mod smtp_pool;
 pub mod thread;
-pub mod trust;
 pub mod timeouts;
 pub mod tls;
+pub mod trust;
 
 pub use examine::{ExaminedMail, IgnoreReason, MailRules, Outcome, QuarantineReason, examine_mail};
 pub use trust::{ListAuthorHeader, ListTrust};

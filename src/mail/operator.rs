@@ -93,8 +93,9 @@ pub async fn quarantine_table(
             .map(|time| time.strftime("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
         table.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             row.id,
+            row.state,
             row.state,
             row.reason,
             if row.kept_bytes < row.size_bytes {
@@ -208,17 +209,19 @@ pub async fn purge_quarantine(
 pub async fn failed_outbox_table(store: &Store) -> Result<String, StorageError> {
     let rows = store.failed_outbox(200).await?;
     if rows.is_empty() {
-        return Ok("No outbox item has failed.\n".to_string());
+        return Ok("No outbox item has failed or is held as uncertain.\n".to_string());
     }
-    let mut table =
-        String::from("id\tchannel\tattempts\tcreated (UTC)\tabout\tdestination\tlast error\n");
+    let mut table = String::from(
+        "id\tstate\tchannel\tattempts\tcreated (UTC)\tabout\tdestination\tlast error\n",
+    );
     for row in rows {
         let created = jiff::Timestamp::from_millisecond(row.created_ms)
             .map(|time| time.strftime("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
         table.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             row.id,
+            row.state,
             row.channel,
             row.attempts,
             created,

@@ -12,8 +12,8 @@ mod lease;
 mod mail;
 mod outbox;
 mod outbox_operator;
-mod redact;
 mod rate_limits;
+mod redact;
 mod state;
 mod undecryptable;
 
