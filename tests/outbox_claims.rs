@@ -342,3 +342,39 @@ on_both_backends!(
         assert_eq!(store.next_timer_due().await.unwrap(), Some(400));
     }
 );
+
+on_both_backends!(
+    a_remote_error_with_a_nul_is_stored_cleaned,
+    |store: Store| async move {
+        // An SMTP server's or a homeserver's error text is the remote side's: PostgreSQL refuses
+        // a NUL in TEXT, which would leave the outcome unwritable and the row claimed forever.
+        let me = claimant("node-a", "1");
+        let retried = stored_effect(&store, "nul-retry", "g1", "mail").await;
+        let failed = stored_effect(&store, "nul-failed", "g1", "mail").await;
+        for id in [retried, failed] {
+            assert!(store.claim_outbox_item(id, &me, 30).await.unwrap());
+        }
+        let long = format!("451 busy\0{}", "x".repeat(10_000));
+        assert!(
+            store
+                .mark_outbox_retry(retried, &me, 40, &long)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .mark_outbox_failed(failed, &me, "550 no\0such user")
+                .await
+                .unwrap()
+        );
+        for id in [retried, failed] {
+            let (error,): (String,) = sqlx::query_as("SELECT last_error FROM outbox WHERE id = $1")
+                .bind(id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+            assert!(!error.contains('\0'), "{error:?}");
+            assert!(error.len() <= 2048, "{}", error.len());
+        }
+    }
+);

@@ -28,21 +28,28 @@ pub const SHORT_FIELD_BYTES: usize = 2048;
 /// bounds each part of a thread before it writes the JSON, so this is only a last guard.
 pub const CONVERSATION_BYTES: usize = 64 * 1024;
 
-/// Text with NUL replaced and cut to at most `max_bytes` bytes on a character boundary.
+/// Text with NUL replaced and cut to at most `max_bytes` bytes on a character boundary. The
+/// replacement comes first: U+FFFD is three bytes where NUL was one, so cutting first could
+/// leave the text over the bound.
 pub fn storable_text(text: &str, max_bytes: usize) -> Cow<'_, str> {
-    let cut = if text.len() > max_bytes {
-        let mut end = max_bytes;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        &text[..end]
+    let replaced = if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
     } else {
-        text
+        Cow::Borrowed(text)
     };
-    if cut.contains('\0') {
-        Cow::Owned(cut.replace('\0', "\u{FFFD}"))
-    } else {
-        Cow::Borrowed(cut)
+    if replaced.len() <= max_bytes {
+        return replaced;
+    }
+    let mut end = max_bytes;
+    while !replaced.is_char_boundary(end) {
+        end -= 1;
+    }
+    match replaced {
+        Cow::Borrowed(text) => Cow::Borrowed(&text[..end]),
+        Cow::Owned(mut text) => {
+            text.truncate(end);
+            Cow::Owned(text)
+        }
     }
 }
 
@@ -80,8 +87,11 @@ mod tests {
 
     #[test]
     fn text_is_cleaned_and_bounded() {
-        let cases: [(&str, usize, &str); 6] = [
+        let cases: [(&str, usize, &str); 8] = [
             ("!ping", 100, "!ping"),
+            // The replacement is three bytes where NUL was one: the bound still holds.
+            ("ab\0\0", 4, "ab"),
+            ("ab\0\0", 5, "ab\u{FFFD}"),
             ("!ping\0now", 100, "!ping\u{FFFD}now"),
             ("\0", 100, "\u{FFFD}"),
             ("abcdef", 3, "abc"),

@@ -263,7 +263,7 @@ impl Store {
              WHERE id = $3 AND claimed_by = $4 AND state = 'sending'",
         )
         .bind(next_attempt_ms)
-        .bind(error)
+        .bind(stored_error(error).into_owned())
         .bind(id)
         .bind(claimant.name())
         .execute(&self.pool)
@@ -283,7 +283,7 @@ impl Store {
             "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $1 \
              WHERE id = $2 AND claimed_by = $3 AND state = 'sending'",
         )
-        .bind(error)
+        .bind(stored_error(error).into_owned())
         .bind(id)
         .bind(claimant.name())
         .execute(&self.pool)
@@ -299,6 +299,13 @@ impl Store {
                 .await?;
         Ok(rows)
     }
+}
+
+/// A channel's error as it is stored: the text comes from a remote server (an SMTP reply, a
+/// homeserver's message), so it is cleaned and bounded like every other field; a NUL in it
+/// would otherwise make PostgreSQL refuse the outcome again and again.
+fn stored_error(error: &str) -> std::borrow::Cow<'_, str> {
+    super::storable_text(error, super::SHORT_FIELD_BYTES)
 }
 
 /// `$first, $first+1, ...`: `count` numbered placeholders for an `IN` list.
