@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod dispatcher;
 pub mod handling;
 pub mod latency;
+pub mod logging;
 pub mod mail;
 pub mod matrix;
 pub mod ownership;

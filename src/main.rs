@@ -121,8 +121,10 @@ enum OutboxAction {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RAPPORTEUR_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,matrix_sdk=warn,matrix_sdk_crypto=warn,matrix_sdk_base=warn,matrix_sdk::http_client=off"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("RAPPORTEUR_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(rapporteur::logging::DEFAULT_LOG_FILTER)
+        });
     // Colours only for a person at a terminal; logs written to files stay plain text to grep.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()

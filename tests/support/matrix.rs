@@ -482,7 +482,13 @@ impl BotProcess {
             .env_remove("RAPPORTEUR_MATRIX_PASSWORD")
             .env_remove("RAPPORTEUR_MATRIX_ACCESS_TOKEN")
             .env(variable, value)
-            .env("RAPPORTEUR_LOG", "info,rapporteur=debug,matrix_sdk=warn,matrix_sdk_crypto=warn,matrix_sdk_base=warn,matrix_sdk::http_client=off")
+            .env(
+                "RAPPORTEUR_LOG",
+                format!(
+                    "{},rapporteur=debug",
+                    rapporteur::logging::DEFAULT_LOG_FILTER
+                ),
+            )
             .env_remove("RAPPORTEUR_DATABASE_URL")
             .env_remove("RAPPORTEUR_HOMESERVER_URL")
             .env_remove("RAPPORTEUR_MATRIX_USER_ID")
