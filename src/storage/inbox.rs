@@ -1,5 +1,4 @@
 use super::{StorageError, Store, set_adapter_state_in};
-use sqlx::Row;
 
 /// The disposition of a message that was no command (`core::engine::Disposition::NotACommand`):
 /// its text is removed when it is marked handled.
@@ -98,30 +97,9 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// The oldest messages not yet handled, in the order they were recorded.
+    /// The oldest messages not yet handled, in the order they were recorded, of every group.
     pub async fn pending_inbox(&self, limit: i64) -> Result<Vec<InboxItem>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, channel, external_id, group_id, conversation, sender, body, origin_ms, received_ms \
-             FROM inbox WHERE state = 'pending' ORDER BY id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(InboxItem {
-                    id: row.try_get("id")?,
-                    channel: row.try_get("channel")?,
-                    external_id: row.try_get("external_id")?,
-                    group_id: row.try_get("group_id")?,
-                    conversation: row.try_get("conversation")?,
-                    sender: row.try_get("sender")?,
-                    body: row.try_get("body")?,
-                    origin_ms: row.try_get("origin_ms")?,
-                    received_ms: row.try_get("received_ms")?,
-                })
-            })
-            .collect()
+        self.pending_inbox_of(super::GroupScope::Every, limit).await
     }
 
     /// Marks a message handled and stores the effects it produced, in one transaction. Returns
