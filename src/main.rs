@@ -186,7 +186,7 @@ fn main() -> ExitCode {
                 Ok(settings) => settings,
                 Err(code) => return code,
             };
-            let runtime = match tokio::runtime::Runtime::new() {
+            let runtime = match new_runtime() {
                 Ok(runtime) => runtime,
                 Err(error) => {
                     eprintln!("cannot start the async runtime: {error}");
@@ -315,7 +315,7 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
     } else {
         (Vec::new(), 0)
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match new_runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cannot start the async runtime: {error}");
@@ -446,7 +446,7 @@ fn outbox_command(arguments: &Arguments) -> ExitCode {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match new_runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cannot start the async runtime: {error}");
@@ -545,7 +545,7 @@ fn export_command(arguments: &Arguments) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match new_runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cannot start the async runtime: {error}");
@@ -593,4 +593,18 @@ fn export_command(arguments: &Arguments) -> ExitCode {
         ExportFormat::Json => println!("{}", to_json(&rows)),
     }
     ExitCode::SUCCESS
+}
+
+/// The async runtime of every command: one thread. The bot's work per message is short and
+/// mostly waiting (on the homeserver, the mail servers and the stores); on a multi-threaded
+/// runtime each message was handed between worker threads several times, and those hand-offs
+/// (futex wake-ups, measured with strace for issue 11) cost more than the work. Blocking calls
+/// (matrix-sdk's SQLite stores, file I/O) still run on tokio's blocking threads, which are kept
+/// alive for ten minutes instead of ten seconds, so that they are not created anew for every
+/// command that comes after a quiet spell.
+fn new_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_keep_alive(std::time::Duration::from_secs(600))
+        .build()
 }

@@ -8,9 +8,13 @@ use super::MatrixError;
 use crate::config::MatrixSettings;
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::RequestConfig;
+use matrix_sdk::config::StoreConfig;
+use matrix_sdk::cross_process_lock::CrossProcessLockConfig;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::store::StateStoreDataKey;
-use matrix_sdk::{Client, SessionMeta, SessionTokens, SqliteStoreConfig};
+use matrix_sdk::{
+    Client, SessionMeta, SessionTokens, SqliteCryptoStore, SqliteStateStore, SqliteStoreConfig,
+};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,9 +40,24 @@ async fn build_client(settings: &MatrixSettings, store: &Path) -> Result<Client,
     // The low-memory profile (one connection per core, small page caches) suits a bot, which
     // reads little of its stores; it keeps the idle bot's resident memory small.
     let store_config = SqliteStoreConfig::with_low_memory_config(store).passphrase(passphrase);
+    // Only the stores the bot needs across restarts are files: the crypto store (its device's
+    // keys and sessions) and the state store (rooms, members, the sync filter). The event cache
+    // and media stores stay in memory: the bot reads no timelines through the SDK and fetches
+    // no media, and two SQLite databases fewer are two pools, page caches and file locks fewer
+    // (issue 11). Each process has its own data folder and so its own store (ARCHITECTURE.md,
+    // "One sender per group"), so the SDK's cross-process store locks are not needed.
+    let (state_store, crypto_store) = tokio::try_join!(
+        SqliteStateStore::open_with_config(&store_config),
+        SqliteCryptoStore::open_with_config(&store_config),
+    )
+    .map_err(|error| MatrixError::Client(error.to_string()))?;
+    let stores = StoreConfig::new(CrossProcessLockConfig::SingleProcess)
+        .state_store(state_store)
+        .crypto_store(crypto_store);
     let client = Client::builder()
         .homeserver_url(settings.homeserver_url.as_str())
-        .sqlite_store_with_config_and_cache_path(store_config, None::<&Path>)
+        .store_config(stores)
+        .cross_process_store_config(CrossProcessLockConfig::SingleProcess)
         // A login response must not move the bot to another homeserver than the configured one.
         .respect_login_well_known(false)
         // A few quick retries inside the SDK; longer outages are retried by our own loops, which

@@ -23,12 +23,15 @@ use matrix_sdk::Client;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::{EncryptionInfo, TimelineEvent, TimelineEventKind};
 use matrix_sdk::room::MessagesOptions;
-use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::api::client::filter::{
+    Filter, FilterDefinition, LazyLoadOptions, RoomEventFilter,
+};
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter as SyncFilter;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::AnySyncTimelineEvent;
 use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
 use matrix_sdk::ruma::serde::Raw;
-use matrix_sdk::ruma::{OwnedRoomId, RoomId, UserId, uint};
+use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId, UserId, uint};
 use matrix_sdk::sync::SyncResponse;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -36,6 +39,10 @@ use tokio::sync::{mpsc, watch};
 
 /// The adapter-state key of the sync token.
 pub const SYNC_TOKEN_KEY: &str = "matrix.sync_token";
+
+/// The name the sync filter is kept under in the SDK's store; a new name for each change of the
+/// filter, so that an uploaded older one is not reused.
+const SYNC_FILTER_NAME: &str = "rapporteur-sync-v2";
 
 /// How many held undecryptable events are tried again per sync, oldest first.
 const UNDECRYPTABLE_RETRIES_PER_SYNC: i64 = 500;
@@ -67,6 +74,13 @@ pub struct SyncLoop {
     /// bot); other refused messages are only logged, so that chat stays quiet.
     command_prefix: String,
     undecryptable_wait: Duration,
+    /// The sync token as last committed, so that a pass does not read back what the previous
+    /// one wrote; `None` until it is read from the database (at start, and again after a pass
+    /// failed to commit).
+    since: Option<Option<String>>,
+    /// Whether held undecryptable events may exist: the table is looked at after every sync
+    /// only while it may hold something, not on every command.
+    may_hold_events: bool,
 }
 
 fn now_ms() -> i64 {
@@ -106,6 +120,8 @@ impl SyncLoop {
             latency,
             command_prefix: "!".to_string(),
             undecryptable_wait: Duration::from_secs(30 * 60),
+            since: None,
+            may_hold_events: true,
         }
     }
 
@@ -125,20 +141,24 @@ impl SyncLoop {
     /// login ends the loop with an error.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), MatrixError> {
         let mut delay = Duration::from_secs(1);
-        let mut filter = FilterDefinition::default();
-        // A long timeline per sync makes `limited` (and paging back) rare.
-        filter.room.timeline.limit = Some(uint!(100));
+        let filter = self.sync_filter().await;
         loop {
             if *shutdown.borrow() {
                 return Ok(());
             }
-            let since = match self.store.adapter_state(SYNC_TOKEN_KEY).await {
-                Ok(since) => since,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot read the sync token; retrying");
-                    self.pause(&mut delay, &mut shutdown).await;
-                    continue;
-                }
+            let since = match &self.since {
+                Some(since) => since.clone(),
+                None => match self.store.adapter_state(SYNC_TOKEN_KEY).await {
+                    Ok(since) => {
+                        self.since = Some(since.clone());
+                        since
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read the sync token; retrying");
+                        self.pause(&mut delay, &mut shutdown).await;
+                        continue;
+                    }
+                },
             };
             let mut settings = SyncSettings::default()
                 // The first sync returns at once so the rooms can be joined; later ones wait for
@@ -148,7 +168,7 @@ impl SyncLoop {
                 } else {
                     0
                 }))
-                .filter(filter.clone().into());
+                .filter(filter.clone());
             if let Some(token) = &since {
                 settings = settings.token(token.clone());
             }
@@ -160,6 +180,9 @@ impl SyncLoop {
                 Ok(response) => {
                     if let Err(error) = self.process(response, since.as_deref()).await {
                         tracing::warn!(%error, "cannot store the synced events; the sync will be repeated");
+                        // What the failed pass did not commit is read again from the database.
+                        self.since = None;
+                        self.may_hold_events = true;
                         self.pause(&mut delay, &mut shutdown).await;
                         continue;
                     }
@@ -182,6 +205,39 @@ impl SyncLoop {
                     tracing::warn!(%error, retry_in = ?delay, "Matrix sync failed; retrying");
                     self.pause(&mut delay, &mut shutdown).await;
                 }
+            }
+        }
+    }
+
+    /// What the bot asks the homeserver to leave out of every sync, since each event that comes
+    /// costs the SDK store writes and the bot a wake-up: its own messages (without this, every
+    /// reply came back in a sync of its own and was decrypted for nothing), presence, typing
+    /// and receipts, account data, and members other than the senders of the events in the
+    /// timeline (lazy loading; the SDK fetches the full list before it first encrypts in a
+    /// room). The filter is uploaded once and named by its ID; if that fails, it is sent whole.
+    async fn sync_filter(&self) -> SyncFilter {
+        let mut filter = FilterDefinition::default();
+        // A long timeline per sync makes `limited` (and paging back) rare.
+        filter.room.timeline.limit = Some(uint!(100));
+        if let Ok(own) = OwnedUserId::try_from(self.own_user_id.as_str()) {
+            filter.room.timeline.not_senders = vec![own];
+        }
+        filter.room.state.lazy_load_options = LazyLoadOptions::Enabled {
+            include_redundant_members: false,
+        };
+        filter.room.ephemeral = RoomEventFilter::ignore_all();
+        filter.room.account_data = RoomEventFilter::ignore_all();
+        filter.presence = Filter::ignore_all();
+        filter.account_data = Filter::ignore_all();
+        match self
+            .client
+            .get_or_upload_filter(SYNC_FILTER_NAME, filter.clone())
+            .await
+        {
+            Ok(filter_id) => SyncFilter::FilterId(filter_id),
+            Err(error) => {
+                tracing::warn!(%error, "cannot upload the sync filter; sending it with every sync");
+                filter.into()
             }
         }
     }
@@ -280,14 +336,12 @@ impl SyncLoop {
         for item in &pass.items {
             self.latency.observe_received(&item.external_id);
         }
-        // The inbox records go first: a crash before the second commit keeps the old token, so
-        // the same events come again and the inbox ignores the ones it has.
-        let new_items = self
+        // One transaction: the records, what is held, the notices and the token that moves past
+        // them commit together, so a crash repeats the whole pass or none of it.
+        let (new_items, _) = self
             .store
-            .record_inbound(&pass.items, None, now_ms())
-            .await?;
-        self.store
-            .commit_matrix_sync(
+            .record_matrix_sync(
+                &pass.items,
                 &MatrixSyncCommit {
                     hold: &pass.hold,
                     notices: &pass.notices,
@@ -297,6 +351,10 @@ impl SyncLoop {
                 now_ms(),
             )
             .await?;
+        self.since = Some(Some(response.next_batch.clone()));
+        if !pass.hold.is_empty() {
+            self.may_hold_events = true;
+        }
         // Handed over in memory for speed; the handler's periodic look at the inbox is the
         // durable path, so nothing depends on this send succeeding. Notices are found by the
         // dispatcher's periodic look at the outbox.
@@ -542,10 +600,15 @@ impl SyncLoop {
     /// Tries again to decrypt the held events. One that decrypts is settled into the pass like a
     /// fresh event; one whose key has not come within the wait is reported once and settled.
     async fn retry_undecryptable(&mut self, pass: &mut Pass) -> Result<(), MatrixError> {
+        if !self.may_hold_events {
+            return Ok(());
+        }
         let held = self
             .store
             .undecryptable_events(UNDECRYPTABLE_RETRIES_PER_SYNC)
             .await?;
+        let settled_before = pass.settled.len();
+        let held_count = held.len();
         let now = now_ms();
         for entry in held {
             let event = entry.event;
@@ -584,6 +647,9 @@ impl SyncLoop {
                 pass.settled.push(event.event_id);
             }
         }
+        // Events held by this pass set the flag again once they are committed (see `process`).
+        self.may_hold_events = held_count as i64 >= UNDECRYPTABLE_RETRIES_PER_SYNC
+            || held_count > pass.settled.len() - settled_before;
         Ok(())
     }
 }

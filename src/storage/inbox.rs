@@ -43,39 +43,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<Vec<InboxItem>, StorageError> {
         let mut transaction = self.pool.begin().await?;
-        let mut new_items = Vec::new();
-        for item in items {
-            // What a database could refuse is cleaned here, for every channel alike, so no
-            // message can fail its batch every time it is tried (see `clean.rs`).
-            let item = &storable_item(item);
-            let inserted: Option<(i64,)> = sqlx::query_as(
-                "INSERT INTO inbox (channel, external_id, group_id, conversation, sender, body, origin_ms, received_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
-            )
-            .bind(&item.channel)
-            .bind(&item.external_id)
-            .bind(&item.group_id)
-            .bind(&item.conversation)
-            .bind(&item.sender)
-            .bind(&item.body)
-            .bind(item.origin_ms)
-            .bind(now_ms)
-            .fetch_optional(&mut *transaction)
-            .await?;
-            if let Some((id,)) = inserted {
-                new_items.push(InboxItem {
-                    id,
-                    channel: item.channel.clone(),
-                    external_id: item.external_id.clone(),
-                    group_id: item.group_id.clone(),
-                    conversation: item.conversation.clone(),
-                    sender: item.sender.clone(),
-                    body: item.body.clone(),
-                    origin_ms: item.origin_ms,
-                    received_ms: now_ms,
-                });
-            }
-        }
+        let new_items = insert_inbox_items_in(&mut transaction, items, now_ms).await?;
         if let Some((key, value)) = position {
             set_adapter_state_in(&mut transaction, key, value, now_ms).await?;
         }
@@ -246,4 +214,47 @@ pub struct Completion<'a> {
     pub changes: Vec<String>,
     /// Timers to schedule, move or cancel.
     pub timers: Vec<super::TimerOperation>,
+}
+
+/// Inserts the messages not recorded yet, inside the caller's transaction; returns the new ones
+/// as stored.
+pub(crate) async fn insert_inbox_items_in(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    items: &[NewInboxItem],
+    now_ms: i64,
+) -> Result<Vec<InboxItem>, StorageError> {
+    let mut new_items = Vec::new();
+    for item in items {
+        // What a database could refuse is cleaned here, for every channel alike, so no
+        // message can fail its batch every time it is tried (see `clean.rs`).
+        let item = &storable_item(item);
+        let inserted: Option<(i64,)> = sqlx::query_as(
+                "INSERT INTO inbox (channel, external_id, group_id, conversation, sender, body, origin_ms, received_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
+            )
+            .bind(&item.channel)
+            .bind(&item.external_id)
+            .bind(&item.group_id)
+            .bind(&item.conversation)
+            .bind(&item.sender)
+            .bind(&item.body)
+            .bind(item.origin_ms)
+            .bind(now_ms)
+            .fetch_optional(&mut **transaction)
+            .await?;
+        if let Some((id,)) = inserted {
+            new_items.push(InboxItem {
+                id,
+                channel: item.channel.clone(),
+                external_id: item.external_id.clone(),
+                group_id: item.group_id.clone(),
+                conversation: item.conversation.clone(),
+                sender: item.sender.clone(),
+                body: item.body.clone(),
+                origin_ms: item.origin_ms,
+                received_ms: now_ms,
+            });
+        }
+    }
+    Ok(new_items)
 }

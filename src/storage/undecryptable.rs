@@ -4,8 +4,9 @@
 //! and its key loses nothing, and a report is stored in the same transaction that forgets the
 //! event, so it is made once.
 
+use super::inbox::insert_inbox_items_in;
 use super::outbox::insert_outbox_item;
-use super::{NewOutboxItem, StorageError, Store, set_adapter_state_in};
+use super::{InboxItem, NewInboxItem, NewOutboxItem, StorageError, Store, set_adapter_state_in};
 
 /// An encrypted event as received, waiting for its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,9 +27,9 @@ pub struct Undecryptable {
     pub first_seen_ms: i64,
 }
 
-/// What one pass of the Matrix sync loop commits after the inbox records of the same pass: the
-/// events to hold, the notices owed to rooms (refusals, give-up reports), the held events that
-/// are settled (decrypted or given up on), and the sync token.
+/// What one pass of the Matrix sync loop commits besides its inbox records: the events to
+/// hold, the notices owed to rooms (refusals, give-up reports), the held events that are
+/// settled (decrypted or given up on), and the sync token.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct MatrixSyncCommit<'a> {
     pub hold: &'a [NewUndecryptable],
@@ -47,15 +48,32 @@ impl MatrixSyncCommit<'_> {
 }
 
 impl Store {
-    /// Commits one pass of the sync loop in one transaction. An event already held keeps its
-    /// first sighting; a notice whose key is already stored is not stored again. Returns how
-    /// many notices were new.
+    /// Commits the parts of a sync pass other than inbox records in one transaction (see
+    /// [`Store::record_matrix_sync`]). Returns how many notices were new.
     pub async fn commit_matrix_sync(
         &self,
         commit: &MatrixSyncCommit<'_>,
         now_ms: i64,
     ) -> Result<usize, StorageError> {
+        let (_, new_notices) = self.record_matrix_sync(&[], commit, now_ms).await?;
+        Ok(new_notices)
+    }
+
+    /// Commits one pass of the sync loop in one transaction: its inbox records, the events held
+    /// for their keys, the notices, the settled events and the sync token. One commit per sync
+    /// (not one for the records and one for the rest) is what a pass costs the database; a
+    /// crash before it repeats the whole pass, after it skips the whole pass. A message already
+    /// recorded is left as it is, an event already held keeps its first sighting, and a notice
+    /// whose key is already stored is not stored again. Returns the new inbox records, ready to
+    /// be handled, and how many notices were new.
+    pub async fn record_matrix_sync(
+        &self,
+        items: &[NewInboxItem],
+        commit: &MatrixSyncCommit<'_>,
+        now_ms: i64,
+    ) -> Result<(Vec<InboxItem>, usize), StorageError> {
         let mut transaction = self.pool.begin().await?;
+        let new_items = insert_inbox_items_in(&mut transaction, items, now_ms).await?;
         for event in commit.hold {
             sqlx::query(
                 "INSERT INTO matrix_undecryptable (event_id, room_id, group_id, sender, event_json, origin_ms, first_seen_ms) \
@@ -90,7 +108,7 @@ impl Store {
             set_adapter_state_in(&mut transaction, key, value, now_ms).await?;
         }
         transaction.commit().await?;
-        Ok(new_notices)
+        Ok((new_items, new_notices))
     }
 
     /// The held events, oldest sighting first.

@@ -465,6 +465,21 @@ impl BotProcess {
     /// Starts the bot with one secret in the environment, such as an access token instead of
     /// the password.
     pub fn start_with_secret(&mut self, variable: &str, value: &str) {
+        let filter = format!(
+            "{},rapporteur=debug",
+            rapporteur::logging::DEFAULT_LOG_FILTER
+        );
+        self.start_with(variable, value, &filter);
+    }
+
+    /// Starts the bot on its password with the given log filter: the benchmarks run it at the
+    /// deployed default, since writing debug lines is part of what a command costs.
+    pub fn start_with_log_filter(&mut self, filter: &str) {
+        let password = self.bot.password.clone();
+        self.start_with("RAPPORTEUR_MATRIX_PASSWORD", &password, filter);
+    }
+
+    fn start_with(&mut self, variable: &str, value: &str, log_filter: &str) {
         assert!(self.child.is_none(), "the bot is already running");
         self.starts += 1;
         let log = std::fs::OpenOptions::new()
@@ -482,13 +497,7 @@ impl BotProcess {
             .env_remove("RAPPORTEUR_MATRIX_PASSWORD")
             .env_remove("RAPPORTEUR_MATRIX_ACCESS_TOKEN")
             .env(variable, value)
-            .env(
-                "RAPPORTEUR_LOG",
-                format!(
-                    "{},rapporteur=debug",
-                    rapporteur::logging::DEFAULT_LOG_FILTER
-                ),
-            )
+            .env("RAPPORTEUR_LOG", log_filter)
             .env_remove("RAPPORTEUR_DATABASE_URL")
             .env_remove("RAPPORTEUR_HOMESERVER_URL")
             .env_remove("RAPPORTEUR_MATRIX_USER_ID")
