@@ -17,7 +17,9 @@
 //!
 //! `scripts/bench-vs-python.sh` installs the Python bots, starts the homeserver and runs this.
 //! `RAPPORTEUR_BENCH_PINGS` sets the rounds (default 300), `RAPPORTEUR_BENCH_VENV` names the
-//! virtualenv with maubot, `RAPPORTEUR_BENCH_BOTS` limits the bots (comma-separated names).
+//! virtualenv with maubot, `RAPPORTEUR_BENCH_BOTS` limits the bots (comma-separated names), and
+//! `RAPPORTEUR_BENCH_EARLIER_BINARY` adds an earlier build of rapporteur as a fourth bot
+//! (`rapporteur-earlier`), so that a change is measured before and after in the same run.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -345,8 +347,16 @@ async fn main() {
     let driver_user = homeserver.register("driver").await;
     let driver = Driver::login(&homeserver, &driver_user).await;
     let mut contenders: Vec<Contender> = Vec::new();
-    for name in ["rapporteur", "maubot", "bare-python"] {
-        if !wanted.iter().any(|wanted| wanted == name) {
+    // An earlier build of the bot, to compare before and after a change in the same run.
+    let earlier_binary = std::env::var("RAPPORTEUR_BENCH_EARLIER_BINARY")
+        .ok()
+        .map(PathBuf::from);
+    for name in ["rapporteur", "rapporteur-earlier", "maubot", "bare-python"] {
+        let wanted = match name {
+            "rapporteur-earlier" => earlier_binary.is_some(),
+            _ => wanted.iter().any(|wanted| wanted == name),
+        };
+        if !wanted {
             continue;
         }
         let bot_user = homeserver.register("bot").await;
@@ -355,7 +365,7 @@ async fn main() {
         let bot_folder = folder.path().join(name);
         std::fs::create_dir_all(&bot_folder).expect("bot folder");
         let process = match name {
-            "rapporteur" => {
+            "rapporteur" | "rapporteur-earlier" => {
                 let mut bot = BotProcess::configure(
                     &homeserver,
                     &bot_user,
@@ -368,6 +378,11 @@ async fn main() {
                     }],
                     None,
                 );
+                if name == "rapporteur-earlier"
+                    && let Some(binary) = &earlier_binary
+                {
+                    bot = bot.with_binary(binary.clone());
+                }
                 // The bot logs as deployed (info), plus the latency probe it reports.
                 bot.start_with_log_filter(rapporteur::logging::DEFAULT_LOG_FILTER);
                 BotHandle::Rapporteur(bot)
@@ -553,7 +568,10 @@ async fn main() {
             contender.misses,
         );
     }
-    if let Some(contender) = contenders.iter().find(|c| c.name == "rapporteur") {
+    for contender in contenders
+        .iter()
+        .filter(|c| c.name.starts_with("rapporteur"))
+    {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let inside_ms = sorted(
             &contender
@@ -569,8 +587,9 @@ async fn main() {
         );
         println!();
         println!(
-            "rapporteur's own part (sync loop has the event → reply handed to the homeserver), \
+            "{}'s own part (sync loop has the event → reply handed to the homeserver), \
              {} samples: median {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            contender.name,
             inside_ms.len(),
             percentile(&inside_ms, 0.5),
             percentile(&inside_ms, 0.9),

@@ -220,18 +220,23 @@ impl<A: ChannelDelivery> Dispatcher<A> {
     /// the attempts under way are ever claimed, so a process that dies leaves at most the
     /// channel's concurrency in `sending`.
     async fn claim_attempt_and_record(&self, item: &OutboxItem) -> Attempted {
-        match self
-            .store
-            .claim_outbox_item(item.id, self.ownership.claimant(), now_ms())
-            .await
-        {
-            Ok(true) => {}
-            // Claimed by a scan or another process first: theirs to send.
-            Ok(false) => return Attempted::NotClaimed,
-            Err(error) => {
-                tracing::warn!(outbox_id = item.id, %error, "cannot claim an outbox item; the next scan retries");
-                return Attempted::NotClaimed;
-            }
+        // An item the handler stored already claimed for this process came only here, in
+        // memory, so nothing else can be sending it (`storage::ClaimAtInsert`).
+        let claimed = item.claimed
+            || match self
+                .store
+                .claim_outbox_item(item.id, self.ownership.claimant(), now_ms())
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(outbox_id = item.id, %error, "cannot claim an outbox item; the next scan retries");
+                    false
+                }
+            };
+        // Claimed by a scan or another process first: theirs to send.
+        if !claimed {
+            return Attempted::NotClaimed;
         }
         let (id, outcome) = self.attempt(item).await;
         match self.record(id, &outcome).await {

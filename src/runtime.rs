@@ -116,7 +116,7 @@ async fn handler_loop(
                         Err(_) => break,
                     }
                 }
-                match handler.handle_items(&store, &batch, Timestamp::now()).await {
+                match handler.handle_fresh_items(&store, &batch, Timestamp::now()).await {
                     Ok(handled) => {
                         failures.succeeded();
                         if handled.timers_changed {
@@ -359,6 +359,11 @@ pub async fn run(
         .await?
         .owned_by(ownership.clone());
     handler.rate_limits = crate::handling::HandlerLimits::configured(settings.limits);
+    // Replies in rooms are stored already claimed for this process's Matrix dispatcher (one
+    // commit fewer per command); mail is claimed by its dispatcher just before it is sent.
+    if settings.matrix.is_some() {
+        handler.claim_at_insert = vec![Channel::Matrix.name()];
+    }
 
     let (message_sender, message_receiver) = mpsc::unbounded_channel();
     let (shutdown_sender, shutdown) = watch::channel(false);

@@ -268,3 +268,86 @@ async fn the_bot_can_run_on_an_access_token() {
         vec!["Some(\"TOKENDEVICE\")".to_string()]
     );
 }
+
+/// The SDK's room state lives in memory (issue 11): after a restart the bot learns the rooms
+/// again from a full-state sync. A member who joined while the bot was down is answered in an
+/// encrypted reply that the member's own device can read, and nothing of the SDK's state store
+/// is left on disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_replies_stay_encrypted_for_members_who_joined_meanwhile() {
+    let Some(homeserver) = homeserver().await else {
+        return;
+    };
+    let bot_user = homeserver.register("bot").await;
+    let chair_user = homeserver.register("chair").await;
+    let late_user = homeserver.register("late").await;
+    let chair = TestClient::login(&homeserver, &chair_user).await;
+    let room = chair
+        .create_room(true, &[&bot_user.user_id, &late_user.user_id])
+        .await;
+    let room_id = room.room_id().to_owned();
+    let mut bot = BotProcess::configure(
+        &homeserver,
+        &bot_user,
+        room_id.as_str(),
+        &[
+            GroupMember {
+                name: "Chair Person",
+                user: &chair_user,
+                organization: Some("GNSO"),
+                roles: &["member", "chair"],
+            },
+            GroupMember {
+                name: "Late Member",
+                user: &late_user,
+                organization: Some("ALAC"),
+                roles: &["member"],
+            },
+        ],
+        None,
+    );
+    bot.start();
+    chair
+        .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
+        .await;
+    let before = chair.send(&room, "!ping").await;
+    let reply = chair.wait_for_reply(&room_id, &before, REPLY_TIMEOUT).await;
+    assert!(reply.was_encrypted, "{:?}", reply.json);
+
+    bot.kill();
+    let late = TestClient::login(&homeserver, &late_user).await;
+    let late_room = late.join(&room_id).await;
+    bot.start();
+    let from_late = late.send(&late_room, "!whoami").await;
+    let reply = late
+        .wait_for_reply(&room_id, &from_late, REPLY_TIMEOUT)
+        .await;
+    assert!(
+        reply.was_encrypted,
+        "the late member's client decrypted the reply: {:?}",
+        reply.json
+    );
+    assert!(
+        reply.json["content"]["body"]
+            .as_str()
+            .is_some_and(|body| body.contains("Late Member")),
+        "{:?}",
+        reply.json
+    );
+    let after = chair.send(&room, "!ping").await;
+    let reply = chair.wait_for_reply(&room_id, &after, REPLY_TIMEOUT).await;
+    assert!(reply.was_encrypted, "{:?}", reply.json);
+
+    let store = bot.data_dir().join("data/matrix/store");
+    let files: Vec<String> = std::fs::read_dir(&store)
+        .expect("the SDK's store folder")
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .all(|name| name.starts_with("matrix-sdk-crypto")),
+        "only the crypto store is kept on disk: {files:?}"
+    );
+}

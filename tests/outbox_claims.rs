@@ -4,7 +4,9 @@
 
 mod support;
 
-use rapporteur::storage::{Claimant, GroupScope, NewInboxItem, NewOutboxItem, Store};
+use rapporteur::storage::{
+    ClaimAtInsert, Claimant, Completion, GroupScope, NewInboxItem, NewOutboxItem, Store,
+};
 use std::collections::BTreeSet;
 
 fn claimant(node: &str, instance: &str) -> Claimant {
@@ -376,5 +378,115 @@ on_both_backends!(
             assert!(!error.contains('\0'), "{error:?}");
             assert!(error.len() <= 2048, "{}", error.len());
         }
+    }
+);
+
+on_both_backends!(
+    replies_stored_claimed_are_sent_only_by_their_claimant_and_come_back_after_a_restart,
+    |store: Store| async move {
+        // The handler stores a room reply already claimed for its own dispatcher (one commit
+        // fewer per command, issue 11); a mail effect of the same batch stays pending for the
+        // mail dispatcher's claim.
+        let a = claimant("node-a", "1");
+        let b = claimant("node-b", "1");
+        let recorded = store
+            .record_inbound(
+                &[
+                    message("$first", "g1", "matrix"),
+                    message("$second", "g1", "matrix"),
+                ],
+                None,
+                10,
+            )
+            .await
+            .unwrap();
+        let completion = |index: usize, keys: &[(&str, &str)]| Completion {
+            inbox: &recorded[index],
+            disposition: "executed",
+            command: Some("ping"),
+            effects: keys
+                .iter()
+                .map(|(key, channel)| effect(key, channel))
+                .collect(),
+            reply_limit_key: None,
+            changes: Vec::new(),
+            timers: Vec::new(),
+        };
+        let claim = ClaimAtInsert {
+            claimant: &a,
+            channels: &["matrix"],
+        };
+        let stored = store
+            .complete_inbox_items_claiming(
+                &[
+                    completion(0, &[("room-reply", "matrix"), ("a-mail", "mail")]),
+                    completion(1, &[("second-reply", "matrix")]),
+                ],
+                20,
+                Some(claim),
+            )
+            .await
+            .unwrap();
+        let first = stored[0].as_ref().unwrap();
+        let (reply, mail) = (&first[0], &first[1]);
+        let second_reply = &stored[1].as_ref().unwrap()[0];
+        assert!(reply.claimed && !mail.claimed);
+        assert_eq!(state_of(&store, reply.id).await, "sending");
+        assert_eq!(state_of(&store, mail.id).await, "pending");
+
+        // Nobody else claims it, no scan finds it, and only its claimant marks it sent.
+        assert!(!store.claim_outbox_item(reply.id, &b, 30).await.unwrap());
+        let due = store
+            .due_outbox_of("matrix", GroupScope::Every, 1_000_000, 100)
+            .await
+            .unwrap();
+        assert!(due.is_empty(), "{due:?}");
+        assert!(
+            !store
+                .mark_outbox_sent(reply.id, &b, "$x", 40)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .mark_outbox_sent(reply.id, &a, "$x", 40)
+                .await
+                .unwrap()
+        );
+        assert_eq!(state_of(&store, reply.id).await, "sent");
+
+        // A process killed before it sent the other one: the next run on the same node puts it
+        // back to pending (the resend carries the same transaction ID from the same device).
+        let next_run = claimant("node-a", "2");
+        store
+            .settle_abandoned_claims(GroupScope::Every, &next_run, &["matrix"])
+            .await
+            .unwrap();
+        assert_eq!(state_of(&store, second_reply.id).await, "pending");
+
+        // Without a claim, effects are stored pending as before.
+        let recorded = store
+            .record_inbound(&[message("$third", "g1", "matrix")], None, 50)
+            .await
+            .unwrap();
+        let stored = store
+            .complete_inbox_items_claiming(
+                &[Completion {
+                    inbox: &recorded[0],
+                    disposition: "executed",
+                    command: Some("ping"),
+                    effects: vec![effect("third-reply", "matrix")],
+                    reply_limit_key: None,
+                    changes: Vec::new(),
+                    timers: Vec::new(),
+                }],
+                60,
+                None,
+            )
+            .await
+            .unwrap();
+        let third = &stored[0].as_ref().unwrap()[0];
+        assert!(!third.claimed);
+        assert_eq!(state_of(&store, third.id).await, "pending");
     }
 );

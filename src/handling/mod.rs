@@ -114,6 +114,11 @@ pub struct Handler {
     /// decides every group's inputs.
     ownership: Option<Ownership>,
     ownership_version: u64,
+    /// Channels whose effects, when decided from fresh messages, are stored already claimed for
+    /// this process's own dispatcher (see [`crate::storage::ClaimAtInsert`]); set by the runtime
+    /// for the channels it runs a dispatcher for and whose resends are recognised. Needs
+    /// `ownership` (the claimant).
+    pub claim_at_insert: Vec<&'static str>,
 }
 
 impl Handler {
@@ -133,6 +138,7 @@ impl Handler {
             stale: false,
             ownership: None,
             ownership_version: 0,
+            claim_at_insert: Vec::new(),
         };
         handler.reload(store).await?;
         Ok(handler)
@@ -181,6 +187,30 @@ impl Handler {
         store: &Store,
         items: &[InboxItem],
         now: Timestamp,
+    ) -> Result<Handled, StorageError> {
+        self.handle_items_claiming(store, items, now, false).await
+    }
+
+    /// As [`Handler::handle_items`], for inputs that just arrived and whose effects the caller
+    /// hands to this process's dispatchers in memory: those of the `claim_at_insert` channels
+    /// are stored already claimed, so the dispatcher sends them without a commit of its own.
+    /// (Effects found by a scan of the outbox must stay `pending`, which is what the scan
+    /// looks for; so [`Handler::handle_pending`] does not claim.)
+    pub async fn handle_fresh_items(
+        &mut self,
+        store: &Store,
+        items: &[InboxItem],
+        now: Timestamp,
+    ) -> Result<Handled, StorageError> {
+        self.handle_items_claiming(store, items, now, true).await
+    }
+
+    async fn handle_items_claiming(
+        &mut self,
+        store: &Store,
+        items: &[InboxItem],
+        now: Timestamp,
+        claim: bool,
     ) -> Result<Handled, StorageError> {
         if let Some(ownership) = &self.ownership {
             // Groups taken over were moved on by their previous owner: their state is read
@@ -290,8 +320,17 @@ impl Handler {
             })
             .collect();
         // On an error the state stays marked stale, and is read again before the next batch.
+        let claim_at_insert = match &self.ownership {
+            Some(ownership) if claim && !self.claim_at_insert.is_empty() => {
+                Some(crate::storage::ClaimAtInsert {
+                    claimant: ownership.claimant(),
+                    channels: &self.claim_at_insert,
+                })
+            }
+            _ => None,
+        };
         let results = store
-            .complete_inbox_items(&completions, now.as_millisecond())
+            .complete_inbox_items_claiming(&completions, now.as_millisecond(), claim_at_insert)
             .await?;
         let mut effects = Vec::new();
         let mut all_committed = true;

@@ -12,9 +12,7 @@ use matrix_sdk::config::StoreConfig;
 use matrix_sdk::cross_process_lock::CrossProcessLockConfig;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::store::StateStoreDataKey;
-use matrix_sdk::{
-    Client, SessionMeta, SessionTokens, SqliteCryptoStore, SqliteStateStore, SqliteStoreConfig,
-};
+use matrix_sdk::{Client, SessionMeta, SessionTokens, SqliteCryptoStore, SqliteStoreConfig};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -40,20 +38,21 @@ async fn build_client(settings: &MatrixSettings, store: &Path) -> Result<Client,
     // The low-memory profile (one connection per core, small page caches) suits a bot, which
     // reads little of its stores; it keeps the idle bot's resident memory small.
     let store_config = SqliteStoreConfig::with_low_memory_config(store).passphrase(passphrase);
-    // Only the stores the bot needs across restarts are files: the crypto store (its device's
-    // keys and sessions) and the state store (rooms, members, the sync filter). The event cache
-    // and media stores stay in memory: the bot reads no timelines through the SDK and fetches
-    // no media, and two SQLite databases fewer are two pools, page caches and file locks fewer
-    // (issue 11). Each process has its own data folder and so its own store (ARCHITECTURE.md,
-    // "One sender per group"), so the SDK's cross-process store locks are not needed.
-    let (state_store, crypto_store) = tokio::try_join!(
-        SqliteStateStore::open_with_config(&store_config),
-        SqliteCryptoStore::open_with_config(&store_config),
-    )
-    .map_err(|error| MatrixError::Client(error.to_string()))?;
-    let stores = StoreConfig::new(CrossProcessLockConfig::SingleProcess)
-        .state_store(state_store)
-        .crypto_store(crypto_store);
+    // Only the crypto store (the device's keys and sessions, which must survive restarts) is a
+    // file. The state store (rooms, their state, members) is in memory: the homeserver has all
+    // of it, and the first sync of each run asks for the full state again (`sync.rs`). On disk it
+    // cost a write transaction per sync and 6 to 10 reads per event (the push-rule context the
+    // SDK evaluates for every timeline event), each a hop to a blocking thread: measured for
+    // issue 11, the largest part of the bot's CPU time per command after the crypto itself. The
+    // event cache and media stores stay in memory too: the bot reads no timelines through the
+    // SDK and fetches no media. Each process has its own data folder and so its own crypto
+    // store (ARCHITECTURE.md, "One sender per group"), so the SDK's cross-process store locks
+    // are not needed.
+    remove_stores_kept_in_memory(store);
+    let crypto_store = SqliteCryptoStore::open_with_config(&store_config)
+        .await
+        .map_err(|error| MatrixError::Client(error.to_string()))?;
+    let stores = StoreConfig::new(CrossProcessLockConfig::SingleProcess).crypto_store(crypto_store);
     let client = Client::builder()
         .homeserver_url(settings.homeserver_url.as_str())
         .store_config(stores)
@@ -79,6 +78,32 @@ async fn build_client(settings: &MatrixSettings, store: &Path) -> Result<Client,
         .await
         .map_err(|error| MatrixError::Client(error.to_string()))?;
     Ok(client)
+}
+
+/// The SDK's databases that earlier versions of the bot kept on disk and this one keeps in
+/// memory. Removed at start: nothing reads them any more, and a stale state store would only
+/// mislead someone looking into the data folder.
+const STORES_KEPT_IN_MEMORY: [&str; 3] = [
+    "matrix-sdk-state.sqlite3",
+    "matrix-sdk-event-cache.sqlite3",
+    "matrix-sdk-media.sqlite3",
+];
+
+fn remove_stores_kept_in_memory(store: &Path) {
+    for name in STORES_KEPT_IN_MEMORY {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let path = store.join(format!("{name}{suffix}"));
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed a store that is now kept in memory")
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "cannot remove a store that is now kept in memory")
+                }
+            }
+        }
+    }
 }
 
 fn new_device_id(user_id: &str) -> String {

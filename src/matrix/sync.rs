@@ -168,7 +168,11 @@ impl SyncLoop {
                 } else {
                     0
                 }))
-                .filter(filter.clone());
+                .filter(filter.clone())
+                // The SDK's state store lives in memory (see `session.rs`): the first sync of
+                // each run asks for the full state of every joined room, so the SDK knows the
+                // rooms, their encryption and their members again before anything is sent.
+                .full_state(!self.first_sync_done);
             if let Some(token) = &since {
                 settings = settings.token(token.clone());
             }

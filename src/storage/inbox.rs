@@ -103,6 +103,19 @@ impl Store {
         completions: &[Completion<'_>],
         now_ms: i64,
     ) -> Result<Vec<Option<Vec<super::OutboxItem>>>, StorageError> {
+        self.complete_inbox_items_claiming(completions, now_ms, None)
+            .await
+    }
+
+    /// As [`Store::complete_inbox_items`], with the effects of the channels named in `claim`
+    /// stored already claimed by its claimant (see [`super::ClaimAtInsert`]).
+    pub async fn complete_inbox_items_claiming(
+        &self,
+        completions: &[Completion<'_>],
+        now_ms: i64,
+        claim: Option<super::ClaimAtInsert<'_>>,
+    ) -> Result<Vec<Option<Vec<super::OutboxItem>>>, StorageError> {
+        let claimant_name = claim.map(|claim| claim.claimant.name());
         let mut transaction = self.pool.begin().await?;
         let mut results = Vec::with_capacity(completions.len());
         for completion in completions {
@@ -165,11 +178,20 @@ impl Store {
                 &[]
             };
             for effect in effects {
-                if let Some(item) = super::outbox::insert_outbox_item(
+                let claimed_by = match (&claim, &claimant_name) {
+                    (Some(claim), Some(name))
+                        if claim.channels.contains(&effect.channel.as_str()) =>
+                    {
+                        Some(name.as_str())
+                    }
+                    _ => None,
+                };
+                if let Some(item) = super::outbox::insert_outbox_item_claimed(
                     &mut transaction,
                     Some(completion.inbox),
                     effect,
                     now_ms,
+                    claimed_by,
                 )
                 .await?
                 {

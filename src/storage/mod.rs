@@ -28,7 +28,7 @@ pub use redact::{redact_database_url, redact_password_in};
 pub use inbox::{Completion, InboxItem, NOT_A_COMMAND, NewInboxItem};
 pub use lease::{Claimant, GroupScope, SettledClaim, UNGROUPED};
 pub use mail::{AnsweredMail, NewQuarantinedMail, QuarantinedMail};
-pub use outbox::{NewOutboxItem, OutboxItem, outbox_key};
+pub use outbox::{ClaimAtInsert, NewOutboxItem, OutboxItem, outbox_key};
 pub use state::{CLOCK_CHANNEL, StoredTimer, TimerOperation, timer_external_id};
 pub use undecryptable::{MatrixSyncCommit, NewUndecryptable, Undecryptable};
 
@@ -146,7 +146,11 @@ impl Store {
         let pool_options = match backend {
             // One writer connection: SQLite serialises writers anyway, and a single connection
             // avoids lock upgrade failures between concurrent transactions.
-            Backend::Sqlite => AnyPoolOptions::new().max_connections(1),
+            // A local file needs no test before each use: that test (a ping, the pool's default)
+            // was one more round trip to the connection's thread for every transaction.
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false),
             Backend::Postgres => AnyPoolOptions::new().max_connections(max_connections.max(1)),
         };
         let pool = pool_options

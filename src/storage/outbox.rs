@@ -43,6 +43,22 @@ pub struct OutboxItem {
     pub in_reply_to_external_id: Option<String>,
     /// The record the message is about (`R-3`), if any.
     pub about: Option<String>,
+    /// Stored already claimed (`sending`) by the process that stored it, for its own
+    /// dispatcher, which then sends it without claiming it again (see
+    /// [`ClaimAtInsert`]).
+    pub claimed: bool,
+}
+
+/// Effects of these channels are stored already claimed by this claimant, in the transaction
+/// that decides them, instead of `pending` and claimed by the dispatcher in a transaction of
+/// its own: one commit fewer between a command and its reply (issue 11). Only for channels
+/// whose resend is recognised by the channel (Matrix: the same transaction ID from the same
+/// device), since a process that dies before sending leaves the row `sending`, and the next
+/// run on the same node puts it back to `pending` (`Store::settle_abandoned_claims`).
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimAtInsert<'a> {
+    pub claimant: &'a super::Claimant,
+    pub channels: &'a [&'a str],
 }
 
 /// Stores one effect; returns it as the dispatcher reads it, or `None` if an effect with the
@@ -53,10 +69,22 @@ pub(super) async fn insert_outbox_item(
     item: &NewOutboxItem,
     now_ms: i64,
 ) -> Result<Option<OutboxItem>, StorageError> {
+    insert_outbox_item_claimed(transaction, answering, item, now_ms, None).await
+}
+
+/// As [`insert_outbox_item`], stored `sending` under `claimed_by` when it is given.
+pub(super) async fn insert_outbox_item_claimed(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    answering: Option<&super::InboxItem>,
+    item: &NewOutboxItem,
+    now_ms: i64,
+    claimed_by: Option<&str>,
+) -> Result<Option<OutboxItem>, StorageError> {
     let inbox_id = answering.map(|inbox| inbox.id);
     let inserted: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO outbox (inbox_id, idempotency_key, channel, destination, payload, next_attempt_ms, created_ms, about, group_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        "INSERT INTO outbox (inbox_id, idempotency_key, channel, destination, payload, next_attempt_ms, created_ms, about, group_id, \
+         state, claimed_by, claimed_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     )
     .bind(inbox_id)
     .bind(&item.idempotency_key)
@@ -67,6 +95,13 @@ pub(super) async fn insert_outbox_item(
     .bind(&item.about)
     // The group of the input it answers: only the process that owns the group delivers it.
     .bind(answering.map(|inbox| inbox.group_id.clone()))
+    .bind(if claimed_by.is_some() {
+        "sending"
+    } else {
+        "pending"
+    })
+    .bind(claimed_by)
+    .bind(claimed_by.map(|_| now_ms))
     .fetch_optional(&mut **transaction)
     .await?;
     Ok(inserted.map(|(id,)| OutboxItem {
@@ -79,6 +114,7 @@ pub(super) async fn insert_outbox_item(
         attempts: 0,
         in_reply_to_external_id: answering.map(|inbox| inbox.external_id.clone()),
         about: item.about.clone(),
+        claimed: claimed_by.is_some(),
     }))
 }
 
@@ -181,6 +217,7 @@ impl Store {
                     attempts: row.try_get("attempts")?,
                     in_reply_to_external_id: row.try_get("external_id")?,
                     about: row.try_get("about")?,
+                    claimed: false,
                 })
             })
             .collect()

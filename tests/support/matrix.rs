@@ -345,6 +345,8 @@ pub struct BotProcess {
     pub bot: TestUser,
     child: Option<Child>,
     starts: usize,
+    /// The binary to run instead of the one cargo built (or `RAPPORTEUR_BOT_BINARY`).
+    binary: Option<PathBuf>,
 }
 
 impl Drop for BotProcess {
@@ -450,7 +452,14 @@ impl BotProcess {
             bot: bot.clone(),
             child: None,
             starts: 0,
+            binary: None,
         }
+    }
+
+    /// Runs another build of the bot (a benchmark's earlier version, say).
+    pub fn with_binary(mut self, binary: PathBuf) -> BotProcess {
+        self.binary = Some(binary);
+        self
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -488,8 +497,11 @@ impl BotProcess {
             .open(self.log_path())
             .expect("log file");
         // The benchmarks run the release build when one is named; tests run the one cargo built.
-        let binary = std::env::var("RAPPORTEUR_BOT_BINARY")
-            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_rapporteur").to_string());
+        let binary = match &self.binary {
+            Some(binary) => binary.display().to_string(),
+            None => std::env::var("RAPPORTEUR_BOT_BINARY")
+                .unwrap_or_else(|_| env!("CARGO_BIN_EXE_rapporteur").to_string()),
+        };
         let child = Command::new(binary)
             .arg("--config")
             .arg(&self.config_path)
