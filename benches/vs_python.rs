@@ -20,6 +20,8 @@
 //! virtualenv with maubot, `RAPPORTEUR_BENCH_BOTS` limits the bots (comma-separated names), and
 //! `RAPPORTEUR_BENCH_EARLIER_BINARY` adds an earlier build of rapporteur as a fourth bot
 //! (`rapporteur-earlier`), so that a change is measured before and after in the same run.
+//! `RAPPORTEUR_BENCH_BOT_LOG` sets rapporteur's log filter (default: as deployed) and
+//! `RAPPORTEUR_BENCH_KEEP_LOGS` names a folder to keep the bots' logs in.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -268,6 +270,21 @@ fn cpu_ms(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) * 1_000.0 / ticks_per_second
 }
 
+/// The CPU time of a process's live threads in milliseconds, from each thread's schedstat
+/// (nanoseconds): precise enough for a few seconds of idling, where `/proc/<pid>/stat` counts in
+/// 10 ms ticks. Threads that ended are not counted, so it is used only while the bot idles.
+fn live_threads_cpu_ms(pid: u32) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return f64::NAN;
+    };
+    let nanoseconds: u64 = tasks
+        .filter_map(|task| task.ok())
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|text| text.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    nanoseconds as f64 / 1_000_000.0
+}
+
 /// Resident memory split as the kernel counts it: (total, anonymous, file-backed) in KiB.
 fn memory_kib(pid: u32) -> (u64, u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -384,7 +401,10 @@ async fn main() {
                     bot = bot.with_binary(binary.clone());
                 }
                 // The bot logs as deployed (info), plus the latency probe it reports.
-                bot.start_with_log_filter(rapporteur::logging::DEFAULT_LOG_FILTER);
+                bot.start_with_log_filter(
+                    &std::env::var("RAPPORTEUR_BENCH_BOT_LOG")
+                        .unwrap_or_else(|_| rapporteur::logging::DEFAULT_LOG_FILTER.to_string()),
+                );
                 BotHandle::Rapporteur(bot)
             }
             "maubot" => python_bot(
@@ -463,13 +483,16 @@ async fn main() {
         .iter()
         .map(|c| memory_kib(c.process.pid()))
         .collect();
-    let idle_cpu_start: Vec<f64> = contenders.iter().map(|c| cpu_ms(c.process.pid())).collect();
-    let idle_seconds = 10.0;
+    let idle_cpu_start: Vec<f64> = contenders
+        .iter()
+        .map(|c| live_threads_cpu_ms(c.process.pid()))
+        .collect();
+    let idle_seconds = 20.0;
     tokio::time::sleep(Duration::from_secs_f64(idle_seconds)).await;
     let idle_cpu: Vec<f64> = contenders
         .iter()
         .zip(&idle_cpu_start)
-        .map(|(c, start)| cpu_ms(c.process.pid()) - start)
+        .map(|(c, start)| live_threads_cpu_ms(c.process.pid()) - start)
         .collect();
 
     let cpu_before: Vec<f64> = contenders.iter().map(|c| cpu_ms(c.process.pid())).collect();
@@ -567,6 +590,14 @@ async fn main() {
             mib(idle_after[index].2),
             contender.misses,
         );
+    }
+    // The bots' logs, kept for a look at one command's path (`RAPPORTEUR_BENCH_KEEP_LOGS`).
+    if let Ok(folder) = std::env::var("RAPPORTEUR_BENCH_KEEP_LOGS") {
+        let _ = std::fs::create_dir_all(&folder);
+        for contender in &contenders {
+            let path = Path::new(&folder).join(format!("{}.log", contender.name));
+            let _ = std::fs::write(path, contender.process.log());
+        }
     }
     for contender in contenders
         .iter()

@@ -93,6 +93,10 @@ async fn handler_loop(
         }
     };
     let mut next_scan = tokio::time::Instant::now();
+    // When the last fresh message was handled, and whether the database was written since the
+    // last checkpoint: the write-ahead log is checkpointed in quiet moments, not by a command.
+    let mut last_fresh = tokio::time::Instant::now();
+    let mut written_since_checkpoint = true;
     // Without a reload task (no configuration path), the channel closes at once and is not
     // looked at again.
     let mut reload_open = true;
@@ -116,6 +120,8 @@ async fn handler_loop(
                         Err(_) => break,
                     }
                 }
+                last_fresh = tokio::time::Instant::now();
+                written_since_checkpoint = true;
                 match handler.handle_fresh_items(&store, &batch, Timestamp::now()).await {
                     Ok(handled) => {
                         failures.succeeded();
@@ -135,6 +141,7 @@ async fn handler_loop(
                     Ok(produced) => {
                         failures.succeeded();
                         if produced > 0 {
+                            written_since_checkpoint = true;
                             dispatchers.iter().for_each(|handle| handle.outbox_ready.notify_one());
                             clock.notify_one();
                         }
@@ -142,6 +149,12 @@ async fn handler_loop(
                     Err(error) => {
                         tracing::warn!(%error, "cannot handle the inbox; retrying");
                         failures.storage_failed(&error)?;
+                    }
+                }
+                if written_since_checkpoint && last_fresh.elapsed() >= Duration::from_secs(1) {
+                    match store.checkpoint().await {
+                        Ok(_) => written_since_checkpoint = false,
+                        Err(error) => tracing::debug!(%error, "cannot checkpoint the database now; SQLite will when it must"),
                     }
                 }
                 // Mail piped in by `rapporteur ingest-mail` (another process) is found here.

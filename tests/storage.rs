@@ -230,3 +230,35 @@ async fn an_unreachable_database_is_named_without_its_password() {
     assert!(text.contains("127.0.0.1:1"), "{text}");
     assert!(!text.contains("s3cret"), "{text}");
 }
+
+/// The write-ahead log is copied into the database when the bot is idle (issue 11), not by
+/// whichever command's commit finds it over SQLite's default limit of 1,000 pages, which is
+/// raised to 10,000 as a safety net.
+#[tokio::test]
+async fn the_sqlite_log_is_checkpointed_on_request_and_not_every_thousand_pages() {
+    let (url, folder) = support::fresh_sqlite_url();
+    let store = Store::connect(&url, 1).await.unwrap();
+    store.migrate().await.unwrap();
+    let (limit,): (i64,) = sqlx::query_as("PRAGMA wal_autocheckpoint")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(limit, 10_000);
+    let messages: Vec<NewInboxItem> = (0..200)
+        .map(|index| message(&format!("$event{index}"), "!ping"))
+        .collect();
+    store.record_inbound(&messages, None, 10).await.unwrap();
+    let log = folder.path().join("test.db-wal");
+    let log_bytes = std::fs::metadata(&log).map(|meta| meta.len()).unwrap_or(0);
+    assert!(log_bytes > 0, "the writes are in the log");
+    assert!(
+        store.checkpoint().await.unwrap(),
+        "the whole log was copied"
+    );
+    // A checkpoint does not shrink the file; the next writes reuse it from the start.
+    store
+        .record_inbound(&[message("$after", "!ping")], None, 20)
+        .await
+        .unwrap();
+    assert!(store.checkpoint().await.unwrap());
+}
