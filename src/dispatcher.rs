@@ -82,6 +82,19 @@ pub fn retry_delay_ms(attempts: i64) -> i64 {
     (1_000_i64 << exponent).min(LONGEST_RETRY_DELAY_MS)
 }
 
+/// How long the handler and the dispatchers wait before looking at the database again for work
+/// that another process wrote (mail piped in by `ingest-mail`, an operator's `outbox retry`, a
+/// group taken over): two seconds while there is activity, ten once `quiet_rounds` looks in a
+/// row found nothing, so that an idle bot costs next to nothing (issue 11). Fresh messages and
+/// replies never wait for this; they are handed over in memory.
+pub fn scan_interval(quiet_rounds: u32) -> Duration {
+    if quiet_rounds >= 3 {
+        Duration::from_secs(10)
+    } else {
+        Duration::from_secs(2)
+    }
+}
+
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
@@ -93,6 +106,8 @@ impl<A: ChannelDelivery> Dispatcher<A> {
         // Outcomes the database could not take when they happened, written again before
         // anything else. An item in this list stays claimed, so no scan sends it again.
         let mut unrecorded: Vec<(i64, Outcome)> = Vec::new();
+        // Rounds in a row that delivered nothing: see `scan_interval`.
+        let mut quiet_rounds = 0_u32;
         loop {
             if *shutdown.borrow() {
                 self.record_again(&mut unrecorded).await;
@@ -106,11 +121,16 @@ impl<A: ChannelDelivery> Dispatcher<A> {
             }
             self.record_again(&mut unrecorded).await;
             let scanned = self.deliver_due(&mut unrecorded).await;
+            quiet_rounds = match &scanned {
+                Ok(0) => quiet_rounds.saturating_add(1),
+                _ => 0,
+            };
+            let poll = scan_interval(quiet_rounds);
             if scanned.is_ok() {
                 self.failures.succeeded();
             }
             let wait = match scanned {
-                Ok(()) => {
+                Ok(_) => {
                     let owned = self.ownership.owned();
                     match self
                         .store
@@ -120,10 +140,10 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                         // Another process (`ingest-mail`, an operator's command) may add items
                         // without waking this one, and groups may be taken over: look again at
                         // least every two seconds.
-                        Ok(Some(due)) => {
-                            Duration::from_millis((due - now_ms()).clamp(0, 2_000) as u64)
-                        }
-                        Ok(None) => Duration::from_secs(2),
+                        Ok(Some(due)) => Duration::from_millis(
+                            (due - now_ms()).clamp(0, poll.as_millis() as i64) as u64,
+                        ),
+                        Ok(None) => poll,
                         Err(_) => Duration::from_secs(1),
                     }
                 }
@@ -144,6 +164,7 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                 tokio::select! {
                     fresh = self.fresh_items.recv() => match fresh {
                         Some(item) => {
+                            quiet_rounds = 0;
                             // Whatever else is waiting goes out with it, as many at once as the
                             // channel allows.
                             let mut batch = vec![item];
@@ -165,7 +186,12 @@ impl<A: ChannelDelivery> Dispatcher<A> {
         }
     }
 
-    async fn deliver_due(&self, unrecorded: &mut Vec<(i64, Outcome)>) -> Result<(), StorageError> {
+    /// Delivers every due item; returns how many were attempted.
+    async fn deliver_due(
+        &self,
+        unrecorded: &mut Vec<(i64, Outcome)>,
+    ) -> Result<usize, StorageError> {
+        let mut attempted = 0;
         loop {
             let owned = self.ownership.owned();
             let due = self
@@ -173,14 +199,16 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                 .due_outbox_of(self.adapter.channel().name(), owned.scope(), now_ms(), 100)
                 .await?;
             if due.is_empty() {
-                return Ok(());
+                return Ok(attempted);
             }
             // Every item attempted leaves `pending` or is due again at least a second later;
             // if none could be claimed (the database refuses, or another process got them),
             // the next round waits.
-            if self.deliver_and_record(&due, unrecorded).await == 0 {
-                return Ok(());
+            let this_round = self.deliver_and_record(&due, unrecorded).await;
+            if this_round == 0 {
+                return Ok(attempted);
             }
+            attempted += this_round;
         }
     }
 
@@ -349,7 +377,20 @@ impl<A: ChannelDelivery> Dispatcher<A> {
 
 #[cfg(test)]
 mod tests {
-    use super::retry_delay_ms;
+    use super::{retry_delay_ms, scan_interval};
+    use std::time::Duration;
+
+    #[test]
+    fn a_quiet_bot_looks_at_the_database_less_often() {
+        let cases = [(0, 2), (1, 2), (2, 2), (3, 10), (4, 10), (u32::MAX, 10)];
+        for (quiet_rounds, seconds) in cases {
+            assert_eq!(
+                scan_interval(quiet_rounds),
+                Duration::from_secs(seconds),
+                "{quiet_rounds}"
+            );
+        }
+    }
 
     #[test]
     fn retry_delays_double_up_to_five_minutes() {

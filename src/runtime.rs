@@ -97,6 +97,10 @@ async fn handler_loop(
     // last checkpoint: the write-ahead log is checkpointed in quiet moments, not by a command.
     let mut last_fresh = tokio::time::Instant::now();
     let mut written_since_checkpoint = true;
+    // Scans that found nothing since the last message: the inbox is looked at every two seconds
+    // while there is activity and every ten once the bot has been quiet for three scans, so that
+    // an idle bot costs next to nothing (issue 11).
+    let mut quiet_scans = 0_u32;
     // Without a reload task (no configuration path), the channel closes at once and is not
     // looked at again.
     let mut reload_open = true;
@@ -122,6 +126,7 @@ async fn handler_loop(
                 }
                 last_fresh = tokio::time::Instant::now();
                 written_since_checkpoint = true;
+                quiet_scans = 0;
                 match handler.handle_fresh_items(&store, &batch, Timestamp::now()).await {
                     Ok(handled) => {
                         failures.succeeded();
@@ -140,6 +145,7 @@ async fn handler_loop(
                 match handler.handle_pending(&store).await {
                     Ok(produced) => {
                         failures.succeeded();
+                        quiet_scans = if produced > 0 { 0 } else { quiet_scans.saturating_add(1) };
                         if produced > 0 {
                             written_since_checkpoint = true;
                             dispatchers.iter().for_each(|handle| handle.outbox_ready.notify_one());
@@ -158,7 +164,7 @@ async fn handler_loop(
                     }
                 }
                 // Mail piped in by `rapporteur ingest-mail` (another process) is found here.
-                next_scan = tokio::time::Instant::now() + Duration::from_secs(2);
+                next_scan = tokio::time::Instant::now() + crate::dispatcher::scan_interval(quiet_scans);
             }
             changed = reloaded_groups.changed(), if reload_open => {
                 reload_open = changed.is_ok();

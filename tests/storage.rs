@@ -262,3 +262,35 @@ async fn the_sqlite_log_is_checkpointed_on_request_and_not_every_thousand_pages(
         .unwrap();
     assert!(store.checkpoint().await.unwrap());
 }
+
+/// The bundled SQLite is built as `.cargo/config.toml` asks (issue 11): a database in WAL mode
+/// whose opener sets no `synchronous` (as matrix-sdk's crypto store does not) commits at NORMAL,
+/// without an fsync per commit, and the planner ignores bound values, so a statement with a
+/// bound `LIMIT` is not prepared again on every execution.
+#[tokio::test]
+async fn the_bundled_sqlite_is_built_with_the_projects_flags() {
+    use sqlx::{Connection, Row};
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        folder.path().join("plain.db").display()
+    );
+    let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("PRAGMA journal_mode=WAL")
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    let cases = [
+        ("PRAGMA synchronous", 1_i64),
+        ("SELECT sqlite_compileoption_used('ENABLE_QPSG')", 1),
+        (
+            "SELECT sqlite_compileoption_used('DEFAULT_WAL_SYNCHRONOUS=1')",
+            1,
+        ),
+    ];
+    for (sql, expected) in cases {
+        let row = sqlx::query(sql).fetch_one(&mut connection).await.unwrap();
+        let value: i64 = row.try_get(0).unwrap();
+        assert_eq!(value, expected, "{sql}");
+    }
+}
