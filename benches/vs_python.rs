@@ -478,7 +478,9 @@ async fn main() {
             }
         }
     }
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Idle is measured once the bots have settled: rapporteur looks at its database every 2 s
+    // after activity and every 10 s once quiet for three looks (`dispatcher::scan_interval`).
+    tokio::time::sleep(Duration::from_secs(10)).await;
     let idle_before: Vec<(u64, u64, u64)> = contenders
         .iter()
         .map(|c| memory_kib(c.process.pid()))
@@ -487,7 +489,7 @@ async fn main() {
         .iter()
         .map(|c| live_threads_cpu_ms(c.process.pid()))
         .collect();
-    let idle_seconds = 20.0;
+    let idle_seconds = 30.0;
     tokio::time::sleep(Duration::from_secs_f64(idle_seconds)).await;
     let idle_cpu: Vec<f64> = contenders
         .iter()
