@@ -13,7 +13,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 use support::matrix::{ChairRoom, homeserver};
-use support::measure::{percentile, resident_kib};
+use support::measure::{inside_bot_ms, percentile, resident_kib};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -55,15 +55,7 @@ async fn main() {
     let after_kib = resident_kib(pid);
     // The bot logs the time each reply spent inside it; the warm-up replies are left out.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let mut inside_ms: Vec<f64> = bot
-        .log()
-        .lines()
-        .filter_map(|line| line.split("inside_bot_us=").nth(1))
-        .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .filter_map(|digits| digits.parse::<f64>().ok())
-        .map(|micros| micros / 1_000.0)
-        .skip(5)
-        .collect();
+    let mut inside_ms = inside_bot_ms(&bot.log(), 5);
     round_trips_ms.sort_by(f64::total_cmp);
     inside_ms.sort_by(f64::total_cmp);
 

@@ -40,7 +40,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::matrix::{BotProcess, GroupMember, Homeserver, TestUser, homeserver};
-use support::measure::{percentile, resident_kib};
+use support::measure::{inside_bot_ms, percentile, resident_kib};
 use tokio::sync::Notify;
 
 /// What the driver's sync loop saw: when each event arrived and what it said.
@@ -606,18 +606,7 @@ async fn main() {
         .filter(|c| c.name.starts_with("rapporteur"))
     {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let inside_ms = sorted(
-            &contender
-                .process
-                .log()
-                .lines()
-                .filter_map(|line| line.split("inside_bot_us=").nth(1))
-                .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-                .filter_map(|digits| digits.parse::<f64>().ok())
-                .map(|micros| micros / 1_000.0)
-                .skip(5)
-                .collect::<Vec<_>>(),
-        );
+        let inside_ms = sorted(&inside_bot_ms(&contender.process.log(), 5));
         println!();
         println!(
             "{}'s own part (sync loop has the event → reply handed to the homeserver), \

@@ -45,7 +45,8 @@ on_both_backends!(
     held_events_are_committed_with_the_token_and_keep_their_first_sighting,
     |store: Store| async move {
         store
-            .commit_matrix_sync(
+            .record_matrix_sync(
+                &[],
                 &MatrixSyncCommit {
                     hold: &[held("$a"), held("$b")],
                     position: Some((TOKEN, "t1")),
@@ -61,7 +62,8 @@ on_both_backends!(
         );
         // The same sync replayed after a crash, and a later one with a new event.
         store
-            .commit_matrix_sync(
+            .record_matrix_sync(
+                &[],
                 &MatrixSyncCommit {
                     hold: &[held("$b"), held("$c")],
                     position: Some((TOKEN, "t2")),
@@ -91,7 +93,8 @@ on_both_backends!(
     a_settled_event_is_forgotten_and_its_notice_stored_once,
     |store: Store| async move {
         store
-            .commit_matrix_sync(
+            .record_matrix_sync(
+                &[],
                 &MatrixSyncCommit {
                     hold: &[held("$a"), held("$b")],
                     position: Some((TOKEN, "t1")),
@@ -110,9 +113,15 @@ on_both_backends!(
             position: Some((TOKEN, "t2")),
             ..MatrixSyncCommit::default()
         };
-        assert_eq!(store.commit_matrix_sync(&commit, 20).await.unwrap(), 1);
+        assert_eq!(
+            store.record_matrix_sync(&[], &commit, 20).await.unwrap().1,
+            1
+        );
         // The same pass again (as after a crash that lost the answer): no second notice.
-        assert_eq!(store.commit_matrix_sync(&commit, 30).await.unwrap(), 0);
+        assert_eq!(
+            store.record_matrix_sync(&[], &commit, 30).await.unwrap().1,
+            0
+        );
         assert_eq!(ids(&store.undecryptable_events(10).await.unwrap()), ["$b"]);
         let due = store.due_outbox("matrix", 1_000, 10).await.unwrap();
         assert_eq!(due.len(), 1);
@@ -130,7 +139,8 @@ on_both_backends!(
     a_failed_commit_keeps_neither_the_events_nor_the_token,
     |store: Store| async move {
         store
-            .commit_matrix_sync(
+            .record_matrix_sync(
+                &[],
                 &MatrixSyncCommit {
                     position: Some((TOKEN, "t1")),
                     ..MatrixSyncCommit::default()
@@ -147,7 +157,8 @@ on_both_backends!(
             .unwrap();
         let notices = [notice("rapporteur-x")];
         let result = store
-            .commit_matrix_sync(
+            .record_matrix_sync(
+                &[],
                 &MatrixSyncCommit {
                     hold: &[held("$a")],
                     notices: &notices,

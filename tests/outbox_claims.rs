@@ -400,8 +400,8 @@ on_both_backends!(
             )
             .await
             .unwrap();
-        let completion = |index: usize, keys: &[(&str, &str)]| Completion {
-            inbox: &recorded[index],
+        let completion = |inbox, keys: &[(&str, &str)]| Completion {
+            inbox,
             disposition: "executed",
             command: Some("ping"),
             effects: keys
@@ -419,8 +419,11 @@ on_both_backends!(
         let stored = store
             .complete_inbox_items_claiming(
                 &[
-                    completion(0, &[("room-reply", "matrix"), ("a-mail", "mail")]),
-                    completion(1, &[("second-reply", "matrix")]),
+                    completion(
+                        &recorded[0],
+                        &[("room-reply", "matrix"), ("a-mail", "mail")],
+                    ),
+                    completion(&recorded[1], &[("second-reply", "matrix")]),
                 ],
                 20,
                 Some(claim),
@@ -465,21 +468,13 @@ on_both_backends!(
         assert_eq!(state_of(&store, second_reply.id).await, "pending");
 
         // Without a claim, effects are stored pending as before.
-        let recorded = store
+        let third = store
             .record_inbound(&[message("$third", "g1", "matrix")], None, 50)
             .await
             .unwrap();
         let stored = store
             .complete_inbox_items_claiming(
-                &[Completion {
-                    inbox: &recorded[0],
-                    disposition: "executed",
-                    command: Some("ping"),
-                    effects: vec![effect("third-reply", "matrix")],
-                    reply_limit_key: None,
-                    changes: Vec::new(),
-                    timers: Vec::new(),
-                }],
+                &[completion(&third[0], &[("third-reply", "matrix")])],
                 60,
                 None,
             )

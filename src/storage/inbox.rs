@@ -115,7 +115,8 @@ impl Store {
         now_ms: i64,
         claim: Option<super::ClaimAtInsert<'_>>,
     ) -> Result<Vec<Option<Vec<super::OutboxItem>>>, StorageError> {
-        let claimant_name = claim.map(|claim| claim.claimant.name());
+        // The claimant's name, and the channels whose effects are stored under it.
+        let claim = claim.map(|claim| (claim.claimant.name(), claim.channels));
         let mut transaction = self.pool.begin().await?;
         let mut results = Vec::with_capacity(completions.len());
         for completion in completions {
@@ -178,14 +179,10 @@ impl Store {
                 &[]
             };
             for effect in effects {
-                let claimed_by = match (&claim, &claimant_name) {
-                    (Some(claim), Some(name))
-                        if claim.channels.contains(&effect.channel.as_str()) =>
-                    {
-                        Some(name.as_str())
-                    }
-                    _ => None,
-                };
+                let claimed_by = claim
+                    .as_ref()
+                    .filter(|(_, channels)| channels.contains(&effect.channel.as_str()))
+                    .map(|(name, _)| name.as_str());
                 if let Some(item) = super::outbox::insert_outbox_item_claimed(
                     &mut transaction,
                     Some(completion.inbox),
@@ -251,19 +248,19 @@ pub(crate) async fn insert_inbox_items_in(
         // message can fail its batch every time it is tried (see `clean.rs`).
         let item = &storable_item(item);
         let inserted: Option<(i64,)> = sqlx::query_as(
-                "INSERT INTO inbox (channel, external_id, group_id, conversation, sender, body, origin_ms, received_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
-            )
-            .bind(&item.channel)
-            .bind(&item.external_id)
-            .bind(&item.group_id)
-            .bind(&item.conversation)
-            .bind(&item.sender)
-            .bind(&item.body)
-            .bind(item.origin_ms)
-            .bind(now_ms)
-            .fetch_optional(&mut **transaction)
-            .await?;
+            "INSERT INTO inbox (channel, external_id, group_id, conversation, sender, body, origin_ms, received_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (channel, external_id) DO NOTHING RETURNING id",
+        )
+        .bind(&item.channel)
+        .bind(&item.external_id)
+        .bind(&item.group_id)
+        .bind(&item.conversation)
+        .bind(&item.sender)
+        .bind(&item.body)
+        .bind(item.origin_ms)
+        .bind(now_ms)
+        .fetch_optional(&mut **transaction)
+        .await?;
         if let Some((id,)) = inserted {
             new_items.push(InboxItem {
                 id,

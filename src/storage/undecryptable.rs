@@ -48,17 +48,6 @@ impl MatrixSyncCommit<'_> {
 }
 
 impl Store {
-    /// Commits the parts of a sync pass other than inbox records in one transaction (see
-    /// [`Store::record_matrix_sync`]). Returns how many notices were new.
-    pub async fn commit_matrix_sync(
-        &self,
-        commit: &MatrixSyncCommit<'_>,
-        now_ms: i64,
-    ) -> Result<usize, StorageError> {
-        let (_, new_notices) = self.record_matrix_sync(&[], commit, now_ms).await?;
-        Ok(new_notices)
-    }
-
     /// Commits one pass of the sync loop in one transaction: its inbox records, the events held
     /// for their keys, the notices, the settled events and the sync token. One commit per sync
     /// (not one for the records and one for the rest) is what a pass costs the database; a

@@ -18,3 +18,15 @@ pub fn resident_kib(pid: u32) -> Option<u64> {
         .and_then(|line| line.split_whitespace().nth(1))
         .and_then(|kib| kib.parse().ok())
 }
+
+/// The times the bot logged for each reply spent inside it (`inside_bot_us=`, see
+/// `src/latency.rs`), in milliseconds and in log order, without the first `warm_up` replies.
+pub fn inside_bot_ms(log: &str, warm_up: usize) -> Vec<f64> {
+    log.lines()
+        .filter_map(|line| line.split("inside_bot_us=").nth(1))
+        .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .filter_map(|digits| digits.parse::<f64>().ok())
+        .map(|micros| micros / 1_000.0)
+        .skip(warm_up)
+        .collect()
+}
