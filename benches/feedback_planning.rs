@@ -309,6 +309,7 @@ fn bench_group(
         room: Some(ROOM.into()),
         list_address: Some("bench-ccg@lists.example.org".into()),
         feedback: FeedbackPolicy::default(),
+        meetings: Default::default(),
     }
 }
 

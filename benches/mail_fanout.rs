@@ -95,6 +95,7 @@ async fn main() {
                 auto_submitted: "auto-generated".into(),
                 plain: "Your organization has not yet responded to the proposal. The response is due on Friday 27 November 2026, 23:59 UTC.".into(),
                 html: "<p>Your organization has not yet responded to the proposal. The response is due on <strong>Friday 27 November 2026, 23:59 UTC</strong>.</p>".into(),
+                calendar: None,
             };
             NewOutboxItem {
                 idempotency_key: format!("{run}-{index}"),

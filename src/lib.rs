@@ -13,6 +13,7 @@ pub mod logging;
 pub mod mail;
 pub mod matrix;
 pub mod ownership;
+pub mod record;
 pub mod runtime;
 pub mod storage;
 pub mod supervision;

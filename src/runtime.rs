@@ -353,6 +353,30 @@ async fn stop_signal() {
 
 /// Runs the bot until SIGTERM or Ctrl-C. With the configuration's path, SIGHUP reads it again
 /// (see [`reload_on_hangup`]).
+/// Sets the durable clock's timer of every recurring meeting schedule in the group files that
+/// has none yet, due now: when it fires, the core schedules the schedule's next meeting (with
+/// its invitation) and sets the timer again for that meeting's start. A timer that exists is
+/// left as it is, so restarts schedule nothing twice.
+async fn ensure_recurring_schedules(store: &Store, settings: &Settings) -> Result<(), RunError> {
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    for group in &settings.groups {
+        for schedule in &group.group.meetings.recurring {
+            let timer = crate::core::effects::Timer::MeetingSeries {
+                series: schedule.id.clone(),
+            };
+            store
+                .ensure_timer(
+                    &group.id,
+                    &crate::core::meetings::timers::series_key(&schedule.id),
+                    now_ms,
+                    &serde_json::to_string(&timer).unwrap_or_default(),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(
     settings: Settings,
     config_path: Option<std::path::PathBuf>,
@@ -383,6 +407,18 @@ pub async fn run(
     if settings.matrix.is_some() {
         handler.claim_at_insert = vec![Channel::Matrix.name()];
     }
+    // The calendar feeds are derived files: written at start (mending a write lost to a crash)
+    // and after each batch that changes a meeting.
+    handler.record_dir = Some(settings.data_dir.join("record"));
+    for group in &settings.groups {
+        if handler
+            .state(&group.id)
+            .is_some_and(|state| !state.meetings.is_empty())
+        {
+            handler.write_calendar_feed(&group.id, jiff::Timestamp::now());
+        }
+    }
+    ensure_recurring_schedules(&store, &settings).await?;
 
     let (message_sender, message_receiver) = mpsc::unbounded_channel();
     let (shutdown_sender, shutdown) = watch::channel(false);

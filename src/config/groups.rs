@@ -86,6 +86,12 @@ fn validate_group(
     }
 
     let feedback = feedback_policy(raw.feedback.as_ref(), source, &mut problems);
+    let meetings = super::meetings::meeting_policy(
+        raw.meetings.as_ref(),
+        &time_zone_name,
+        source,
+        &mut problems,
+    );
 
     let mut organizations = Vec::new();
     // The organizations kept (a repeated short name is reported and left out), beside their
@@ -324,6 +330,7 @@ fn validate_group(
             room: None,
             list_address: None,
             feedback,
+            meetings,
         }),
         _ => Err(problems),
     }

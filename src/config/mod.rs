@@ -8,6 +8,7 @@ mod groups;
 mod limits;
 mod load;
 mod mail;
+mod meetings;
 mod person_ids;
 mod position;
 mod raw;

@@ -125,6 +125,7 @@ pub struct RawGroupFile {
     #[serde(default)]
     pub people: Vec<Spanned<RawPerson>>,
     pub feedback: Option<RawFeedbackSection>,
+    pub meetings: Option<RawMeetingsSection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,4 +178,29 @@ pub struct RawFeedbackSection {
     pub escalate_after_days_overdue: Option<Spanned<u32>>,
     pub deadlines_end: Option<Spanned<String>>,
     pub answering: Option<Spanned<String>>,
+}
+
+/// The group file's `[meetings]` section; every key is optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeetingsSection {
+    pub reminders: Option<Vec<Spanned<String>>>,
+    pub default_duration: Option<Spanned<String>>,
+    pub quorum_organizations: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub recurring: Vec<Spanned<RawRecurringMeeting>>,
+}
+
+/// One `[[meetings.recurring]]` schedule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecurringMeeting {
+    pub id: Spanned<String>,
+    pub title: Spanned<String>,
+    pub rule: Spanned<String>,
+    pub starting: Spanned<String>,
+    pub until: Option<Spanned<String>>,
+    pub duration: Option<Spanned<String>>,
+    pub mode: Option<Spanned<String>>,
+    pub location: Option<Spanned<String>>,
 }

@@ -44,6 +44,7 @@ pub(super) fn mail_reply(
         auto_submitted: "auto-replied".to_string(),
         plain: document.plain_text(),
         html: document.html(),
+        calendar: None,
     };
     (to, serde_json::to_string(&payload).unwrap_or_default())
 }

@@ -17,6 +17,7 @@ pub use outbox_items::{
 use crate::core::directory::{Group, SenderAddress};
 use crate::core::effects::Timer;
 use crate::core::engine::{Channel, Decision, Engine, Input, Message};
+use crate::core::meetings::changes::is_meeting_change;
 use crate::core::several::{decide_lines, stranger_reply_limit};
 use crate::core::state::{Change, GroupState};
 use crate::mail::thread::MailConversation;
@@ -119,6 +120,9 @@ pub struct Handler {
     /// for the channels it runs a dispatcher for and whose resends are recognised. Needs
     /// `ownership` (the claimant).
     pub claim_at_insert: Vec<&'static str>,
+    /// Where derived record files (each group's calendar feed) are written after a batch that
+    /// changed a meeting; `None` writes none (tests, one-off commands).
+    pub record_dir: Option<std::path::PathBuf>,
 }
 
 impl Handler {
@@ -139,6 +143,7 @@ impl Handler {
             ownership: None,
             ownership_version: 0,
             claim_at_insert: Vec::new(),
+            record_dir: None,
         };
         handler.reload(store).await?;
         Ok(handler)
@@ -173,6 +178,17 @@ impl Handler {
         self.states = states;
         self.stale = false;
         Ok(())
+    }
+
+    /// Writes a group's calendar feed from its committed state, if record files are kept.
+    pub fn write_calendar_feed(&self, group_id: &str, now: Timestamp) {
+        if let (Some(dir), Some(group), Some(state)) = (
+            &self.record_dir,
+            self.groups.get(group_id),
+            self.states.get(group_id),
+        ) {
+            crate::record::write_calendar_feed(dir, group, state, now);
+        }
     }
 
     /// The committed state of a group.
@@ -250,6 +266,7 @@ impl Handler {
         let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(items.len());
         let mut rows: Vec<Option<Rows>> = Vec::with_capacity(items.len());
         let mut counts = RateCounts::default();
+        let mut calendars_changed: Vec<String> = Vec::new();
         for item in items {
             let Some(group) = self.groups.get(&item.group_id) else {
                 decisions.push(None);
@@ -270,6 +287,11 @@ impl Handler {
             let state = self.states.entry(item.group_id.clone()).or_default();
             for change in &decision.changes {
                 state.apply(change);
+            }
+            if decision.changes.iter().any(is_meeting_change)
+                && !calendars_changed.contains(&item.group_id)
+            {
+                calendars_changed.push(item.group_id.clone());
             }
             let mut stored = outbox_items_for(item, &decision, &self.engine, group, &self.routes);
             self.rate_limits
@@ -355,6 +377,9 @@ impl Handler {
             // Another process handled some of these inputs first: what it committed is the
             // truth, so the state is read again rather than guessed.
             self.reload(store).await?;
+        }
+        for group_id in &calendars_changed {
+            self.write_calendar_feed(group_id, now);
         }
         Ok(Handled {
             effects,

@@ -112,9 +112,36 @@ pub fn outbox_items_for(
                 };
                 for (delivery_index, delivery) in resolution.deliveries.iter().enumerate() {
                     let key = delivery_key(&item.channel, &item.external_id, index, delivery_index);
-                    if let Some(outbox) =
-                        announcement_item(group, routes, delivery, key, subject, about, &rendered)
-                    {
+                    if let Some(outbox) = announcement_item(
+                        group, routes, delivery, key, subject, about, &rendered, None,
+                    ) {
+                        stored.outbox.push(outbox);
+                    }
+                }
+            }
+            Effect::Invite {
+                subject,
+                about,
+                document,
+                calendar,
+            } => {
+                let rendered = Rendered {
+                    plain: document.plain_text(),
+                    html: document.html(),
+                };
+                let resolution = deliveries(group, &crate::core::effects::Audience::List);
+                for (delivery_index, delivery) in resolution.deliveries.iter().enumerate() {
+                    let key = delivery_key(&item.channel, &item.external_id, index, delivery_index);
+                    if let Some(outbox) = announcement_item(
+                        group,
+                        routes,
+                        delivery,
+                        key,
+                        subject,
+                        about,
+                        &rendered,
+                        Some(calendar),
+                    ) {
                         stored.outbox.push(outbox);
                     }
                 }
@@ -176,6 +203,7 @@ struct Rendered {
     html: String,
 }
 
+#[allow(clippy::too_many_arguments)] // One delivery's parts, named rather than bundled.
 fn announcement_item(
     group: &Group,
     routes: &Routes,
@@ -184,6 +212,7 @@ fn announcement_item(
     subject: &str,
     about: &Option<String>,
     rendered: &Rendered,
+    calendar: Option<&crate::core::effects::CalendarPart>,
 ) -> Option<NewOutboxItem> {
     match delivery {
         Delivery::RoomMessage { mentions } => {
@@ -218,6 +247,7 @@ fn announcement_item(
                 auto_submitted: "auto-generated".to_string(),
                 plain: rendered.plain.clone(),
                 html: rendered.html.clone(),
+                calendar: calendar.cloned(),
             };
             Some(NewOutboxItem {
                 idempotency_key,

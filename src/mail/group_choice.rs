@@ -151,6 +151,7 @@ pub fn choice_reply(
         auto_submitted: "auto-replied".to_string(),
         plain: document.plain_text(),
         html: document.html(),
+        calendar: None,
     };
     Some(NewOutboxItem {
         idempotency_key: choice_key(&examined.external_id),

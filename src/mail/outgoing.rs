@@ -171,12 +171,44 @@ pub fn build_message(
         let joined: Vec<&str> = kept.iter().map(|id| id.as_str()).collect();
         builder = builder.references(joined.join(" "));
     }
+    let text = MultiPart::alternative_plain_html(payload.plain.clone(), payload.html.clone());
+    let body = match &payload.calendar {
+        None => text,
+        Some(calendar) => with_calendar(text, calendar)?,
+    };
     builder
-        .multipart(MultiPart::alternative_plain_html(
-            payload.plain.clone(),
-            payload.html.clone(),
-        ))
+        .multipart(body)
         .map_err(|error| MailDeliveryError::permanent(format!("cannot build the mail: {error}")))
+}
+
+/// An invitation as calendar clients read it (RFC 6047): the iCalendar text as a third
+/// alternative, `text/calendar` with its method, which Outlook, Gmail and Thunderbird turn into
+/// an invitation with buttons, and the same text as an `invite.ics` attachment for clients that
+/// only show attachments. The method is the core's own constant (`REQUEST`, `CANCEL`).
+fn with_calendar(
+    text: MultiPart,
+    calendar: &crate::core::effects::CalendarPart,
+) -> Result<MultiPart, MailDeliveryError> {
+    use lettre::message::header::ContentType;
+    use lettre::message::{Attachment, SinglePart};
+    let method: String = calendar
+        .method
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .collect();
+    let calendar_type =
+        ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+            .map_err(|error| MailDeliveryError::permanent(format!("calendar part: {error}")))?;
+    let ics_type = ContentType::parse("application/ics")
+        .map_err(|error| MailDeliveryError::permanent(format!("calendar part: {error}")))?;
+    let alternative = text.singlepart(
+        SinglePart::builder()
+            .header(calendar_type)
+            .body(calendar.text.clone()),
+    );
+    Ok(MultiPart::mixed().multipart(alternative).singlepart(
+        Attachment::new("invite.ics".to_string()).body(calendar.text.clone(), ics_type),
+    ))
 }
 
 #[cfg(test)]
@@ -197,6 +229,7 @@ mod tests {
             auto_submitted: "auto-replied".into(),
             plain: "You are Ana Lima.".into(),
             html: "<p>You are Ana Lima.</p>".into(),
+            calendar: None,
         }
     }
 

@@ -40,6 +40,10 @@ pub struct MailPayload {
     pub auto_submitted: String,
     pub plain: String,
     pub html: String,
+    /// An iCalendar invitation sent with the text: a `text/calendar` alternative with its
+    /// method (RFC 6047) and the same as an `invite.ics` attachment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<crate::core::effects::CalendarPart>,
 }
 
 /// The subject of a reply: `Re: ` and the original subject, once.

@@ -209,6 +209,28 @@ impl Store {
         Ok(row.try_get::<Option<i64>, _>("due")?)
     }
 
+    /// Creates a timer unless one with its key exists (in any state): how configuration, such
+    /// as a recurring meeting schedule, starts a timer chain exactly once.
+    pub async fn ensure_timer(
+        &self,
+        group_id: &str,
+        key: &str,
+        due_ms: i64,
+        timer: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO timers (group_id, timer_key, due_ms, timer, state, updated_ms) \
+             VALUES ($1, $2, $3, $4, 'pending', $3) ON CONFLICT (group_id, timer_key) DO NOTHING",
+        )
+        .bind(group_id)
+        .bind(key)
+        .bind(due_ms)
+        .bind(timer)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The timers of a group, for operators and tests.
     pub async fn timers(&self, group_id: &str) -> Result<Vec<StoredTimer>, StorageError> {
         let rows = sqlx::query(

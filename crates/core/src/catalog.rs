@@ -16,6 +16,10 @@ pub enum Audience {
     AnyKnownPerson,
     /// Holders of one role.
     Holders(Role),
+    /// The person chosen with `!rapporteur` for the meeting in progress (or the next one).
+    /// Whether a sender is that person depends on the state, so the engine asks; the form
+    /// alone admits nobody through it.
+    MeetingRapporteur,
 }
 
 impl Audience {
@@ -23,6 +27,7 @@ impl Audience {
         match text.trim().to_ascii_lowercase().as_str() {
             "everyone" => Some(Audience::Everyone),
             "known" => Some(Audience::AnyKnownPerson),
+            "meeting-rapporteur" => Some(Audience::MeetingRapporteur),
             other => Role::from_name(other).map(Audience::Holders),
         }
     }
@@ -32,6 +37,7 @@ impl Audience {
             Audience::Everyone => true,
             Audience::AnyKnownPerson => person.is_some(),
             Audience::Holders(role) => person.is_some_and(|person| person.has_role(role)),
+            Audience::MeetingRapporteur => false,
         }
     }
 
@@ -40,6 +46,7 @@ impl Audience {
             Audience::Everyone => "everyone",
             Audience::AnyKnownPerson => "anyone listed in the group",
             Audience::Holders(role) => role.plural(),
+            Audience::MeetingRapporteur => "the meeting's rapporteur",
         }
     }
 }
@@ -57,6 +64,11 @@ impl CommandForm {
         self.who_may_use
             .iter()
             .any(|audience| audience.admits(person))
+    }
+
+    /// Whether the meeting's rapporteur may use this form (see [`Audience::MeetingRapporteur`]).
+    pub fn admits_meeting_rapporteur(&self) -> bool {
+        self.who_may_use.contains(&Audience::MeetingRapporteur)
     }
 
     /// "chairs, co-chairs or staff".
@@ -107,6 +119,10 @@ pub struct CommandSpec {
     pub examples: Vec<CommandExample>,
     /// Where the answer to a command received by mail goes.
     pub mail_reply_to: MailReplyTo,
+    /// The command ends in the writer's own words (a decision, a note, a reason): an
+    /// apostrophe or an unmatched quote in them is text, not a quoting mistake, and the handler
+    /// reads them as typed.
+    pub free_text: bool,
 }
 
 /// Where the answer to a command received by mail goes: to its author only, or to the group's
@@ -135,6 +151,8 @@ struct RawCommand {
     forms: Vec<RawForm>,
     examples: Vec<CommandExample>,
     mail_reply_to: MailReplyTo,
+    #[serde(default)]
+    free_text: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +187,38 @@ pub const COMMAND_FILES: &[(&str, &str)] = &[
     ("refuse.toml", include_str!("../../../commands/refuse.toml")),
     ("remind.toml", include_str!("../../../commands/remind.toml")),
     ("report.toml", include_str!("../../../commands/report.toml")),
+    (
+        "meeting.toml",
+        include_str!("../../../commands/meeting.toml"),
+    ),
+    (
+        "present.toml",
+        include_str!("../../../commands/present.toml"),
+    ),
+    ("left.toml", include_str!("../../../commands/left.toml")),
+    (
+        "regrets.toml",
+        include_str!("../../../commands/regrets.toml"),
+    ),
+    ("topic.toml", include_str!("../../../commands/topic.toml")),
+    ("info.toml", include_str!("../../../commands/info.toml")),
+    ("agreed.toml", include_str!("../../../commands/agreed.toml")),
+    ("action.toml", include_str!("../../../commands/action.toml")),
+    ("link.toml", include_str!("../../../commands/link.toml")),
+    ("undo.toml", include_str!("../../../commands/undo.toml")),
+    (
+        "rapporteur.toml",
+        include_str!("../../../commands/rapporteur.toml"),
+    ),
+    (
+        "actions.toml",
+        include_str!("../../../commands/actions.toml"),
+    ),
+    ("done.toml", include_str!("../../../commands/done.toml")),
+    (
+        "attendance.toml",
+        include_str!("../../../commands/attendance.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -226,6 +276,7 @@ impl Catalog {
                 forms,
                 examples: raw.examples,
                 mail_reply_to: raw.mail_reply_to,
+                free_text: raw.free_text,
             });
         }
         Ok(Catalog { commands })

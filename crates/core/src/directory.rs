@@ -146,6 +146,8 @@ pub struct Group {
     pub list_address: Option<String>,
     /// Timeframes and reminder schedule of feedback requests.
     pub feedback: FeedbackPolicy,
+    /// Meeting reminders, default length, quorum and recurring schedules.
+    pub meetings: crate::meetings::policy::MeetingPolicy,
 }
 
 /// Who may answer a feedback request for an organization with several seats.
@@ -364,6 +366,7 @@ pub mod test_support {
             room: Some("!room:example.org".into()),
             list_address: Some("tg@lists.example.org".into()),
             feedback: FeedbackPolicy::default(),
+            meetings: Default::default(),
         }
     }
 }

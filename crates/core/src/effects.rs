@@ -22,6 +22,14 @@ pub enum Effect {
         about: Option<String>,
         document: ReplyDocument,
     },
+    /// Mail a calendar invitation (or its update or cancellation) to the group's list: the
+    /// document as the mail's text and HTML, the iCalendar text as its `text/calendar` part.
+    Invite {
+        subject: String,
+        about: Option<String>,
+        document: ReplyDocument,
+        calendar: CalendarPart,
+    },
     /// Deliver `timer` to the core at `at`. A timer with the same key is moved, not doubled.
     Schedule {
         key: String,
@@ -30,6 +38,14 @@ pub enum Effect {
     },
     /// Forget the timer with this key, if it has not fired yet.
     Cancel { key: String },
+}
+
+/// The `text/calendar` part of an invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarPart {
+    /// `REQUEST` or `CANCEL`, repeated as the part's `method` parameter (RFC 6047).
+    pub method: String,
+    pub text: String,
 }
 
 /// Who an announcement is for. The core's group knows how to reach each (see
@@ -64,4 +80,10 @@ pub enum Timer {
     RequestFollowUp { number: u32 },
     /// The deadline of a continuation request: silence now counts as continuing.
     ContinuationDeadline { number: u32 },
+    /// Remind the room and the list of a meeting this many minutes before its start.
+    MeetingReminder { number: u32, minutes_before: u32 },
+    /// Remind an action item's owner: before it is due, or once it is overdue.
+    ActionFollowUp { number: u32, overdue: bool },
+    /// Schedule the next meeting of a recurring schedule of the group file.
+    MeetingSeries { series: String },
 }

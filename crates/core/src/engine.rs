@@ -168,9 +168,23 @@ pub struct CommandContext<'a> {
     pub now: Timestamp,
     pub catalog: &'a Catalog,
     pub prefix: &'a str,
+    /// The command line as typed, for commands that read the writer's own words.
+    pub line: &'a str,
 }
 
 impl CommandContext<'_> {
+    /// The line as typed from the start of `token` (its opening quote, if quoted) to the end:
+    /// the writer's own words, with their quotes and apostrophes.
+    pub fn text_from(&self, token: &Token) -> &str {
+        let start = self
+            .line
+            .char_indices()
+            .nth(token.column.saturating_sub(1))
+            .map(|(offset, _)| offset)
+            .unwrap_or(self.line.len());
+        self.line[start..].trim()
+    }
+
     /// A syntax line from a command file, written with `!`, shown with the configured prefix.
     pub fn with_prefix(&self, syntax: &str) -> String {
         match syntax.strip_prefix('!') {
@@ -213,8 +227,26 @@ impl Engine {
         match input {
             Input::Message(message) => self.decide_message(state, group, message, now),
             Input::Timer { key, due, timer } => {
-                let (changes, effects) =
-                    crate::feedback::timers::on_timer(state, group, timer, *due, now, &self.prefix);
+                let (changes, effects) = match timer {
+                    Timer::MeetingReminder { .. }
+                    | Timer::ActionFollowUp { .. }
+                    | Timer::MeetingSeries { .. } => crate::meetings::timers::on_timer(
+                        state,
+                        group,
+                        timer,
+                        *due,
+                        now,
+                        &self.prefix,
+                    ),
+                    _ => crate::feedback::timers::on_timer(
+                        state,
+                        group,
+                        timer,
+                        *due,
+                        now,
+                        &self.prefix,
+                    ),
+                };
                 Decision {
                     command: Some(format!("timer {key}")),
                     disposition: Disposition::TimerFired,
@@ -253,8 +285,17 @@ impl Engine {
         } else {
             message.body
         };
-        let Some(command_line) = command_line(body, &self.prefix) else {
-            return Decision::not_a_command();
+        // Scribe lines (`present+`, `agreed: ...`) stand for commands without the prefix.
+        let scribe_line;
+        let command_line = match command_line(body, &self.prefix) {
+            Some(line) => line,
+            None => match crate::meetings::scribe::scribe_command(body, state, &self.prefix) {
+                Some(line) => {
+                    scribe_line = line;
+                    scribe_line.as_str()
+                }
+                None => return Decision::not_a_command(),
+            },
         };
         // A line over the cap is answered without being read (see `several.rs`).
         if command_line
@@ -292,6 +333,7 @@ impl Engine {
             now,
             catalog: &self.catalog,
             prefix: &self.prefix,
+            line: command_line,
         };
         let Some(spec) = self.catalog.find(&typed_name) else {
             return reply_decision(
@@ -302,7 +344,7 @@ impl Engine {
                 }),
             );
         };
-        if let Some(problem) = tokenized.problems.first() {
+        if let Some(problem) = tokenized.problems.first().filter(|_| !spec.free_text) {
             let problem = ArgumentProblem::new(problem.message.clone());
             return reply_decision(
                 Some(spec),
@@ -343,7 +385,12 @@ impl Engine {
                 ),
             );
         };
-        if !form.admits(person) {
+        let admitted = form.admits(person)
+            || (form.admits_meeting_rapporteur()
+                && person.is_some_and(|person| {
+                    crate::meetings::minutes::is_meeting_rapporteur(state, person, now)
+                }));
+        if !admitted {
             return reply_decision(
                 Some(spec),
                 Disposition::NotPermitted,

@@ -11,6 +11,7 @@ pub mod effects;
 pub mod email_address;
 pub mod engine;
 pub mod feedback;
+pub mod meetings;
 pub mod rate_limits;
 pub mod reply;
 pub mod several;

@@ -11,6 +11,7 @@ use crate::feedback::model::{
     Extension, ExtensionState, FeedbackRequest, OrganizationStatus, Position, RequestKind,
     RequestState, Stamp,
 };
+use crate::meetings::model::{ActionItem, AttendanceMode, Meeting, MeetingMode, MinutesEntry};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,6 +23,12 @@ pub struct GroupState {
     /// the sequence so that `R-7` names one thing).
     pub last_number: u32,
     pub requests: BTreeMap<u32, FeedbackRequest>,
+    /// The last meeting number given (`M-<n>`), a sequence of its own.
+    pub last_meeting_number: u32,
+    pub meetings: BTreeMap<u32, Meeting>,
+    /// The last action item number given (`A-<n>`), a sequence of its own.
+    pub last_action_number: u32,
+    pub actions: BTreeMap<u32, ActionItem>,
 }
 
 /// A change to a group's state, as stored in its change log. Person fields hold stable person
@@ -94,6 +101,94 @@ pub enum Change {
         by: Option<String>,
         at: Timestamp,
     },
+    /// A meeting was scheduled, by a person or (`by: None`) by a recurring schedule of the
+    /// group file.
+    MeetingScheduled {
+        number: u32,
+        title: String,
+        start: Timestamp,
+        minutes_long: u32,
+        mode: Option<MeetingMode>,
+        location: Option<String>,
+        series: Option<String>,
+        by: Option<String>,
+        at: Timestamp,
+    },
+    MeetingMoved {
+        number: u32,
+        start: Timestamp,
+        by: String,
+        at: Timestamp,
+    },
+    MeetingCancelled {
+        number: u32,
+        by: String,
+        at: Timestamp,
+    },
+    MeetingStarted {
+        number: u32,
+        by: String,
+        at: Timestamp,
+    },
+    MeetingEnded {
+        number: u32,
+        by: String,
+        at: Timestamp,
+    },
+    RapporteurChosen {
+        number: u32,
+        person: String,
+        by: String,
+        at: Timestamp,
+    },
+    Attended {
+        number: u32,
+        person: String,
+        mode: Option<AttendanceMode>,
+        by: String,
+        at: Timestamp,
+    },
+    LeftMeeting {
+        number: u32,
+        person: String,
+        at: Timestamp,
+    },
+    RegretsSent {
+        number: u32,
+        person: String,
+        reason: Option<String>,
+        alternate: Option<String>,
+        by: String,
+        at: Timestamp,
+    },
+    MinutesRecorded {
+        number: u32,
+        entry: MinutesEntry,
+    },
+    /// `!undo`: the line at this index of the meeting's minutes is taken back.
+    MinutesUndone {
+        number: u32,
+        index: usize,
+        by: String,
+        at: Timestamp,
+    },
+    ActionDone {
+        action: u32,
+        by: String,
+        at: Timestamp,
+    },
+    MeetingReminded {
+        number: u32,
+        minutes_before: u32,
+        /// The start the reminder announced: a moved meeting is reminded of again.
+        start: Timestamp,
+        at: Timestamp,
+    },
+    ActionReminded {
+        action: u32,
+        overdue: bool,
+        at: Timestamp,
+    },
 }
 
 impl GroupState {
@@ -113,6 +208,9 @@ impl GroupState {
     /// Moves the state on by one change. Changes that name something unknown (which only a
     /// hand-edited log could contain) are ignored rather than trusted.
     pub fn apply(&mut self, change: &Change) {
+        if crate::meetings::changes::apply(self, change) {
+            return;
+        }
         match change {
             Change::RequestOpened {
                 number,
@@ -287,6 +385,8 @@ impl GroupState {
                     };
                 }
             }
+            // Meeting changes were applied above.
+            _ => {}
         }
         if let Some(number) = change.request_number()
             && let Some(request) = self.requests.get_mut(&number)
@@ -316,6 +416,7 @@ impl Change {
             | Change::Reminded { number, .. }
             | Change::Escalated { number, .. }
             | Change::RequestClosed { number, .. } => Some(*number),
+            _ => None,
         }
     }
 }

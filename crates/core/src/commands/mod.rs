@@ -65,7 +65,10 @@ pub fn handler_for(name: &str) -> Option<Handler> {
             choose_form: roster::choose_form,
             execute: Execute::Answer(roster::execute),
         },
-        _ => return crate::feedback::commands::handler_for(name),
+        _ => {
+            return crate::feedback::commands::handler_for(name)
+                .or_else(|| crate::meetings::handler_for(name));
+        }
     };
     Some(handler)
 }

@@ -79,6 +79,8 @@ pub fn on_timer(
 ) -> (Vec<Change>, Vec<Effect>) {
     let number = match timer {
         Timer::RequestFollowUp { number } | Timer::ContinuationDeadline { number } => *number,
+        // Meeting timers are decided by `meetings::timers`.
+        _ => return (Vec::new(), Vec::new()),
     };
     let Some(request) = state.request(number).filter(|request| request.is_open()) else {
         return (Vec::new(), Vec::new());
@@ -87,6 +89,7 @@ pub fn on_timer(
     match timer {
         Timer::RequestFollowUp { .. } => follow_up(group, request, now, prefix, &note),
         Timer::ContinuationDeadline { .. } => continuation_result(group, request, now, &note),
+        _ => (Vec::new(), Vec::new()),
     }
 }
 
