@@ -68,6 +68,24 @@ enum ExportReport {
         #[arg(long)]
         group: Option<String>,
     },
+    /// One row per person of the group file and meeting held: present (remote or in person),
+    /// regrets (with reason and alternate) or absent, and the organization the person holds a
+    /// seat for (empty for participants, observers and staff).
+    Attendance {
+        /// The output format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Export only this group (its id in the configuration); without it, every group.
+        #[arg(long)]
+        group: Option<String>,
+    },
+    /// The group's meetings as an iCalendar feed (RFC 5545), the same file the bot writes to
+    /// `<data_dir>/record/<group>/meetings.ics`.
+    Calendar {
+        /// The group (its id in the configuration).
+        #[arg(long)]
+        group: String,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -517,15 +535,18 @@ fn outbox_command(arguments: &Arguments) -> ExitCode {
 /// `export`: reads every group's change log, rebuilds the state as the running bot does, and
 /// prints the report. It only reads, so it is safe beside a running bot.
 fn export_command(arguments: &Arguments) -> ExitCode {
-    use rapporteur::core::feedback::response_times::{response_times, to_csv, to_json};
     use rapporteur::core::state::{Change, GroupState};
     init_logging();
-    let Command::Export {
-        report: ExportReport::ResponseTimes { format, group },
-    } = &arguments.command
-    else {
+    let Command::Export { report } = &arguments.command else {
         return ExitCode::FAILURE;
     };
+    let group = match report {
+        ExportReport::ResponseTimes { group, .. } | ExportReport::Attendance { group, .. } => {
+            group.clone()
+        }
+        ExportReport::Calendar { group } => Some(group.clone()),
+    };
+    let group = &group;
     let settings = match load(arguments) {
         Ok(settings) => settings,
         Err(code) => return code,
@@ -581,16 +602,45 @@ fn export_command(arguments: &Arguments) -> ExitCode {
     }
     let now = jiff::Timestamp::now();
     let empty = GroupState::default();
-    let rows: Vec<_> = groups
-        .iter()
-        .flat_map(|configured| {
-            let state = states.get(&configured.id).unwrap_or(&empty);
-            response_times(state, &configured.group, now)
-        })
-        .collect();
-    match format {
-        ExportFormat::Csv => print!("{}", to_csv(&rows)),
-        ExportFormat::Json => println!("{}", to_json(&rows)),
+    let state_of = |configured: &&rapporteur::config::GroupSettings| {
+        states.get(&configured.id).unwrap_or(&empty)
+    };
+    match report {
+        ExportReport::ResponseTimes { format, .. } => {
+            use rapporteur::core::feedback::response_times::{response_times, to_csv, to_json};
+            let rows: Vec<_> = groups
+                .iter()
+                .flat_map(|configured| response_times(state_of(configured), &configured.group, now))
+                .collect();
+            match format {
+                ExportFormat::Csv => print!("{}", to_csv(&rows)),
+                ExportFormat::Json => println!("{}", to_json(&rows)),
+            }
+        }
+        ExportReport::Attendance { format, .. } => {
+            use rapporteur::core::meetings::attendance::{attendance_rows, to_csv, to_json};
+            let rows: Vec<_> = groups
+                .iter()
+                .flat_map(|configured| attendance_rows(&configured.group, state_of(configured)))
+                .collect();
+            match format {
+                ExportFormat::Csv => print!("{}", to_csv(&rows)),
+                ExportFormat::Json => println!("{}", to_json(&rows)),
+            }
+        }
+        ExportReport::Calendar { .. } => {
+            for configured in &groups {
+                let state = state_of(configured);
+                print!(
+                    "{}",
+                    rapporteur::core::meetings::calendar::feed(
+                        &configured.group,
+                        state.meetings.values(),
+                        now
+                    )
+                );
+            }
+        }
     }
     ExitCode::SUCCESS
 }

@@ -447,6 +447,56 @@ fn a_feedback_section_and_answerers_load() {
 }
 
 #[test]
+fn the_example_meetings_section_and_its_commented_schedule_load() {
+    use rapporteur::config::load_group_file;
+    use rapporteur::core::meetings::policy::RecurrencePattern;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/groups/cip-ccg.toml");
+    let group = load_group_file(&path, "cip-ccg", "UTC").expect("the example group loads");
+    assert_eq!(group.meetings.reminders_minutes_before, [10_080, 1_440, 60]);
+    assert_eq!(group.meetings.default_minutes_long, 60);
+    assert_eq!(group.meetings.quorum_organizations, Some(12));
+    assert!(
+        group.meetings.recurring.is_empty(),
+        "the schedule is commented out"
+    );
+    // The commented example is valid as written: uncommented, it loads.
+    let text = std::fs::read_to_string(&path).expect("read the example");
+    let uncommented = text
+        .replace("# [[meetings.recurring]]", "[[meetings.recurring]]")
+        .replace("# id = ", "id = ")
+        .replace("# title = ", "title = ")
+        .replace("# rule = ", "rule = ")
+        .replace("# starting = ", "starting = ")
+        .replace("# duration = ", "duration = ")
+        .replace("# mode = ", "mode = ");
+    let folder = tempfile::tempdir().expect("temp dir");
+    let copy = folder.path().join("cip-ccg.toml");
+    std::fs::write(&copy, uncommented).expect("write the copy");
+    let group = load_group_file(&copy, "cip-ccg", "UTC").expect("the uncommented example loads");
+    let schedule = &group.meetings.recurring[0];
+    assert_eq!(schedule.id, "monthly");
+    assert_eq!(schedule.minutes_long, 90);
+    assert_eq!(schedule.zone_name, "America/Los_Angeles");
+    assert!(matches!(
+        schedule.rule.pattern,
+        RecurrencePattern::Monthly {
+            nth: 2,
+            every: 1,
+            ..
+        }
+    ));
+    // 07:00 in Los Angeles: 15:00 UTC in January, 14:00 UTC in July.
+    let starts: Vec<String> = [0, 6]
+        .iter()
+        .map(|index| {
+            let date = schedule.dates(7)[*index];
+            schedule.start_on(date).expect("a start").to_string()
+        })
+        .collect();
+    assert_eq!(starts, ["2027-01-12T15:00:00Z", "2027-07-13T14:00:00Z"]);
+}
+
+#[test]
 fn environment_overrides_replace_file_values() {
     let case = cases_dir().join("valid-minimal");
     let mut environment = default_environment();

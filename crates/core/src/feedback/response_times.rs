@@ -315,7 +315,8 @@ impl<'a> ExportRow<'a> {
 
 /// A CSV field as RFC 4180 writes it: quoted, with quotes doubled, when it holds a comma, a
 /// quote or a line break (names come from group files, which may hold any of them).
-fn csv_field(text: &str) -> String {
+/// One CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+pub fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

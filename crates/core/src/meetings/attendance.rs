@@ -17,6 +17,8 @@ use serde::Serialize;
 /// One person's standing at one held meeting, for export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttendanceRow {
+    /// The group's ID in the configuration, as in the other exports.
+    pub group: String,
     pub meeting: String,
     pub date: String,
     pub title: String,
@@ -59,6 +61,7 @@ pub fn attendance_rows(group: &Group, state: &GroupState) -> Vec<AttendanceRow> 
                 (None, None) => "absent",
             };
             rows.push(AttendanceRow {
+                group: group.id.clone(),
                 meeting: meeting.label(),
                 date: local_date(group, meeting.start).to_string(),
                 title: meeting.title.clone(),
@@ -88,6 +91,62 @@ pub fn attendance_rows(group: &Group, state: &GroupState) -> Vec<AttendanceRow> 
         }
     }
     rows
+}
+
+/// The export's columns, in order: the CSV header and the JSON keys.
+pub const EXPORT_COLUMNS: [&str; 12] = [
+    "group",
+    "meeting",
+    "date",
+    "title",
+    "person_id",
+    "person",
+    "organization",
+    "role",
+    "status",
+    "mode",
+    "reason",
+    "alternate",
+];
+
+impl AttendanceRow {
+    fn cells(&self) -> [&str; 12] {
+        [
+            &self.group,
+            &self.meeting,
+            &self.date,
+            &self.title,
+            &self.person_id,
+            &self.person,
+            &self.organization,
+            &self.role,
+            &self.status,
+            &self.mode,
+            &self.reason,
+            &self.alternate,
+        ]
+    }
+}
+
+/// The rows as CSV with a header line, lines ending in CRLF (RFC 4180).
+pub fn to_csv(rows: &[AttendanceRow]) -> String {
+    let mut csv = EXPORT_COLUMNS.join(",");
+    csv.push_str("\r\n");
+    for row in rows {
+        let fields: Vec<String> = row
+            .cells()
+            .iter()
+            .map(|cell| crate::feedback::response_times::csv_field(cell))
+            .collect();
+        csv.push_str(&fields.join(","));
+        csv.push_str("\r\n");
+    }
+    csv
+}
+
+/// The rows as a pretty-printed JSON array of objects with the CSV's columns as keys.
+pub fn to_json(rows: &[AttendanceRow]) -> String {
+    serde_json::to_string_pretty(rows).unwrap_or_else(|_| "[]".to_string())
 }
 
 pub fn choose_attendance_form(arguments: &[Token]) -> Result<usize, ArgumentProblem> {

@@ -252,7 +252,7 @@ pub fn scheduled_outcome(
     reply.push_line(LineBuilder::new().text(reminders_text(group, &meeting, now)));
     let mut room = ReplyDocument::new();
     room.push_line(LineBuilder::new().text(format!(
-        "Meeting {} scheduled, {}.",
+        "Meeting scheduled: {}, {}.",
         meeting_title(group, &meeting),
         meeting_details(&meeting)
     )));
