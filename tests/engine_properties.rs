@@ -36,6 +36,22 @@ fn fixtures() -> &'static (Engine, Group, GroupState) {
             ),
             ("@ana.lima:localhost", "!request open \"Other\" to GNSO"),
             ("@ana.lima:localhost", "!request close R-2 force"),
+            // M-1 scheduled for later, M-2 an extra meeting in progress with minutes and an
+            // action item, so the meeting commands reach their deeper paths too.
+            (
+                "@ana.lima:localhost",
+                "!meeting schedule \"<b>Call</b>\" 2026-12-08 14:00 at \"<i>Room</i>\"",
+            ),
+            ("@ana.lima:localhost", "!meeting start"),
+            ("@ana.lima:localhost", "!agreed <script>x</script>"),
+            (
+                "@ana.lima:localhost",
+                "!action Kwame Mensah <em>draft</em> due 2026-12-20",
+            ),
+            (
+                "@kwame.mensah:localhost",
+                "!regrets M-1 <u>away</u>, alternate \"<s>Jo</s>\"",
+            ),
         ] {
             let decision = engine.decide_command(
                 &state,
@@ -80,8 +96,38 @@ fn without_own_tags(html: &str) -> String {
 
 fn command_like() -> impl Strategy<Value = String> {
     let names = prop::sample::select(vec![
-        "help", "ping", "whoami", "roster", "HELP", "Roster", "rooster", "w", "request",
-        "requests", "status", "ack", "respond", "extend", "grant", "refuse", "remind", "report",
+        "help",
+        "ping",
+        "whoami",
+        "roster",
+        "HELP",
+        "Roster",
+        "rooster",
+        "w",
+        "request",
+        "requests",
+        "status",
+        "ack",
+        "respond",
+        "extend",
+        "grant",
+        "refuse",
+        "remind",
+        "report",
+        "meeting",
+        "present",
+        "left",
+        "regrets",
+        "topic",
+        "info",
+        "agreed",
+        "action",
+        "link",
+        "undo",
+        "rapporteur",
+        "actions",
+        "done",
+        "attendance",
     ]);
     // Words the commands look for, mixed with anything at all.
     let word = prop_oneof![
@@ -111,6 +157,25 @@ fn command_like() -> impl Strategy<Value = String> {
             "+2w",
             "https://x.org/a",
             "response-times",
+            "schedule",
+            "move",
+            "cancel",
+            "start",
+            "end",
+            "list",
+            "M-1",
+            "2026-12-08",
+            "2026-12-08 14:00",
+            "for",
+            "90m",
+            "remote",
+            "in-person",
+            "at",
+            "Ana Lima",
+            "Kwame",
+            "A-1",
+            "alternate",
+            "since",
             "\"",
             "<b>",
             "&amp;",
@@ -144,7 +209,7 @@ proptest! {
             prop_assert!(!reply.plain_text().is_empty());
         }
         for effect in &decision.effects {
-            if let Effect::Announce { document, .. } = effect {
+            if let Effect::Announce { document, .. } | Effect::Invite { document, .. } = effect {
                 let html = document.html();
                 let leftover = without_own_tags(&html);
                 prop_assert!(!leftover.contains('<') && !leftover.contains('>'), "markup leaked in an announcement: {html}");

@@ -152,44 +152,21 @@ impl Scene {
 
     /// Sends a command as the chair and returns the bot's reply.
     async fn chair_says(&self, command: &str) -> String {
-        let event = self.chair.send(&self.room, command).await;
-        let reply = self
-            .chair
-            .wait_for_reply(&self.room_id, &event, REPLY_TIMEOUT)
-            .await;
-        body(&reply.json)
+        self.chair.say(&self.room, command, REPLY_TIMEOUT).await
     }
 
     /// The bot's messages in the room that answer nobody (announcements and reminders) and
     /// contain `needle`, as the chair's client saw them.
     fn announcements(&self, needle: &str) -> Vec<Value> {
         self.chair
-            .events_in(&self.room_id)
-            .into_iter()
-            .map(|event| event.json)
-            .filter(|json| {
-                json["type"] == "m.room.message"
-                    && json["sender"] == self.bot_user.user_id.as_str()
-                    && json["content"]["m.relates_to"]["m.in_reply_to"].is_null()
-                    && body(json).contains(needle)
-            })
-            .collect()
+            .announcements_of(&self.room_id, &self.bot_user.user_id, needle)
     }
 
     /// Waits until the room holds at least one announcement with `needle`; returns them all.
     async fn wait_for_announcement(&self, needle: &str) -> Vec<Value> {
-        let deadline = Instant::now() + REPLY_TIMEOUT;
-        loop {
-            let found = self.announcements(needle);
-            if !found.is_empty() {
-                return found;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no announcement with {needle:?} in the room within {REPLY_TIMEOUT:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.chair
+            .wait_for_announcement_of(&self.room_id, &self.bot_user.user_id, needle, REPLY_TIMEOUT)
+            .await
     }
 
     /// The mails in `address`'s inbox whose subject contains `subject`, waiting up to the reply
@@ -213,10 +190,7 @@ impl Scene {
 }
 
 fn body(json: &Value) -> String {
-    json["content"]["body"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    support::matrix::event_body(json)
 }
 
 /// The user IDs an event mentions (`m.mentions.user_ids`); fails if it mentions the whole room.

@@ -285,6 +285,58 @@ impl TestClient {
         }
     }
 
+    /// Sends `command` and returns the text of the first reply to it.
+    pub async fn say(&self, room: &Room, command: &str, timeout: Duration) -> String {
+        let event = self.send(room, command).await;
+        let reply = self
+            .wait_for_reply(&room.room_id().to_owned(), &event, timeout)
+            .await;
+        event_body(&reply.json)
+    }
+
+    /// The messages of `sender` in the room that answer nobody (announcements, reminders) and
+    /// contain `needle`, as this client saw them.
+    pub fn announcements_of(
+        &self,
+        room_id: &OwnedRoomId,
+        sender: &str,
+        needle: &str,
+    ) -> Vec<Value> {
+        self.events_in(room_id)
+            .into_iter()
+            .map(|event| event.json)
+            .filter(|json| {
+                json["type"] == "m.room.message"
+                    && json["sender"] == sender
+                    && json["content"]["m.relates_to"]["m.in_reply_to"].is_null()
+                    && event_body(json).contains(needle)
+            })
+            .collect()
+    }
+
+    /// Waits until the room holds at least one announcement of `sender` with `needle`; returns
+    /// them all.
+    pub async fn wait_for_announcement_of(
+        &self,
+        room_id: &OwnedRoomId,
+        sender: &str,
+        needle: &str,
+        timeout: Duration,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let found = self.announcements_of(room_id, sender, needle);
+            if !found.is_empty() {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no announcement with {needle:?} in the room within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until `user_id` has joined the room.
     pub async fn wait_for_join(&self, room_id: &OwnedRoomId, user_id: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
@@ -304,6 +356,14 @@ impl TestClient {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// The `body` of an event's content.
+pub fn event_body(json: &Value) -> String {
+    json["content"]["body"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A person in a generated group file.

@@ -22,11 +22,28 @@ pub fn meeting_details(meeting: &Meeting) -> String {
     details
 }
 
-fn attendee(group: &Group, person: &str, mode: Option<AttendanceMode>) -> String {
+fn attendee(
+    group: &Group,
+    meeting: &Meeting,
+    person: &str,
+    mode: Option<AttendanceMode>,
+) -> String {
     let name = person_name(group, person);
-    match mode {
-        Some(mode) => format!("{name} ({})", mode.name()),
-        None => name,
+    let mut notes = Vec::new();
+    if let Some(mode) = mode {
+        notes.push(mode.name().to_string());
+    }
+    if let Some(left) = meeting
+        .attendance
+        .get(person)
+        .and_then(|attendance| attendance.left)
+    {
+        notes.push(format!("left {}", left.strftime("%H:%M UTC")));
+    }
+    if notes.is_empty() {
+        name
+    } else {
+        format!("{name} ({})", notes.join(", "))
     }
 }
 
@@ -63,7 +80,11 @@ pub fn representation_headline(representation: &Representation) -> String {
 }
 
 /// One line per organization, then the others who attended and their apologies.
-pub fn representation_lines(group: &Group, representation: &Representation) -> Vec<LineBuilder> {
+pub fn representation_lines(
+    group: &Group,
+    meeting: &Meeting,
+    representation: &Representation,
+) -> Vec<LineBuilder> {
     let mut lines: Vec<LineBuilder> = representation
         .organizations
         .iter()
@@ -73,7 +94,7 @@ pub fn representation_lines(group: &Group, representation: &Representation) -> V
                 let names: Vec<String> = row
                     .present
                     .iter()
-                    .map(|(person, mode)| attendee(group, person, *mode))
+                    .map(|(person, mode)| attendee(group, meeting, person, *mode))
                     .collect();
                 parts.push(format!("represented by {}", names.join(", ")));
             }
@@ -171,12 +192,12 @@ pub fn minutes_document(group: &Group, meeting: &Meeting, state: &GroupState) ->
             .strong("Attendance")
             .text(format!(": {}.", representation_headline(&representation))),
     );
-    document.push_list(representation_lines(group, &representation));
+    document.push_list(representation_lines(group, meeting, &representation));
     let entries: Vec<_> = meeting.standing_minutes().collect();
     if entries.is_empty() {
         document.push_line(LineBuilder::new().text("No items were minuted."));
     } else {
-        document.push_line(LineBuilder::new().strong("Minutes"));
+        document.push_line(LineBuilder::new().strong("Minutes").text(" (times in UTC)"));
         document.push_list(
             entries
                 .iter()
@@ -245,19 +266,69 @@ fn minutes_line(
     }
 }
 
-/// The room's summary at the end: representation in one line per organization, and what was
-/// agreed and assigned.
+/// The room's summary at the end: a few lines whatever the size of the group (represented,
+/// regrets, absent), and what was agreed and assigned; the full minutes go to the list.
 pub fn summary_document(group: &Group, meeting: &Meeting, _state: &GroupState) -> ReplyDocument {
     let mut document = ReplyDocument::new();
     let representation = representation(group, meeting);
     document.push_line(LineBuilder::new().text(format!(
-        "Meeting {} \"{}\" ended. {}. {}",
+        "Meeting {} \"{}\" ended. {}.",
         meeting.label(),
         meeting.title,
         representation_headline(&representation),
-        held_text(group, meeting)
     )));
-    document.push_list(representation_lines(group, &representation));
+    let represented: Vec<String> = representation
+        .organizations
+        .iter()
+        .filter(|row| row.is_represented())
+        .map(|row| row.short_name.clone())
+        .collect();
+    let regrets: Vec<String> = representation
+        .organizations
+        .iter()
+        .filter(|row| !row.is_represented() && !row.regrets.is_empty())
+        .map(|row| {
+            let names: Vec<String> = row
+                .regrets
+                .iter()
+                .map(|(person, _)| person_name(group, person))
+                .collect();
+            format!("{} ({})", row.short_name, names.join(", "))
+        })
+        .collect();
+    let absent: Vec<String> = representation
+        .organizations
+        .iter()
+        .filter(|row| !row.is_represented() && row.regrets.is_empty())
+        .map(|row| row.short_name.clone())
+        .collect();
+    let mut lines = Vec::new();
+    for (label, names) in [
+        ("Represented", represented),
+        ("Regrets", regrets),
+        ("Absent", absent),
+    ] {
+        if !names.is_empty() {
+            lines.push(
+                LineBuilder::new()
+                    .strong(label)
+                    .text(format!(": {}", names.join(", "))),
+            );
+        }
+    }
+    if !representation.others.is_empty() {
+        let names: Vec<String> = representation
+            .others
+            .iter()
+            .map(|(person, _)| person_name(group, person))
+            .collect();
+        lines.push(
+            LineBuilder::new()
+                .strong("Also present")
+                .text(format!(": {}", names.join(", "))),
+        );
+    }
+    document.push_list(lines);
     let agreed = meeting
         .standing_minutes()
         .filter(|entry| entry.kind == MinutesKind::Agreed)

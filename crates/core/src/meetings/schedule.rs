@@ -486,6 +486,21 @@ fn move_meeting(
         when(context.group, meeting.start),
         when(context.group, start)
     ));
+    Ok(Outcome {
+        reply,
+        changes: vec![change],
+        effects: tell_everyone(context, &moved, "Moved", room),
+    })
+}
+
+/// What a changed meeting (moved or cancelled) tells everyone: the room, the list by an
+/// updated invitation, and the clock, whose reminders follow the meeting as it now stands.
+fn tell_everyone(
+    context: &CommandContext,
+    meeting: &Meeting,
+    what: &str,
+    room: ReplyDocument,
+) -> Vec<Effect> {
     let mut effects = vec![
         Effect::Announce {
             audience: Audience::Room,
@@ -493,14 +508,10 @@ fn move_meeting(
             about: Some(meeting.label()),
             document: room.clone(),
         },
-        invitation_effect(context.group, &moved, "Moved", context.now, room),
+        invitation_effect(context.group, meeting, what, context.now, room),
     ];
-    effects.extend(reminder_plan(context.group, &moved, context.now));
-    Ok(Outcome {
-        reply,
-        changes: vec![change],
-        effects,
-    })
+    effects.extend(reminder_plan(context.group, meeting, context.now));
+    effects
 }
 
 fn cancel(context: &CommandContext, token: &Token) -> Result<Outcome, ReplyDocument> {
@@ -520,20 +531,10 @@ fn cancel(context: &CommandContext, token: &Token) -> Result<Outcome, ReplyDocum
         "Meeting {} is cancelled.",
         meeting_title(context.group, meeting)
     ));
-    let mut effects = vec![
-        Effect::Announce {
-            audience: Audience::Room,
-            subject: String::new(),
-            about: Some(meeting.label()),
-            document: room.clone(),
-        },
-        invitation_effect(context.group, &cancelled, "Cancelled", context.now, room),
-    ];
-    effects.extend(reminder_plan(context.group, &cancelled, context.now));
     Ok(Outcome {
         reply: ReplyDocument::from_text(text),
         changes: vec![change],
-        effects,
+        effects: tell_everyone(context, &cancelled, "Cancelled", room),
     })
 }
 
