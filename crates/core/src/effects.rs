@@ -86,4 +86,6 @@ pub enum Timer {
     ActionFollowUp { number: u32, overdue: bool },
     /// Schedule the next meeting of a recurring schedule of the group file.
     MeetingSeries { series: String },
+    /// End a meeting nobody ended, hours after its scheduled end, and publish its minutes.
+    MeetingAutoEnd { number: u32 },
 }

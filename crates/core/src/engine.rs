@@ -230,7 +230,8 @@ impl Engine {
                 let (changes, effects) = match timer {
                     Timer::MeetingReminder { .. }
                     | Timer::ActionFollowUp { .. }
-                    | Timer::MeetingSeries { .. } => crate::meetings::timers::on_timer(
+                    | Timer::MeetingSeries { .. }
+                    | Timer::MeetingAutoEnd { .. } => crate::meetings::timers::on_timer(
                         state,
                         group,
                         timer,
@@ -416,7 +417,13 @@ impl Engine {
 /// any other word is the command of that name (`roster`).
 pub fn bare_word_command(word: &str, about: Option<&str>, prefix: &str) -> String {
     let word = word.trim().to_lowercase();
+    let about_meeting =
+        about.is_some_and(|about| crate::meetings::model::parse_meeting_label(about).is_some());
     match about {
+        // "regrets" or "apologies" answering a meeting's invitation or reminder.
+        Some(about) if about_meeting && matches!(word.as_str(), "regrets" | "apologies") => {
+            format!("{prefix}regrets {about}")
+        }
         Some(about) if word == "ack" || word == "acknowledged" => format!("{prefix}ack {about}"),
         Some(about) if crate::feedback::model::Position::from_name(&word).is_some() => {
             format!("{prefix}respond {about} {word}")

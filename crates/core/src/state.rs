@@ -132,6 +132,7 @@ pub enum Change {
     },
     MeetingEnded {
         number: u32,
+        /// Empty when the clock ended it (nobody did, hours after its end).
         by: String,
         at: Timestamp,
     },

@@ -156,13 +156,19 @@ pub fn choose_regrets_form(_arguments: &[Token]) -> Result<usize, ArgumentProble
 
 pub fn regrets(context: &CommandContext, _form: usize, arguments: &[Token]) -> Outcome {
     let sender = context.person.expect("the form admits only known people");
-    let (meeting, rest) = match arguments.first() {
-        Some(first) if looks_like_meeting(&first.text) => {
+    // A mail answering a meeting's invitation or reminder is about that meeting.
+    let answered = context
+        .about
+        .and_then(super::model::parse_meeting_label)
+        .and_then(|number| context.state.meetings.get(&number));
+    let (meeting, rest) = match (arguments.first(), answered) {
+        (Some(first), _) if looks_like_meeting(&first.text) => {
             match find_meeting(context, &first.text) {
                 Ok(meeting) => (meeting, &arguments[1..]),
                 Err(reply) => return reply.into(),
             }
         }
+        (_, Some(meeting)) => (meeting, arguments),
         _ => match current_or_next(context.state, context.now) {
             Some(meeting) => (meeting, arguments),
             None => {

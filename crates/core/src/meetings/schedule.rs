@@ -226,17 +226,20 @@ fn schedule(context: &CommandContext, arguments: &[Token]) -> Result<Outcome, Re
         change,
         context.now,
         context.prefix,
+        context.channel,
     ))
 }
 
 /// The outcome of a new meeting, by a command or by a recurring schedule: the invitation, the
-/// room's notice and the reminders.
+/// room's notice (unless the command came from the room, where the reply says it) and the
+/// reminders.
 pub fn scheduled_outcome(
     group: &crate::directory::Group,
     state: &GroupState,
     change: Change,
     now: Timestamp,
     prefix: &str,
+    channel: Channel,
 ) -> Outcome {
     let Change::MeetingScheduled { number, .. } = &change else {
         return Outcome::default();
@@ -250,27 +253,28 @@ pub fn scheduled_outcome(
         meeting_details(&meeting)
     )));
     reply.push_line(LineBuilder::new().text(reminders_text(group, &meeting, now)));
+    let regrets_hint = LineBuilder::new()
+        .text("Cannot attend? Send apologies with ")
+        .code(format!("{prefix}regrets {date} [reason]"))
+        .text(".");
+    reply.push_line(regrets_hint.clone());
     let mut room = ReplyDocument::new();
     room.push_line(LineBuilder::new().text(format!(
         "Meeting scheduled: {}, {}.",
         meeting_title(group, &meeting),
         meeting_details(&meeting)
     )));
-    room.push_line(
-        LineBuilder::new()
-            .text("Cannot attend? Send apologies with ")
-            .code(format!("{prefix}regrets {date} [reason]"))
-            .text("."),
-    );
-    let mut effects = vec![
-        Effect::Announce {
+    room.push_line(regrets_hint);
+    let mut effects = Vec::new();
+    if channel != Channel::Matrix {
+        effects.push(Effect::Announce {
             audience: Audience::Room,
             subject: String::new(),
             about: Some(meeting.label()),
             document: room.clone(),
-        },
-        invitation_effect(group, &meeting, "Invitation", now, room),
-    ];
+        });
+    }
+    effects.push(invitation_effect(group, &meeting, "Invitation", now, room));
     effects.extend(reminder_plan(group, &meeting, now));
     Outcome {
         reply,
@@ -493,23 +497,32 @@ fn move_meeting(
     })
 }
 
-/// What a changed meeting (moved or cancelled) tells everyone: the room, the list by an
-/// updated invitation, and the clock, whose reminders follow the meeting as it now stands.
+/// What a changed meeting (moved or cancelled) tells everyone: the room (unless the command
+/// came from it), the list by an updated invitation, and the clock, whose reminders follow the
+/// meeting as it now stands.
 fn tell_everyone(
     context: &CommandContext,
     meeting: &Meeting,
     what: &str,
     room: ReplyDocument,
 ) -> Vec<Effect> {
-    let mut effects = vec![
-        Effect::Announce {
+    let mut effects = Vec::new();
+    // In the room the reply says it already.
+    if context.channel != Channel::Matrix {
+        effects.push(Effect::Announce {
             audience: Audience::Room,
             subject: String::new(),
             about: Some(meeting.label()),
             document: room.clone(),
-        },
-        invitation_effect(context.group, meeting, what, context.now, room),
-    ];
+        });
+    }
+    effects.push(invitation_effect(
+        context.group,
+        meeting,
+        what,
+        context.now,
+        room,
+    ));
     effects.extend(reminder_plan(context.group, meeting, context.now));
     effects
 }
@@ -627,10 +640,21 @@ fn start(context: &CommandContext, named: Option<&Token>) -> Result<Outcome, Rep
             .code(context.with_prefix("!link"))
             .text("."),
     );
+    let length = SignedDuration::from_mins(i64::from(meeting.minutes_long));
+    let latest_end = meeting
+        .end()
+        .max(context.now.checked_add(length).unwrap_or(context.now));
+    let auto_end = Effect::Schedule {
+        key: auto_end_key(meeting.number),
+        at: latest_end.checked_add(AUTO_END_AFTER).unwrap_or(latest_end),
+        timer: crate::effects::Timer::MeetingAutoEnd {
+            number: meeting.number,
+        },
+    };
     Ok(Outcome {
         reply,
         changes,
-        effects: Vec::new(),
+        effects: vec![auto_end],
     })
 }
 
@@ -639,28 +663,60 @@ fn end(context: &CommandContext) -> Result<Outcome, ReplyDocument> {
     let Some(meeting) = meeting_in_progress(context.state) else {
         return Err(no_meeting_in_progress(context));
     };
+    Ok(ending(
+        context.group,
+        context.state,
+        meeting,
+        &person.id,
+        context.now,
+        context.channel,
+        None,
+    ))
+}
+
+/// A meeting ends: the minutes to the list, the summary as the reply (or, when it was not ended
+/// from the room, to the room), and its automatic end cancelled. `note` says why the clock
+/// ended it, when it did.
+pub fn ending(
+    group: &crate::directory::Group,
+    state: &GroupState,
+    meeting: &Meeting,
+    by: &str,
+    now: Timestamp,
+    channel: Channel,
+    note: Option<String>,
+) -> Outcome {
     let change = Change::MeetingEnded {
         number: meeting.number,
-        by: person.id.clone(),
-        at: context.now,
+        by: by.to_string(),
+        at: now,
     };
-    let ended = meeting_after(context.state, meeting.number, std::slice::from_ref(&change));
-    let summary = summary_document(context.group, &ended, context.state);
-    let minutes = minutes_document(context.group, &ended, context.state);
-    let mut effects = vec![Effect::Announce {
-        audience: Audience::List,
-        subject: format!(
-            "[{}] Minutes: {}, {} ({})",
-            context.group.short_name,
-            ended.title,
-            local_date(context.group, ended.start),
-            ended.label()
-        ),
-        about: Some(ended.label()),
-        document: minutes,
-    }];
-    // In the room the reply is the summary; a meeting ended by mail still tells the room.
-    if context.channel != Channel::Matrix {
+    let ended = meeting_after(state, meeting.number, std::slice::from_ref(&change));
+    let mut summary = summary_document(group, &ended, state);
+    let mut minutes = minutes_document(group, &ended, state);
+    if let Some(note) = note {
+        summary.push_line(LineBuilder::new().text(note.clone()));
+        minutes.push_line(LineBuilder::new().text(note));
+    }
+    let mut effects = vec![
+        Effect::Announce {
+            audience: Audience::List,
+            subject: format!(
+                "[{}] Minutes: {}, {} ({})",
+                group.short_name,
+                ended.title,
+                local_date(group, ended.start),
+                ended.label()
+            ),
+            about: Some(ended.label()),
+            document: minutes,
+        },
+        Effect::Cancel {
+            key: auto_end_key(meeting.number),
+        },
+    ];
+    // In the room the reply is the summary; a meeting ended otherwise still tells the room.
+    if channel != Channel::Matrix {
         effects.push(Effect::Announce {
             audience: Audience::Room,
             subject: String::new(),
@@ -668,9 +724,18 @@ fn end(context: &CommandContext) -> Result<Outcome, ReplyDocument> {
             document: summary.clone(),
         });
     }
-    Ok(Outcome {
+    Outcome {
         reply: summary,
         changes: vec![change],
         effects,
-    })
+    }
+}
+
+/// How long after its scheduled end (or its start plus its length, when it started late) a
+/// meeting nobody ended is ended by the clock: long enough for any overrun, short enough that
+/// the minutes are not lost to a forgotten `!meeting end`.
+pub const AUTO_END_AFTER: SignedDuration = SignedDuration::from_hours(3);
+
+pub fn auto_end_key(number: u32) -> String {
+    format!("M-{number}:auto-end")
 }

@@ -762,6 +762,134 @@ fn the_writers_own_words_are_kept_as_typed() {
 }
 
 #[test]
+fn a_meeting_nobody_ended_is_ended_by_the_clock_and_its_minutes_published() {
+    let mut session = Session::new();
+    session.say(CHAIR, SCHEDULE, BEFORE);
+    session.say(CHAIR, "!meeting start", "2026-12-08T13:01:00Z");
+    // Scheduled 13:00 for 90 minutes and started at 13:01: the clock ends it three hours after
+    // the later of its scheduled end and its start plus its length, 14:31.
+    let (key, due, timer) = session.scheduled()[0].clone();
+    assert_eq!(
+        (key.as_str(), due),
+        ("M-1:auto-end", at("2026-12-08T17:31:00Z"))
+    );
+    session.say(CHAIR, "present+", "2026-12-08T13:02:00Z");
+    let ended = session.fire(&key, &timer, due, "2026-12-08T17:31:01Z");
+    assert!(session.state.meetings[&1].has_ended());
+    let audiences: Vec<&Audience> = ended
+        .effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Announce { audience, .. } => Some(audience),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(audiences, [&Audience::List, &Audience::Room]);
+    let minutes = match &ended.effects[0] {
+        Effect::Announce { document, .. } => document.plain_text(),
+        _ => unreachable!(),
+    };
+    assert!(
+        minutes.ends_with(
+            "Ended by the bot: nobody said !meeting end within 3 hours of the meeting's end."
+        ),
+        "{minutes}"
+    );
+    // The next meeting can start; the timer of the ended one, if it fired again, does nothing.
+    let reply = session.say(CHAIR, "!meeting start", "2026-12-09T10:00:00Z");
+    assert!(reply.starts_with("Meeting M-2"), "{reply}");
+    assert!(
+        session
+            .fire(&key, &timer, due, "2026-12-09T10:00:01Z")
+            .effects
+            .is_empty()
+    );
+    // Ended by a person, the automatic end is cancelled.
+    session.say(CHAIR, "!meeting end", "2026-12-09T11:00:00Z");
+    assert!(session.effects().contains(&Effect::Cancel {
+        key: "M-2:auto-end".into()
+    }));
+}
+
+#[test]
+fn regrets_answering_a_meeting_mail_are_for_that_meeting() {
+    use crate::engine::{Channel, Message};
+    let mut session = Session::new();
+    session.say(CHAIR, SCHEDULE, BEFORE);
+    session.say(
+        CHAIR,
+        "!meeting schedule \"Second\" 2027-01-12 14:00",
+        BEFORE,
+    );
+    let sender = SenderAddress::Email("bea@example.org".into());
+    // The bare word "regrets" answering M-2's invitation, and a command without a date
+    // answering it: both are for M-2, not for the next meeting.
+    for (body, bare_word) in [("regrets", true), ("!regrets travelling", false)] {
+        let message = Message {
+            sender: &sender,
+            body,
+            channel: Channel::Mail,
+            about: Some("M-2"),
+            bare_word,
+        };
+        let decision =
+            engine().decide_message(&session.state, &session.group, &message, at(BEFORE));
+        let reply = decision.reply().expect("a reply").plain_text();
+        assert!(reply.contains("for M-2 \"Second\""), "{body}: {reply}");
+        for change in &decision.changes {
+            session.state.apply(change);
+        }
+    }
+    assert!(session.state.meetings[&1].regrets.is_empty());
+    assert_eq!(
+        session.state.meetings[&2].regrets["bea.alac"]
+            .reason
+            .as_deref(),
+        Some("travelling")
+    );
+}
+
+#[test]
+fn the_room_hears_of_a_meeting_once_whichever_channel_scheduled_it() {
+    let room_notices = |decision: &Decision| {
+        decision
+            .effects
+            .iter()
+            .filter(|effect| {
+                matches!(
+                    effect,
+                    Effect::Announce {
+                        audience: Audience::Room,
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    // From the room: the reply is the notice.
+    let mut session = Session::new();
+    let reply = session.say(CHAIR, SCHEDULE, BEFORE);
+    assert!(
+        reply.contains("Cannot attend? Send apologies with `!regrets 2026-12-08 [reason]`."),
+        "{reply}"
+    );
+    assert_eq!(room_notices(session.last.as_ref().expect("decision")), 0);
+    // By mail: the room is told.
+    let decision = crate::engine::Engine::decide_message(
+        &engine(),
+        &GroupState::default(),
+        &session.group,
+        &crate::engine::Message::new(
+            &SenderAddress::Email("ana.lima@example.org".into()),
+            SCHEDULE,
+            crate::engine::Channel::Mail,
+        ),
+        at(BEFORE),
+    );
+    assert_eq!(room_notices(&decision), 1);
+}
+
+#[test]
 fn hostile_meeting_input_never_panics() {
     let mut session = Session::new();
     session.say(CHAIR, SCHEDULE, BEFORE);

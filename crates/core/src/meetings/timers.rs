@@ -11,6 +11,7 @@ use super::render::meeting_details;
 use super::schedule::{reminder_time, scheduled_outcome};
 use crate::directory::Group;
 use crate::effects::{Audience, Effect, Timer};
+use crate::engine::Channel;
 use crate::feedback::render::when;
 use crate::reply::{LineBuilder, ReplyDocument};
 use crate::state::{Change, GroupState};
@@ -116,6 +117,7 @@ pub fn on_timer(
             action_follow_up(state, group, *number, *overdue, now, prefix)
         }
         Timer::MeetingSeries { series } => next_of_series(state, group, series, now, prefix),
+        Timer::MeetingAutoEnd { number } => auto_end(state, group, *number, now, prefix),
         _ => (Vec::new(), Vec::new()),
     }
 }
@@ -237,6 +239,31 @@ fn action_follow_up(
     )
 }
 
+/// A meeting still in progress hours after its end: the clock ends it, so its minutes reach
+/// the list and the next meeting can start.
+fn auto_end(
+    state: &GroupState,
+    group: &Group,
+    number: u32,
+    now: Timestamp,
+    prefix: &str,
+) -> (Vec<Change>, Vec<Effect>) {
+    let Some(meeting) = state
+        .meetings
+        .get(&number)
+        .filter(|meeting| meeting.is_in_progress())
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    let note = format!(
+        "Ended by the bot: nobody said {prefix}meeting end within {} of the meeting's end.",
+        describe_minutes(super::schedule::AUTO_END_AFTER.as_mins() as u32)
+    );
+    let outcome =
+        super::schedule::ending(group, state, meeting, "", now, Channel::Clock, Some(note));
+    (outcome.changes, outcome.effects)
+}
+
 /// The next meeting of a recurring schedule: scheduled (with its invitation and reminders) if
 /// it is not in the record yet, and the schedule's timer set for its start, when the one after
 /// it is due to be scheduled.
@@ -284,7 +311,7 @@ fn next_of_series(
         by: None,
         at: now,
     };
-    let outcome = scheduled_outcome(group, state, change, now, prefix);
+    let outcome = scheduled_outcome(group, state, change, now, prefix, Channel::Clock);
     let mut effects = outcome.effects;
     effects.push(again);
     (outcome.changes, effects)
