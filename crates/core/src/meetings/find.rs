@@ -26,6 +26,17 @@ pub fn local_date(group: &Group, instant: Timestamp) -> Date {
     instant.to_zoned_datetime(group.time_zone.clone()).date()
 }
 
+/// The mail subject of messages about a meeting: `[CCEG-IG] Minutes: Monthly call, 2026-12-08 (M-1)`.
+pub fn meeting_subject(group: &Group, meeting: &Meeting, what: &str) -> String {
+    format!(
+        "[{}] {what}: {}, {} ({})",
+        group.short_name,
+        meeting.title,
+        local_date(group, meeting.start),
+        meeting.label()
+    )
+}
+
 /// The meeting in progress, if any (only one runs at a time).
 pub fn meeting_in_progress(state: &GroupState) -> Option<&Meeting> {
     state

@@ -328,13 +328,7 @@ fn invitation_effect(
 ) -> Effect {
     let (method, text) = invitation(group, meeting, now);
     Effect::Invite {
-        subject: format!(
-            "[{}] {what}: {}, {} ({})",
-            group.short_name,
-            meeting.title,
-            local_date(group, meeting.start),
-            meeting.label()
-        ),
+        subject: super::find::meeting_subject(group, meeting, what),
         about: Some(meeting.label()),
         document,
         calendar: CalendarPart {
@@ -701,13 +695,7 @@ pub fn ending(
     let mut effects = vec![
         Effect::Announce {
             audience: Audience::List,
-            subject: format!(
-                "[{}] Minutes: {}, {} ({})",
-                group.short_name,
-                ended.title,
-                local_date(group, ended.start),
-                ended.label()
-            ),
+            subject: super::find::meeting_subject(group, &ended, "Minutes"),
             about: Some(ended.label()),
             document: minutes,
         },

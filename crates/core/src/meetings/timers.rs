@@ -157,13 +157,7 @@ fn meeting_reminder(
             ))
             .text("."),
     );
-    let subject = format!(
-        "[{}] Reminder: {}, {} ({})",
-        group.short_name,
-        meeting.title,
-        local_date(group, meeting.start),
-        meeting.label()
-    );
+    let subject = super::find::meeting_subject(group, meeting, "Reminder");
     let effects = [Audience::Room, Audience::List]
         .into_iter()
         .map(|audience| Effect::Announce {
