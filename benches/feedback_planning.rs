@@ -310,6 +310,7 @@ fn bench_group(
         list_address: Some("bench-ccg@lists.example.org".into()),
         feedback: FeedbackPolicy::default(),
         meetings: Default::default(),
+        consensus: Default::default(),
     }
 }
 

@@ -155,6 +155,7 @@ pub async fn matrix_channel(
         inner: MatrixDelivery {
             client: client.clone(),
             latency: latency.clone(),
+            store: store.clone(),
         },
         room_id_by_alias: aliases(&settings, &rooms),
     };

@@ -1,6 +1,8 @@
 //! The record adapter: files derived from the group's state for the public record to publish.
-//! Today that is each group's calendar feed, `<data_dir>/record/<group>/meetings.ics`, written
-//! after every batch that changed a meeting and once at start. The file is derived, not
+//! Today that is each group's calendar feed, `<data_dir>/record/<group>/meetings.ics`, and its
+//! adopted outcomes (designations with their minority views and Chair's reports, the date of
+//! adoption and the publication deadline), `<data_dir>/record/<group>/outcomes.json`, written
+//! after every batch that changed a meeting or an outcome and once at start. The file is derived, not
 //! durable state: a crash between a commit and the write is mended by the next write (at the
 //! latest the next start), so it is written outside the database transaction.
 //!
@@ -26,6 +28,25 @@ pub fn write_calendar_feed(record_dir: &Path, group: &Group, state: &GroupState,
     let text = feed(group, state.meetings.values(), now);
     if let Err(error) = write_atomically(&path, text.as_bytes()) {
         tracing::warn!(path = %path.display(), %error, "cannot write the calendar feed");
+    }
+}
+
+/// Where a group's adopted outcomes are written.
+pub fn outcomes_path(record_dir: &Path, group_id: &str) -> PathBuf {
+    record_dir.join(group_id).join("outcomes.json")
+}
+
+/// Writes the group's calendar feed and adopted outcomes; errors are logged, never fatal,
+/// since the files are written again after the next change.
+pub fn write_record_files(record_dir: &Path, group: &Group, state: &GroupState, now: Timestamp) {
+    write_calendar_feed(record_dir, group, state, now);
+    let path = outcomes_path(record_dir, &group.id);
+    let outcomes = crate::core::consensus::record::adopted_outcomes(state);
+    let written = serde_json::to_vec_pretty(&outcomes)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| write_atomically(&path, &bytes));
+    if let Err(error) = written {
+        tracing::warn!(path = %path.display(), %error, "cannot write the adopted outcomes");
     }
 }
 

@@ -407,15 +407,14 @@ pub async fn run(
     if settings.matrix.is_some() {
         handler.claim_at_insert = vec![Channel::Matrix.name()];
     }
-    // The calendar feeds are derived files: written at start (mending a write lost to a crash)
-    // and after each batch that changes a meeting.
+    // The record files are derived: written at start (mending a write lost to a crash) and
+    // after each batch that changes a meeting or an outcome.
     handler.record_dir = Some(settings.data_dir.join("record"));
     for group in &settings.groups {
-        if handler
-            .state(&group.id)
-            .is_some_and(|state| !state.meetings.is_empty())
-        {
-            handler.write_calendar_feed(&group.id, jiff::Timestamp::now());
+        if handler.state(&group.id).is_some_and(|state| {
+            !state.meetings.is_empty() || !state.calls.is_empty() || !state.polls.is_empty()
+        }) {
+            handler.write_record_files(&group.id, jiff::Timestamp::now());
         }
     }
     ensure_recurring_schedules(&store, &settings).await?;

@@ -52,6 +52,18 @@ fn fixtures() -> &'static (Engine, Group, GroupState) {
                 "@kwame.mensah:localhost",
                 "!regrets M-1 <u>away</u>, alternate \"<s>Jo</s>\"",
             ),
+            // R-3 a call for consensus with an objection, R-4 a hidden poll with an answer,
+            // so the consensus commands reach their deeper paths too.
+            (
+                "@ana.lima:localhost",
+                "!consensus call \"<b>Adopt</b> the paper\" closes 2026-12-20",
+            ),
+            ("@kwame.mensah:localhost", "!object R-3 <script>x</script>"),
+            (
+                "@ana.lima:localhost",
+                "!poll open \"<i>When?</i>\" \"<b>9 March</b>\" \"16 March\" hidden",
+            ),
+            ("@kwame.mensah:localhost", "!vote R-4 1"),
         ] {
             let decision = engine.decide_command(
                 &state,
@@ -128,6 +140,15 @@ fn command_like() -> impl Strategy<Value = String> {
         "actions",
         "done",
         "attendance",
+        "consensus",
+        "support",
+        "object",
+        "abstain",
+        "poll",
+        "vote",
+        "designate",
+        "minority",
+        "chair-report",
     ]);
     // Words the commands look for, mixed with anything at all.
     let word = prop_oneof![
@@ -139,6 +160,16 @@ fn command_like() -> impl Strategy<Value = String> {
             "all",
             "R-1",
             "r-2",
+            "R-3",
+            "R-4",
+            "call",
+            "show",
+            "hidden",
+            "closes",
+            "option",
+            "adopt",
+            "Consensus",
+            "Full Consensus",
             "R-99",
             "#1",
             "to",

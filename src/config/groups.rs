@@ -5,6 +5,7 @@ use super::feedback::feedback_policy;
 use super::person_ids::{LONGEST_PERSON_ID, is_valid_person_id, suggested_person_id};
 use super::position::{ConfigProblem, SourceText, read_failure};
 use super::raw::{RawGroupFile, RawOrganization, RawPerson};
+use crate::core::consensus::policy::ConsensusPolicy;
 use crate::core::directory::{Group, Organization, Person, Role};
 use crate::core::email_address::comparable_email;
 use std::collections::{HashMap, HashSet};
@@ -92,6 +93,16 @@ fn validate_group(
         source,
         &mut problems,
     );
+    let consensus = ConsensusPolicy {
+        reminder_minutes_before: match raw
+            .consensus
+            .as_ref()
+            .and_then(|section| section.reminders.as_ref())
+        {
+            Some(reminders) => super::meetings::lead_times(reminders, source, &mut problems),
+            None => ConsensusPolicy::default().reminder_minutes_before,
+        },
+    };
 
     let mut organizations = Vec::new();
     // The organizations kept (a repeated short name is reported and left out), beside their
@@ -331,6 +342,7 @@ fn validate_group(
             list_address: None,
             feedback,
             meetings,
+            consensus,
         }),
         _ => Err(problems),
     }

@@ -14,6 +14,32 @@ const LONGEST_REMINDER_MINUTES: u32 = 90 * 24 * 60;
 /// The longest meeting: 7 days (a face-to-face week).
 const LONGEST_MEETING_MINUTES: u32 = 7 * 24 * 60;
 
+/// Reminder lead times as the group file writes them (`"7d"`, `"1h"`), in minutes, largest
+/// first, each once; each one that cannot be read is a problem at its place in the file.
+pub(super) fn lead_times(
+    reminders: &[Spanned<String>],
+    source: &SourceText,
+    problems: &mut Vec<ConfigProblem>,
+) -> Vec<u32> {
+    let mut valid = Vec::new();
+    for reminder in reminders {
+        match parse_minutes(reminder.get_ref()) {
+            Some(minutes) if minutes <= LONGEST_REMINDER_MINUTES => valid.push(minutes),
+            _ => problems.push(source.problem_at(
+                reminder.span(),
+                format!(
+                    "reminders holds {:?}: write a lead time of at most 90 days, such as \"7d\", \
+                     \"1d\", \"1h\" or \"30m\"",
+                    reminder.get_ref()
+                ),
+            )),
+        }
+    }
+    valid.sort_unstable_by(|left, right| right.cmp(left));
+    valid.dedup();
+    valid
+}
+
 pub(super) fn meeting_policy(
     section: Option<&RawMeetingsSection>,
     group_zone_name: &str,
@@ -26,25 +52,7 @@ pub(super) fn meeting_policy(
     };
     let reminders_minutes_before = match &section.reminders {
         None => defaults.reminders_minutes_before.clone(),
-        Some(reminders) => {
-            let mut valid = Vec::new();
-            for reminder in reminders {
-                match parse_minutes(reminder.get_ref()) {
-                    Some(minutes) if minutes <= LONGEST_REMINDER_MINUTES => valid.push(minutes),
-                    _ => problems.push(source.problem_at(
-                        reminder.span(),
-                        format!(
-                            "reminders holds {:?}: write a lead time of at most 90 days, such \
-                             as \"7d\", \"1d\", \"1h\" or \"30m\"",
-                            reminder.get_ref()
-                        ),
-                    )),
-                }
-            }
-            valid.sort_unstable_by(|left, right| right.cmp(left));
-            valid.dedup();
-            valid
-        }
+        Some(reminders) => lead_times(reminders, source, problems),
     };
     let default_minutes_long = section
         .default_duration

@@ -126,6 +126,7 @@ pub struct RawGroupFile {
     pub people: Vec<Spanned<RawPerson>>,
     pub feedback: Option<RawFeedbackSection>,
     pub meetings: Option<RawMeetingsSection>,
+    pub consensus: Option<RawConsensusSection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -189,6 +190,13 @@ pub struct RawMeetingsSection {
     pub quorum_organizations: Option<Spanned<u32>>,
     #[serde(default)]
     pub recurring: Vec<Spanned<RawRecurringMeeting>>,
+}
+
+/// The `[consensus]` section: reminders before calls for consensus and polls close.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsensusSection {
+    pub reminders: Option<Vec<Spanned<String>>>,
 }
 
 /// One `[[meetings.recurring]]` schedule.

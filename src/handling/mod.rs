@@ -14,6 +14,7 @@ pub use outbox_items::{
     ReplyPayload, Routes, StoredEffects, delivery_key, idempotency_key, outbox_items_for,
 };
 
+use crate::core::consensus::record::is_outcome_change;
 use crate::core::directory::{Group, SenderAddress};
 use crate::core::effects::Timer;
 use crate::core::engine::{Channel, Decision, Engine, Input, Message};
@@ -21,6 +22,7 @@ use crate::core::meetings::changes::is_meeting_change;
 use crate::core::several::{decide_lines, stranger_reply_limit};
 use crate::core::state::{Change, GroupState};
 use crate::mail::thread::MailConversation;
+pub use crate::matrix::matrix_conversation;
 use crate::ownership::{OwnedGroups, Ownership};
 use crate::storage::{Completion, InboxItem, OutboxItem, StorageError, Store};
 use jiff::Timestamp;
@@ -62,6 +64,7 @@ pub fn decide_item(
                 channel: Channel::Mail,
                 about,
                 bare_word,
+                poll_answer: None,
             };
             decide_lines(engine, state, group, &message, now)
         }
@@ -86,12 +89,12 @@ pub fn decide_item(
         },
         _ => {
             let sender = sender_address(item);
-            engine.decide(
-                state,
-                group,
-                &Input::Message(Message::new(&sender, &item.body, Channel::Matrix)),
-                now,
-            )
+            let (_, poll_answer) = matrix_conversation(&item.conversation);
+            let message = Message {
+                poll_answer,
+                ..Message::new(&sender, &item.body, Channel::Matrix)
+            };
+            engine.decide(state, group, &Input::Message(message), now)
         }
     }
 }
@@ -180,14 +183,15 @@ impl Handler {
         Ok(())
     }
 
-    /// Writes a group's calendar feed from its committed state, if record files are kept.
-    pub fn write_calendar_feed(&self, group_id: &str, now: Timestamp) {
+    /// Writes a group's record files (calendar feed, adopted outcomes) from its committed
+    /// state, if record files are kept.
+    pub fn write_record_files(&self, group_id: &str, now: Timestamp) {
         if let (Some(dir), Some(group), Some(state)) = (
             &self.record_dir,
             self.groups.get(group_id),
             self.states.get(group_id),
         ) {
-            crate::record::write_calendar_feed(dir, group, state, now);
+            crate::record::write_record_files(dir, group, state, now);
         }
     }
 
@@ -266,7 +270,7 @@ impl Handler {
         let mut decisions: Vec<Option<Decision>> = Vec::with_capacity(items.len());
         let mut rows: Vec<Option<Rows>> = Vec::with_capacity(items.len());
         let mut counts = RateCounts::default();
-        let mut calendars_changed: Vec<String> = Vec::new();
+        let mut records_changed: Vec<String> = Vec::new();
         for item in items {
             let Some(group) = self.groups.get(&item.group_id) else {
                 decisions.push(None);
@@ -288,10 +292,13 @@ impl Handler {
             for change in &decision.changes {
                 state.apply(change);
             }
-            if decision.changes.iter().any(is_meeting_change)
-                && !calendars_changed.contains(&item.group_id)
+            if decision
+                .changes
+                .iter()
+                .any(|change| is_meeting_change(change) || is_outcome_change(change))
+                && !records_changed.contains(&item.group_id)
             {
-                calendars_changed.push(item.group_id.clone());
+                records_changed.push(item.group_id.clone());
             }
             let mut stored = outbox_items_for(item, &decision, &self.engine, group, &self.routes);
             self.rate_limits
@@ -378,8 +385,8 @@ impl Handler {
             // truth, so the state is read again rather than guessed.
             self.reload(store).await?;
         }
-        for group_id in &calendars_changed {
-            self.write_calendar_feed(group_id, now);
+        for group_id in &records_changed {
+            self.write_record_files(group_id, now);
         }
         Ok(Handled {
             effects,

@@ -9,6 +9,7 @@ use crate::core::effects::Effect;
 use crate::core::engine::{Channel, Decision, Engine};
 use crate::core::reply::ReplyDocument;
 use crate::mail::thread::MailPayload;
+use crate::matrix::PollPayload;
 pub use crate::matrix::ReplyPayload;
 use crate::storage::{InboxItem, NewOutboxItem, TimerOperation, outbox_key};
 use std::collections::HashMap;
@@ -146,6 +147,34 @@ pub fn outbox_items_for(
                     }
                 }
             }
+            Effect::StartPoll { poll, fallback } => {
+                let payload = PollPayload::Start {
+                    question: poll.question.clone(),
+                    options: poll.options.clone(),
+                    hidden: poll.hidden,
+                };
+                let key = idempotency_key(&item.channel, &item.external_id, index);
+                let about = format!("R-{}", poll.number);
+                stored.outbox.extend(poll_item(
+                    group,
+                    routes,
+                    key,
+                    about,
+                    fallback.plain_text(),
+                    payload,
+                ));
+            }
+            Effect::EndPoll { number, text } => {
+                let key = idempotency_key(&item.channel, &item.external_id, index);
+                stored.outbox.extend(poll_item(
+                    group,
+                    routes,
+                    key,
+                    format!("R-{number}"),
+                    text.clone(),
+                    PollPayload::End,
+                ));
+            }
             Effect::Schedule { key, at, timer } => stored.timers.push(TimerOperation::Schedule {
                 group_id: group.id.clone(),
                 key: key.clone(),
@@ -179,9 +208,10 @@ fn reply_item(
                 mentions: Vec::new(),
                 plain,
                 html,
+                poll: None,
             };
             (
-                item.conversation.clone(),
+                super::matrix_conversation(&item.conversation).0.to_string(),
                 serde_json::to_string(&payload).unwrap_or_default(),
             )
         }
@@ -194,6 +224,35 @@ fn reply_item(
         destination,
         payload,
         about: None,
+    })
+}
+
+/// A native poll's start or end in the group's room, about its record (`R-6`), which is how
+/// answers and the end find the start again.
+fn poll_item(
+    group: &Group,
+    routes: &Routes,
+    idempotency_key: String,
+    about: String,
+    fallback: String,
+    poll: PollPayload,
+) -> Option<NewOutboxItem> {
+    let room = routes.rooms.get(&group.id)?;
+    let (plain, _) = fit_for_matrix(fallback, String::new(), &[]);
+    let payload = ReplyPayload {
+        in_reply_to: String::new(),
+        mention: String::new(),
+        mentions: Vec::new(),
+        plain,
+        html: String::new(),
+        poll: Some(poll),
+    };
+    Some(NewOutboxItem {
+        idempotency_key,
+        channel: Channel::Matrix.name().to_string(),
+        destination: room.clone(),
+        payload: serde_json::to_string(&payload).unwrap_or_default(),
+        about: Some(about),
     })
 }
 
@@ -225,6 +284,7 @@ fn announcement_item(
                 mentions: mentions.clone(),
                 plain,
                 html,
+                poll: None,
             };
             Some(NewOutboxItem {
                 idempotency_key,

@@ -610,12 +610,23 @@ fn flowed_parameters(part: &mail_parser::MessagePart) -> Option<Flowed> {
     })
 }
 
+/// A one-word answer to the bot's mail (`ack`, `support`), or an option's number as the first
+/// line of an answer to a poll's mail (the words after it are the writer's, not a command).
 fn bare_answer(authored: &[&str]) -> Option<String> {
     let mut lines = authored
         .iter()
         .map(|line| line.trim())
         .filter(|line| !line.is_empty());
     let only = lines.next()?;
+    let number = only
+        .strip_prefix("option")
+        .or_else(|| only.strip_prefix("Option"))
+        .unwrap_or(only)
+        .trim()
+        .trim_end_matches(['.', ')']);
+    if (1..=2).contains(&number.len()) && number.chars().all(|c| c.is_ascii_digit()) {
+        return Some(number.to_string());
+    }
     if lines.next().is_some() {
         return None;
     }

@@ -5,6 +5,8 @@
 //! decrypted yet are held in the database until their keys arrive (see `sync`).
 
 pub mod inbound;
+mod polls;
+pub use polls::{MATRIX_POLL_ANSWER, REACTION_ANSWER, matrix_conversation};
 mod rooms;
 mod send;
 mod session;
@@ -12,7 +14,7 @@ mod sync;
 pub mod trust;
 
 pub use rooms::{RoomDirectory, resolve_rooms};
-pub use send::{MatrixDelivery, ReplyPayload, deliver_reply};
+pub use send::{MatrixDelivery, PollPayload, ReplyPayload, deliver_reply};
 pub use session::connect;
 pub use sync::{SYNC_TOKEN_KEY, SyncLoop};
 

@@ -4,7 +4,7 @@
 
 use crate::delivery::{ChannelDelivery, DeliveryError};
 use crate::latency::LatencyProbe;
-use crate::storage::OutboxItem;
+use crate::storage::{OutboxItem, Store};
 use matrix_sdk::Client;
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::relation::Reply;
@@ -27,6 +27,24 @@ pub struct ReplyPayload {
     pub mentions: Vec<String>,
     pub plain: String,
     pub html: String,
+    /// A native poll to start or end instead of a message (the plain text is its fallback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollPayload>,
+}
+
+/// The room's native poll of a record (`R-6`): started with its options, answer IDs `"1"`,
+/// `"2"`, ... (the numbers every channel names them by), or ended with a result text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "poll", rename_all = "snake_case")]
+pub enum PollPayload {
+    Start {
+        question: String,
+        options: Vec<String>,
+        hidden: bool,
+    },
+    /// Ends the poll the bot started for the outbox item's record (`about`), found by the
+    /// event ID the homeserver gave its start.
+    End,
 }
 
 /// The Matrix channel's delivery: one message at a time, so replies keep their order in the
@@ -34,6 +52,8 @@ pub struct ReplyPayload {
 pub struct MatrixDelivery {
     pub client: Client,
     pub latency: LatencyProbe,
+    /// Where ending a poll finds the event that started it.
+    pub store: Store,
 }
 
 impl ChannelDelivery for MatrixDelivery {
@@ -49,7 +69,7 @@ impl ChannelDelivery for MatrixDelivery {
         if let Some(answered) = &item.in_reply_to_external_id {
             self.latency.observe_send_start(answered);
         }
-        deliver_reply(&self.client, item).await
+        deliver_reply(&self.client, &self.store, item).await
     }
 }
 
@@ -87,8 +107,12 @@ pub fn reply_content(payload: &ReplyPayload) -> RoomMessageEventContent {
     content
 }
 
-/// Sends one reply; returns the event ID the homeserver gave it.
-pub async fn deliver_reply(client: &Client, item: &OutboxItem) -> Result<String, DeliveryError> {
+/// Sends one reply, announcement or poll event; returns the event ID the homeserver gave it.
+pub async fn deliver_reply(
+    client: &Client,
+    store: &Store,
+    item: &OutboxItem,
+) -> Result<String, DeliveryError> {
     let payload: ReplyPayload = serde_json::from_str(&item.payload)
         .map_err(|e| DeliveryError::permanent(format!("unreadable outbox payload: {e}")))?;
     let room_id = <&RoomId>::try_from(item.destination.as_str())
@@ -101,11 +125,30 @@ pub async fn deliver_reply(client: &Client, item: &OutboxItem) -> Result<String,
         });
     };
     let transaction_id: OwnedTransactionId = item.idempotency_key.clone().into();
-    match room
-        .send(reply_content(&payload))
-        .with_transaction_id(transaction_id)
-        .await
-    {
+    let sent = match &payload.poll {
+        None => {
+            room.send(reply_content(&payload))
+                .with_transaction_id(transaction_id)
+                .await
+        }
+        Some(PollPayload::Start {
+            question,
+            options,
+            hidden,
+        }) => {
+            let content =
+                super::polls::poll_start_content(&payload.plain, question, options, *hidden)
+                    .map_err(DeliveryError::permanent)?;
+            room.send(content).with_transaction_id(transaction_id).await
+        }
+        Some(PollPayload::End) => {
+            let about = item.about.as_deref().unwrap_or_default();
+            let start = super::polls::poll_start_event(store, &item.destination, about).await?;
+            let content = super::polls::poll_end_content(&payload.plain, start);
+            room.send(content).with_transaction_id(transaction_id).await
+        }
+    };
+    match sent {
         Ok(result) => Ok(result.response.event_id.to_string()),
         Err(error) => Err(DeliveryError {
             transient: is_transient(&error),

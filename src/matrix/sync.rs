@@ -481,7 +481,10 @@ impl SyncLoop {
                 .await;
             }
             TimelineEventKind::PlainText { event: raw } => {
-                if let Some(item) = self.item_from_raw(room_id, group_id, raw, first_joined) {
+                if let Some(item) = self
+                    .item_from_raw(room_id, group_id, raw, first_joined)
+                    .await
+                {
                     pass.items.push(item);
                 }
             }
@@ -522,7 +525,10 @@ impl SyncLoop {
         first_joined: i64,
         pass: &mut Pass,
     ) {
-        let Some(item) = self.item_from_raw(room_id, group_id, raw, first_joined) else {
+        let Some(item) = self
+            .item_from_raw(room_id, group_id, raw, first_joined)
+            .await
+        else {
             return;
         };
         let link = KeyLink::from_sdk(&encryption.verification_state);
@@ -563,7 +569,7 @@ impl SyncLoop {
         }
     }
 
-    fn item_from_raw(
+    async fn item_from_raw(
         &self,
         room_id: &RoomId,
         group_id: &str,
@@ -571,6 +577,11 @@ impl SyncLoop {
         first_joined: i64,
     ) -> Option<NewInboxItem> {
         let json = event_json(raw)?;
+        if let Some(answer) = super::polls::poll_answer_of(&json) {
+            return self
+                .poll_answer_item(room_id, group_id, &json, answer, first_joined)
+                .await;
+        }
         let content = json.get("content");
         let view = EventView {
             event_type: text(json.get("type"))?,
@@ -599,6 +610,53 @@ impl SyncLoop {
                 None
             }
         }
+    }
+
+    /// An answer to one of the bot's native polls, recorded as the `!vote` it stands for and
+    /// marked as a poll answer (see `polls::matrix_conversation`). Answers to anything else
+    /// (a poll the bot did not start, any other message) are not the bot's business.
+    async fn poll_answer_item(
+        &self,
+        room_id: &RoomId,
+        group_id: &str,
+        json: &serde_json::Value,
+        answer: super::polls::PollAnswerEvent,
+        first_joined: i64,
+    ) -> Option<NewInboxItem> {
+        let sender = text(json.get("sender"))?;
+        let origin_ms = json.get("origin_server_ts").and_then(|ts| ts.as_i64())?;
+        if sender == self.own_user_id || origin_ms < first_joined {
+            return None;
+        }
+        let message = match self
+            .store
+            .matrix_message_by_event(room_id.as_str(), &answer.answers_event)
+            .await
+        {
+            Ok(message) => message?,
+            Err(error) => {
+                tracing::warn!(room = %room_id, %error, "cannot look up which poll an answer is for; it is not counted");
+                return None;
+            }
+        };
+        if !super::polls::starts_a_poll(&message.payload) {
+            return None;
+        }
+        let record = message.about?;
+        let how = if answer.by_reaction {
+            super::polls::REACTION_ANSWER
+        } else {
+            super::polls::MATRIX_POLL_ANSWER
+        };
+        Some(NewInboxItem {
+            channel: "matrix".into(),
+            external_id: text(json.get("event_id"))?.to_string(),
+            group_id: group_id.to_string(),
+            conversation: format!("{room_id} {how}"),
+            sender: sender.to_string(),
+            body: format!("{}vote {record} {}", self.command_prefix, answer.option),
+            origin_ms,
+        })
     }
 
     /// Tries again to decrypt the held events. One that decrypts is settled into the pass like a
@@ -662,7 +720,7 @@ impl SyncLoop {
 fn refusal_notice(item: &NewInboxItem, refusal: Refusal) -> NewOutboxItem {
     room_notice(
         &[b"matrix-refused-sender", item.external_id.as_bytes()],
-        &item.conversation,
+        super::polls::matrix_conversation(&item.conversation).0,
         &item.external_id,
         &item.sender,
         refusal.explanation().to_string(),
@@ -701,6 +759,7 @@ fn room_notice(
         mentions: Vec::new(),
         plain: text,
         html: String::new(),
+        poll: None,
     };
     NewOutboxItem {
         idempotency_key: outbox_key(key_parts),

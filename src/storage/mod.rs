@@ -12,6 +12,7 @@ mod lease;
 mod mail;
 mod outbox;
 mod outbox_operator;
+mod polls;
 mod rate_limits;
 mod redact;
 mod state;
@@ -23,6 +24,7 @@ pub use clean::{
 };
 pub use files::{make_private_folder, tighten_private_tree};
 pub use outbox_operator::FailedOutboxItem;
+pub use polls::SentMatrixMessage;
 pub use redact::{redact_database_url, redact_password_in};
 
 pub use inbox::{Completion, InboxItem, NOT_A_COMMAND, NewInboxItem};

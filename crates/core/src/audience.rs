@@ -77,6 +77,20 @@ pub fn deliveries(group: &Group, audience: &Audience) -> Resolution {
                 }
             }
         }
+        Audience::People(ids) => {
+            let mut mentions = Vec::new();
+            for person in ids.iter().filter_map(|id| group.person_by_id(id)) {
+                mentions.extend(person.matrix_ids.first().cloned());
+                if let Some(address) = person.emails.first() {
+                    mail.add(address);
+                }
+            }
+            if group.room.is_some() && !mentions.is_empty() {
+                resolution
+                    .deliveries
+                    .push(Delivery::RoomMessage { mentions });
+            }
+        }
         Audience::Chairs => {
             let mut mentions = Vec::new();
             for chair in group.chairs() {

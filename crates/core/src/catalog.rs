@@ -219,6 +219,33 @@ pub const COMMAND_FILES: &[(&str, &str)] = &[
         "attendance.toml",
         include_str!("../../../commands/attendance.toml"),
     ),
+    (
+        "consensus.toml",
+        include_str!("../../../commands/consensus.toml"),
+    ),
+    (
+        "support.toml",
+        include_str!("../../../commands/support.toml"),
+    ),
+    ("object.toml", include_str!("../../../commands/object.toml")),
+    (
+        "abstain.toml",
+        include_str!("../../../commands/abstain.toml"),
+    ),
+    ("poll.toml", include_str!("../../../commands/poll.toml")),
+    ("vote.toml", include_str!("../../../commands/vote.toml")),
+    (
+        "designate.toml",
+        include_str!("../../../commands/designate.toml"),
+    ),
+    (
+        "minority.toml",
+        include_str!("../../../commands/minority.toml"),
+    ),
+    (
+        "chair-report.toml",
+        include_str!("../../../commands/chair-report.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone)]

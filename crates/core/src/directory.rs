@@ -148,6 +148,8 @@ pub struct Group {
     pub feedback: FeedbackPolicy,
     /// Meeting reminders, default length, quorum and recurring schedules.
     pub meetings: crate::meetings::policy::MeetingPolicy,
+    /// Reminders before calls for consensus and polls close.
+    pub consensus: crate::consensus::policy::ConsensusPolicy,
 }
 
 /// Who may answer a feedback request for an organization with several seats.
@@ -367,6 +369,7 @@ pub mod test_support {
             list_address: Some("tg@lists.example.org".into()),
             feedback: FeedbackPolicy::default(),
             meetings: Default::default(),
+            consensus: Default::default(),
         }
     }
 }

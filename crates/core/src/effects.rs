@@ -30,6 +30,14 @@ pub enum Effect {
         document: ReplyDocument,
         calendar: CalendarPart,
     },
+    /// Post a native poll in the group's room (`m.poll.start`, with the document as its text
+    /// fallback). Its answers come back as `!vote` commands marked as poll answers.
+    StartPoll {
+        poll: PollStart,
+        fallback: ReplyDocument,
+    },
+    /// End the room's native poll of record `R-<number>` (`m.poll.end`) with this text.
+    EndPoll { number: u32, text: String },
     /// Deliver `timer` to the core at `at`. A timer with the same key is moved, not doubled.
     Schedule {
         key: String,
@@ -38,6 +46,17 @@ pub enum Effect {
     },
     /// Forget the timer with this key, if it has not fired yet.
     Cancel { key: String },
+}
+
+/// A poll as the room's native poll shows it. Its answers are identified by their numbers
+/// (`"1"`, `"2"`, ...), which is how every channel names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollStart {
+    pub number: u32,
+    pub question: String,
+    pub options: Vec<String>,
+    /// Clients show no results until the poll ends (an undisclosed poll).
+    pub hidden: bool,
 }
 
 /// The `text/calendar` part of an invitation.
@@ -67,6 +86,9 @@ pub enum Audience {
     OrganizationByMail(String),
     /// One person, by person ID.
     Person(String),
+    /// These people, by person ID: one room message that mentions those with a Matrix ID, and
+    /// a mail to each one's first address.
+    People(Vec<String>),
     /// The chairs and co-chairs.
     Chairs,
 }
@@ -88,4 +110,8 @@ pub enum Timer {
     MeetingSeries { series: String },
     /// End a meeting nobody ended, hours after its scheduled end, and publish its minutes.
     MeetingAutoEnd { number: u32 },
+    /// Remind the members who have not answered a call or poll, this many minutes before it closes.
+    ConsultationReminder { number: u32, minutes_before: u32 },
+    /// Close a call or poll at its closing date.
+    ConsultationClose { number: u32 },
 }

@@ -4,6 +4,7 @@
 
 use super::catalog::{Catalog, CommandSpec};
 use super::commands::{self, ArgumentProblem};
+use super::consensus::model::AnswerChannel;
 use super::directory::{Group, Person, SenderAddress};
 use super::effects::{Effect, Timer};
 use super::reply::{LineBuilder, ReplyDocument};
@@ -52,6 +53,9 @@ pub struct Message<'a> {
     pub about: Option<&'a str>,
     /// The message is a single bare word answering the bot (`ack`, `support`), not a command.
     pub bare_word: bool,
+    /// The message is an answer given in the room's native poll or by a reaction on it, which
+    /// the Matrix adapter wrote as `!vote`: recorded without a reply unless something is wrong.
+    pub poll_answer: Option<AnswerChannel>,
 }
 
 impl<'a> Message<'a> {
@@ -63,6 +67,7 @@ impl<'a> Message<'a> {
             channel,
             about: None,
             bare_word: false,
+            poll_answer: None,
         }
     }
 }
@@ -170,6 +175,8 @@ pub struct CommandContext<'a> {
     pub prefix: &'a str,
     /// The command line as typed, for commands that read the writer's own words.
     pub line: &'a str,
+    /// See [`Message::poll_answer`].
+    pub poll_answer: Option<AnswerChannel>,
 }
 
 impl CommandContext<'_> {
@@ -239,6 +246,9 @@ impl Engine {
                         now,
                         &self.prefix,
                     ),
+                    Timer::ConsultationReminder { .. } | Timer::ConsultationClose { .. } => {
+                        crate::consensus::timers::on_timer(state, group, timer, now, &self.prefix)
+                    }
                     _ => crate::feedback::timers::on_timer(
                         state,
                         group,
@@ -281,7 +291,7 @@ impl Engine {
         let sender = message.sender;
         let translated;
         let body = if message.bare_word {
-            translated = bare_word_command(message.body, message.about, &self.prefix);
+            translated = bare_word_command(message.body, message.about, state, &self.prefix);
             translated.as_str()
         } else {
             message.body
@@ -335,6 +345,7 @@ impl Engine {
             catalog: &self.catalog,
             prefix: &self.prefix,
             line: command_line,
+            poll_answer: message.poll_answer,
         };
         let Some(spec) = self.catalog.find(&typed_name) else {
             return reply_decision(
@@ -399,9 +410,13 @@ impl Engine {
             );
         }
         let outcome = handler.execute(&context, form_index, arguments);
-        let mut effects = vec![Effect::Reply {
-            document: outcome.reply,
-        }];
+        // An empty reply is no reply: a poll answered in the room's own poll is seen there.
+        let mut effects = Vec::new();
+        if !outcome.reply.blocks.is_empty() {
+            effects.push(Effect::Reply {
+                document: outcome.reply,
+            });
+        }
         effects.extend(outcome.effects);
         Decision {
             command: Some(spec.name.clone()),
@@ -414,15 +429,30 @@ impl Engine {
 
 /// A single bare word answering one of the bot's messages, as a command: `ack` and the
 /// positions (`support`, `no-support`, ...) answer the request the bot's message was about;
-/// any other word is the command of that name (`roster`).
-pub fn bare_word_command(word: &str, about: Option<&str>, prefix: &str) -> String {
+/// `support` and `abstain` answer a call for consensus, an option's number a poll, `regrets`
+/// a meeting; any other word is the command of that name (`roster`).
+pub fn bare_word_command(
+    word: &str,
+    about: Option<&str>,
+    state: &GroupState,
+    prefix: &str,
+) -> String {
     let word = word.trim().to_lowercase();
     let about_meeting =
         about.is_some_and(|about| crate::meetings::model::parse_meeting_label(about).is_some());
+    let about_number = about.and_then(crate::feedback::model::parse_request_label);
+    let about_call = about_number.is_some_and(|number| state.calls.contains_key(&number));
+    let about_poll = about_number.is_some_and(|number| state.polls.contains_key(&number));
     match about {
         // "regrets" or "apologies" answering a meeting's invitation or reminder.
         Some(about) if about_meeting && matches!(word.as_str(), "regrets" | "apologies") => {
             format!("{prefix}regrets {about}")
+        }
+        Some(about) if about_call && matches!(word.as_str(), "support" | "object" | "abstain") => {
+            format!("{prefix}{word} {about}")
+        }
+        Some(about) if about_poll && word.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{prefix}vote {about} {word}")
         }
         Some(about) if word == "ack" || word == "acknowledged" => format!("{prefix}ack {about}"),
         Some(about) if crate::feedback::model::Position::from_name(&word).is_some() => {

@@ -5,6 +5,7 @@
 pub mod audience;
 pub mod catalog;
 pub mod commands;
+pub mod consensus;
 pub mod dates;
 pub mod directory;
 pub mod effects;

@@ -7,6 +7,7 @@
 //! the state the last commit left, and the inputs of one batch see the changes of the inputs
 //! before them by applying them to a working copy.
 
+use crate::consensus::model::{AnswerChannel, ConsensusCall, Poll, Stance};
 use crate::feedback::model::{
     Extension, ExtensionState, FeedbackRequest, OrganizationStatus, Position, RequestKind,
     RequestState, Stamp,
@@ -29,6 +30,9 @@ pub struct GroupState {
     /// The last action item number given (`A-<n>`), a sequence of its own.
     pub last_action_number: u32,
     pub actions: BTreeMap<u32, ActionItem>,
+    /// Calls for consensus and polls, numbered from the requests' sequence (`last_number`).
+    pub calls: BTreeMap<u32, ConsensusCall>,
+    pub polls: BTreeMap<u32, Poll>,
 }
 
 /// A change to a group's state, as stored in its change log. Person fields hold stable person
@@ -190,6 +194,70 @@ pub enum Change {
         overdue: bool,
         at: Timestamp,
     },
+    ConsensusCalled {
+        number: u32,
+        text: String,
+        closes: Option<Timestamp>,
+        by: String,
+        at: Timestamp,
+    },
+    ConsensusAnswered {
+        number: u32,
+        person: String,
+        stance: Stance,
+        reason: Option<String>,
+        at: Timestamp,
+    },
+    PollOpened {
+        number: u32,
+        question: String,
+        options: Vec<String>,
+        closes: Option<Timestamp>,
+        hidden: bool,
+        by: String,
+        at: Timestamp,
+    },
+    PollAnswered {
+        number: u32,
+        person: String,
+        /// Index into the poll's options.
+        option: usize,
+        channel: AnswerChannel,
+        at: Timestamp,
+    },
+    /// A call or poll closed: by a person, or (`by: None`) at its closing date.
+    ConsultationClosed {
+        number: u32,
+        by: Option<String>,
+        at: Timestamp,
+    },
+    ConsultationReminded {
+        number: u32,
+        minutes_before: u32,
+        /// The members reminded (those who had not answered).
+        people: Vec<String>,
+        at: Timestamp,
+    },
+    /// The chair's designation, which adopts the outcome (its date starts the publication limit).
+    OutcomeDesignated {
+        number: u32,
+        level: String,
+        text: Option<String>,
+        by: String,
+        at: Timestamp,
+    },
+    MinorityViewFiled {
+        number: u32,
+        person: String,
+        text: String,
+        at: Timestamp,
+    },
+    ChairReportAdopted {
+        number: u32,
+        text: String,
+        by: String,
+        at: Timestamp,
+    },
 }
 
 impl GroupState {
@@ -209,7 +277,9 @@ impl GroupState {
     /// Moves the state on by one change. Changes that name something unknown (which only a
     /// hand-edited log could contain) are ignored rather than trusted.
     pub fn apply(&mut self, change: &Change) {
-        if crate::meetings::changes::apply(self, change) {
+        if crate::meetings::changes::apply(self, change)
+            || crate::consensus::changes::apply(self, change)
+        {
             return;
         }
         match change {

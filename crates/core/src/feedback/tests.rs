@@ -681,6 +681,7 @@ fn a_bare_word_answers_the_request_the_mail_was_about() {
             channel: Channel::Mail,
             about: Some("R-1"),
             bare_word: true,
+            poll_answer: None,
         };
         let decision =
             run.engine

@@ -831,6 +831,7 @@ fn regrets_answering_a_meeting_mail_are_for_that_meeting() {
             channel: Channel::Mail,
             about: Some("M-2"),
             bare_word,
+            poll_answer: None,
         };
         let decision =
             engine().decide_message(&session.state, &session.group, &message, at(BEFORE));

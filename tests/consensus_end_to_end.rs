@@ -1,0 +1,482 @@
+//! Polls and a call for consensus end to end: the real bot binary with its Matrix room and its
+//! mailbox, the real homeserver, SMTP relay, dovecot and Mailman list of `scripts/stack.sh`.
+//!
+//! A chair opens a poll; it appears in the room as a native Matrix poll and on the list with
+//! numbered options. Two members answer with native poll responses (as Element sends them),
+//! one with a reaction on the poll, one with `!vote`, one by mail (the option's number answering
+//! the poll's mail from the list). Closing the poll ends it in the room with `m.poll.end`, and
+//! the tally by organization is right in the room and on the list. Then a CCEG-style position
+//! paper goes from a call for consensus (answered in the room and by mail) to a designated
+//! outcome with a minority view and an adopted Chair's report; an unauthorized `!designate` is
+//! refused. The same on SQLite and PostgreSQL.
+
+mod support;
+
+use matrix_sdk::Room;
+use matrix_sdk::ruma::events::poll::unstable_response::UnstablePollResponseEventContent;
+use matrix_sdk::ruma::events::reaction::ReactionEventContent;
+use matrix_sdk::ruma::events::relation::Annotation;
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use support::mail::{
+    BotMail, MailServers, OutgoingTestMail, REPLY_TIMEOUT, ReceivedMail, email_of, mail_servers,
+    unique_message_id,
+};
+use support::matrix::{
+    BotProcess, GroupMember, TestClient, TestOrganization, TestUser, homeserver, unique_name,
+};
+
+struct Scene {
+    servers: MailServers,
+    list_reader: String,
+    bot_user: TestUser,
+    bot: BotProcess,
+    mail: BotMail,
+}
+
+impl Scene {
+    async fn list_mails(&self, subject: &str, count: usize) -> Vec<ReceivedMail> {
+        self.servers
+            .wait_for_mail(&self.list_reader, count, REPLY_TIMEOUT, |mail| {
+                mail.subject.contains(subject) && mail.to == self.mail.list_address
+            })
+            .await
+    }
+
+    /// Ana, by mail only, answers a mail of the list with `body`; returns the bot's answer.
+    async fn ana_answers(&self, answered: &ReceivedMail, body: &str) -> ReceivedMail {
+        let ana = self.list_reader.clone();
+        let message_id = unique_message_id();
+        let in_reply_to = answered.message_id.clone().expect("a Message-ID");
+        let raw = OutgoingTestMail {
+            from: &ana,
+            from_name: "Ana Lima",
+            to: &self.mail.bot_address,
+            subject: &format!("Re: {}", answered.subject),
+            body,
+            message_id: &message_id,
+            in_reply_to: Some(&in_reply_to),
+            extra_headers: "",
+        }
+        .render();
+        self.servers
+            .send_raw(&ana, &self.mail.bot_address, &raw)
+            .await
+            .expect("the relay accepts Ana's mail");
+        let mut replies = self
+            .servers
+            .wait_for_replies(&ana, &message_id, 1, REPLY_TIMEOUT)
+            .await;
+        assert_eq!(replies.len(), 1, "one answer to Ana's mail");
+        replies.remove(0)
+    }
+}
+
+/// Waits for an event of the bot of this type in the room, as `client` saw it.
+async fn wait_for_bot_event(
+    client: &TestClient,
+    room_id: &OwnedRoomId,
+    bot: &str,
+    event_type: &str,
+) -> Value {
+    let deadline = Instant::now() + REPLY_TIMEOUT;
+    loop {
+        if let Some(event) = client
+            .events_in(room_id)
+            .into_iter()
+            .map(|event| event.json)
+            .find(|json| json["type"] == event_type && json["sender"] == bot)
+        {
+            return event;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {event_type} of the bot within {REPLY_TIMEOUT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn mailman_in_stack() -> bool {
+    if std::env::var("RAPPORTEUR_MAILMAN").as_deref() == Ok("1") {
+        return true;
+    }
+    if support::servers_required() && std::env::var("RAPPORTEUR_TEST_MAILMAN").as_deref() != Ok("0")
+    {
+        panic!("Mailman is not part of this stack (RAPPORTEUR_WITH_MAILMAN=1 scripts/stack.sh up)");
+    }
+    eprintln!("SKIPPED: Mailman is not part of this stack (RAPPORTEUR_TEST_MAILMAN=0)");
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_and_a_call_for_consensus_on_sqlite() {
+    a_poll_and_a_call_for_consensus(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poll_and_a_call_for_consensus_on_postgres() {
+    let Some(url) = support::fresh_postgres_url().await else {
+        return;
+    };
+    a_poll_and_a_call_for_consensus(Some(url)).await;
+}
+
+async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
+    if !mailman_in_stack() {
+        return;
+    }
+    let Some(homeserver) = homeserver().await else {
+        return;
+    };
+    let Some(servers) = mail_servers().await else {
+        return;
+    };
+    let started = Instant::now();
+    let bot_user = homeserver.register("bot").await;
+    let chair_user = homeserver.register("chair").await;
+    let wei_user = homeserver.register("wei").await;
+    let gus_user = homeserver.register("gus").await;
+    let lea_user = homeserver.register("lea").await;
+    // Ana has no Matrix account: she takes part by mail only.
+    let ana_localpart = unique_name("ana");
+    let ana_user = TestUser {
+        user_id: format!("@{ana_localpart}:localhost"),
+        localpart: ana_localpart,
+        password: String::new(),
+    };
+    let chair = TestClient::login(&homeserver, &chair_user).await;
+    let room = chair
+        .create_room(
+            false,
+            &[
+                bot_user.user_id.as_str(),
+                wei_user.user_id.as_str(),
+                gus_user.user_id.as_str(),
+                lea_user.user_id.as_str(),
+            ],
+        )
+        .await;
+    let room_id = room.room_id().to_owned();
+    let organizations = [
+        TestOrganization {
+            short_name: "GNSO",
+            name: "Generic Names Supporting Organization",
+            seats: 2,
+            contact: None,
+        },
+        TestOrganization {
+            short_name: "ALAC",
+            name: "At-Large Advisory Committee",
+            seats: 1,
+            contact: None,
+        },
+        TestOrganization {
+            short_name: "GAC",
+            name: "Governmental Advisory Committee",
+            seats: 2,
+            contact: None,
+        },
+    ];
+    let members = [
+        GroupMember {
+            name: "Chair Person",
+            user: &chair_user,
+            organization: Some("GNSO"),
+            roles: &["member", "chair"],
+        },
+        GroupMember {
+            name: "Ana Lima",
+            user: &ana_user,
+            organization: Some("GNSO"),
+            roles: &["member"],
+        },
+        GroupMember {
+            name: "Wei Lin",
+            user: &wei_user,
+            organization: Some("ALAC"),
+            roles: &["member"],
+        },
+        GroupMember {
+            name: "Gus Gac",
+            user: &gus_user,
+            organization: Some("GAC"),
+            roles: &["member"],
+        },
+        GroupMember {
+            name: "Lea Gac",
+            user: &lea_user,
+            organization: Some("GAC"),
+            roles: &["member"],
+        },
+    ];
+    let mut bot = BotProcess::configure_with_organizations(
+        &homeserver,
+        &bot_user,
+        room_id.as_str(),
+        &organizations,
+        &members,
+        database_url.as_deref(),
+    );
+    let mail = bot.enable_mail_at(&servers, "mail.localhost");
+    let list_reader = email_of(&ana_user.user_id);
+    support::stack(&[
+        "mailman-list",
+        &mail.list_address,
+        &format!("Ana Lima <{list_reader}>"),
+        &mail.bot_address,
+    ]);
+    bot.start();
+    chair
+        .wait_for_join(&room_id, &bot_user.user_id, Duration::from_secs(60))
+        .await;
+    let scene = Scene {
+        servers,
+        list_reader,
+        bot_user,
+        bot,
+        mail,
+    };
+    let wei = TestClient::login(&homeserver, &wei_user).await;
+    let wei_room = wei.join(&room_id).await;
+    let gus = TestClient::login(&homeserver, &gus_user).await;
+    let gus_room = gus.join(&room_id).await;
+    let lea = TestClient::login(&homeserver, &lea_user).await;
+    let lea_room = lea.join(&room_id).await;
+    let bot_id = scene.bot_user.user_id.clone();
+
+    // The poll: a native poll in the room, numbered options on the list.
+    let opened = chair
+        .say(
+            &room,
+            "!poll open \"Which date suits for the workshop?\" \"9 March\" \"16 March\" \"23 March\"",
+            REPLY_TIMEOUT,
+        )
+        .await;
+    assert!(opened.starts_with("Opened R-1 poll"), "{opened}");
+    let start =
+        wait_for_bot_event(&chair, &room_id, &bot_id, "org.matrix.msc3381.poll.start").await;
+    let poll = &start["content"]["org.matrix.msc3381.poll.start"];
+    assert_eq!(
+        poll["question"]["org.matrix.msc1767.text"],
+        "Which date suits for the workshop?"
+    );
+    assert_eq!(poll["answers"][1]["id"], "2");
+    assert_eq!(poll["answers"][1]["org.matrix.msc1767.text"], "16 March");
+    let start_id = OwnedEventId::try_from(start["event_id"].as_str().expect("event ID"))
+        .expect("valid event ID");
+    let poll_mails = scene.list_mails("R-1: poll", 1).await;
+    assert!(
+        poll_mails[0].text.contains("- 2. 16 March"),
+        "{}",
+        poll_mails[0].text
+    );
+
+    // Two native responses (the chair changes his mind: his latest counts), a reaction, a
+    // command and a mail.
+    respond(&room, &start_id, "3").await;
+    respond(&room, &start_id, "1").await;
+    respond(&wei_room, &start_id, "2").await;
+    gus_room
+        .send(ReactionEventContent::new(Annotation::new(
+            start_id.clone(),
+            "3\u{FE0F}\u{20E3}".to_string(),
+        )))
+        .await
+        .expect("react");
+    let voted = lea
+        .say(&lea_room, "!vote R-1 option 2", REPLY_TIMEOUT)
+        .await;
+    assert_eq!(voted, "Recorded: Lea Gac answers R-1 with 2. 16 March.");
+    let by_mail = scene.ana_answers(&poll_mails[0], "2\n\nThanks, Ana").await;
+    assert!(
+        by_mail
+            .text
+            .contains("Recorded: Ana Lima answers R-1 with 2. 16 March."),
+        "{}",
+        by_mail.text
+    );
+    let tally = wait_for_tally(&chair, &room, 5).await;
+    for expected in [
+        "- 1. 9 March: 1 member",
+        "- 2. 16 March: 3 members",
+        "- 3. 23 March: 1 member",
+        "- GNSO: divided (Chair Person: 1. 9 March; Ana Lima: 2. 16 March)",
+        "- ALAC: 2. 16 March (Wei Lin)",
+        "- GAC: divided (Gus Gac: 3. 23 March; Lea Gac: 2. 16 March)",
+    ] {
+        assert!(tally.contains(expected), "{expected}:\n{tally}");
+    }
+
+    // Closing: m.poll.end in the room with everyone's count, the tally on the list.
+    let closed = chair.say(&room, "!poll close R-1", REPLY_TIMEOUT).await;
+    assert!(closed.starts_with("Closed R-1 poll"), "{closed}");
+    let end = wait_for_bot_event(&chair, &room_id, &bot_id, "org.matrix.msc3381.poll.end").await;
+    assert_eq!(
+        end["content"]["m.relates_to"]["event_id"],
+        start_id.as_str()
+    );
+    assert_eq!(
+        end["content"]["org.matrix.msc1767.text"],
+        "The poll R-1 has closed. Top answer: 16 March (3 of 5 answers, every channel counted)."
+    );
+    let results = scene.list_mails("R-1: result", 1).await;
+    assert!(
+        results[0].text.contains("- 2. 16 March: 3 members")
+            && results[0].text.contains("- ALAC: 2. 16 March (Wei Lin)"),
+        "{}",
+        results[0].text
+    );
+    let late = wei.say(&wei_room, "!vote R-1 1", REPLY_TIMEOUT).await;
+    assert!(
+        late.contains("answers given after it closed are not counted"),
+        "{late}"
+    );
+
+    // The position paper: called in the room, answered in the room and by mail.
+    let called = chair
+        .say(
+            &room,
+            "!consensus call \"Adopt the position paper v3\"",
+            REPLY_TIMEOUT,
+        )
+        .await;
+    assert!(
+        called.starts_with("R-2 call for consensus by Chair Person"),
+        "{called}"
+    );
+    let call_mails = scene.list_mails("R-2: call for consensus", 1).await;
+    let ana_supports = scene.ana_answers(&call_mails[0], "support").await;
+    assert!(
+        ana_supports
+            .text
+            .contains("Recorded: Ana Lima (GNSO) supports R-2."),
+        "{}",
+        ana_supports.text
+    );
+    let objected = wei
+        .say(&wei_room, "!object R-2 nothing on oversight", REPLY_TIMEOUT)
+        .await;
+    assert_eq!(
+        objected,
+        "Recorded: Wei Lin (ALAC) objects to R-2: nothing on oversight."
+    );
+    let refused = wei
+        .say(&wei_room, "!designate R-2 Full Consensus", REPLY_TIMEOUT)
+        .await;
+    assert!(refused.starts_with("Only chairs or co-chairs"), "{refused}");
+    let designated = chair
+        .say(
+            &room,
+            "!designate R-2 Consensus with the ALAC objection noted",
+            REPLY_TIMEOUT,
+        )
+        .await;
+    assert!(
+        designated.starts_with("Designated R-2 Consensus"),
+        "{designated}"
+    );
+    let outcome = scene.list_mails("R-2: designated Consensus", 1).await;
+    assert!(
+        outcome[0]
+            .text
+            .contains("Designation: Consensus: with the ALAC objection noted"),
+        "{}",
+        outcome[0].text
+    );
+    let minority = wei
+        .say(
+            &wei_room,
+            "!minority R-2 oversight must stay multistakeholder",
+            REPLY_TIMEOUT,
+        )
+        .await;
+    assert!(
+        minority.starts_with("Filed: Wei Lin's minority view on R-2"),
+        "{minority}"
+    );
+    let draft = chair.say(&room, "!chair-report R-2", REPLY_TIMEOUT).await;
+    assert!(
+        draft.contains("Minority view of Wei Lin: oversight must stay multistakeholder"),
+        "{draft}"
+    );
+    chair
+        .say(&room, "!chair-report R-2 adopt", REPLY_TIMEOUT)
+        .await;
+    let report = scene.list_mails("R-2: Chair's report", 1).await;
+    assert!(
+        report[0].text.contains("Objections:")
+            && report[0]
+                .text
+                .contains("Wei Lin (ALAC): nothing on oversight"),
+        "{}",
+        report[0].text
+    );
+    // The adopted outcome enters the record, with its date of adoption and deadline.
+    let path = scene
+        .bot
+        .data_dir()
+        .join("data/record/test-ccg/outcomes.json");
+    let deadline = Instant::now() + REPLY_TIMEOUT;
+    let outcomes: Value = loop {
+        let read = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .filter(|outcomes| !outcomes[0]["chair_report"].is_null());
+        if let Some(outcomes) = read {
+            break outcomes;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no outcomes in {}",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(outcomes[0]["id"], "R-2");
+    assert_eq!(outcomes[0]["designation"], "Consensus");
+    assert_eq!(outcomes[0]["publication_limit_days"], 7);
+    assert_eq!(
+        outcomes[0]["minority_views"][0]["text"],
+        "oversight must stay multistakeholder"
+    );
+    println!(
+        "poll and consensus end to end on {}: {:.1} s",
+        if database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Answers the native poll as Element does.
+async fn respond(room: &Room, start: &OwnedEventId, answer: &str) {
+    room.send(UnstablePollResponseEventContent::new(
+        vec![answer.to_string()],
+        start.clone(),
+    ))
+    .await
+    .expect("send a poll response");
+}
+
+/// Asks for the poll's tally until its options count `answers` members (responses and
+/// reactions get no reply to wait for).
+async fn wait_for_tally(chair: &TestClient, room: &Room, answers: usize) -> String {
+    let deadline = Instant::now() + REPLY_TIMEOUT;
+    loop {
+        let tally = chair.say(room, "!poll show R-1", REPLY_TIMEOUT).await;
+        let counted: usize = tally
+            .lines()
+            .filter_map(|line| line.split(": ").nth(1))
+            .filter_map(|count| count.split(' ').next()?.parse::<usize>().ok())
+            .sum();
+        if counted >= answers || Instant::now() >= deadline {
+            assert_eq!(counted, answers, "every answer counted once:\n{tally}");
+            return tally;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
