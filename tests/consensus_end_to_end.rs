@@ -98,18 +98,6 @@ async fn wait_for_bot_event(
     }
 }
 
-fn mailman_in_stack() -> bool {
-    if std::env::var("RAPPORTEUR_MAILMAN").as_deref() == Ok("1") {
-        return true;
-    }
-    if support::servers_required() && std::env::var("RAPPORTEUR_TEST_MAILMAN").as_deref() != Ok("0")
-    {
-        panic!("Mailman is not part of this stack (RAPPORTEUR_WITH_MAILMAN=1 scripts/stack.sh up)");
-    }
-    eprintln!("SKIPPED: Mailman is not part of this stack (RAPPORTEUR_TEST_MAILMAN=0)");
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poll_and_a_call_for_consensus_on_sqlite() {
     a_poll_and_a_call_for_consensus(None).await;
@@ -124,7 +112,7 @@ async fn a_poll_and_a_call_for_consensus_on_postgres() {
 }
 
 async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
-    if !mailman_in_stack() {
+    if !support::mailman_in_stack() {
         return;
     }
     let Some(homeserver) = homeserver().await else {

@@ -251,20 +251,8 @@ async fn sleep_until(instant: Timestamp) {
     }
 }
 
-fn mailman_in_stack() -> bool {
-    if std::env::var("RAPPORTEUR_MAILMAN").as_deref() == Ok("1") {
-        return true;
-    }
-    if support::servers_required() && std::env::var("RAPPORTEUR_TEST_MAILMAN").as_deref() != Ok("0")
-    {
-        panic!("Mailman is not part of this stack (RAPPORTEUR_WITH_MAILMAN=1 scripts/stack.sh up)");
-    }
-    eprintln!("SKIPPED: Mailman is not part of this stack (RAPPORTEUR_TEST_MAILMAN=0)");
-    false
-}
-
 async fn a_meeting_from_invitation_to_minutes(database_url: Option<String>) {
-    if !mailman_in_stack() {
+    if !support::mailman_in_stack() {
         return;
     }
     let Some(homeserver) = homeserver().await else {

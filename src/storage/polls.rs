@@ -17,6 +17,14 @@ pub struct SentMatrixMessage {
     pub event_id: Option<String>,
 }
 
+fn sent_message(row: &sqlx::any::AnyRow) -> Result<SentMatrixMessage, StorageError> {
+    Ok(SentMatrixMessage {
+        about: row.try_get("about")?,
+        payload: row.try_get("payload")?,
+        event_id: row.try_get("remote_id")?,
+    })
+}
+
 impl Store {
     /// The bot's message in `room_id` that the homeserver gave `event_id`, if it is one of the
     /// bot's.
@@ -33,14 +41,7 @@ impl Store {
         .bind(room_id)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|row| {
-            Ok(SentMatrixMessage {
-                about: row.try_get("about")?,
-                payload: row.try_get("payload")?,
-                event_id: row.try_get("remote_id")?,
-            })
-        })
-        .transpose()
+        row.map(|row| sent_message(&row)).transpose()
     }
 
     /// The bot's messages in `room_id` about the record `about`, oldest first, sent or not.
@@ -57,14 +58,6 @@ impl Store {
         .bind(room_id)
         .fetch_all(self.pool())
         .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(SentMatrixMessage {
-                    about: row.try_get("about")?,
-                    payload: row.try_get("payload")?,
-                    event_id: row.try_get("remote_id")?,
-                })
-            })
-            .collect()
+        rows.iter().map(sent_message).collect()
     }
 }

@@ -30,6 +30,19 @@ pub fn servers_required() -> bool {
     std::env::var("RAPPORTEUR_REQUIRE_SERVERS").is_ok_and(|value| value == "1")
 }
 
+/// Whether the stack runs Mailman (`RAPPORTEUR_WITH_MAILMAN=1 scripts/stack.sh up`): a test
+/// that needs it fails when servers are required, and is skipped, saying so, otherwise.
+pub fn mailman_in_stack() -> bool {
+    if std::env::var("RAPPORTEUR_MAILMAN").as_deref() == Ok("1") {
+        return true;
+    }
+    if servers_required() && std::env::var("RAPPORTEUR_TEST_MAILMAN").as_deref() != Ok("0") {
+        panic!("Mailman is not part of this stack (RAPPORTEUR_WITH_MAILMAN=1 scripts/stack.sh up)");
+    }
+    eprintln!("SKIPPED: Mailman is not part of this stack (RAPPORTEUR_TEST_MAILMAN=0)");
+    false
+}
+
 /// Skips (returns `None`) or fails, depending on [`servers_required`].
 pub fn unavailable<T>(what: &str, why: &str) -> Option<T> {
     if servers_required() {

@@ -372,6 +372,29 @@ pub mod test_support {
             consensus: Default::default(),
         }
     }
+
+    /// The small group with a second GNSO member (Gus, `@gus:example.org`) and an ALAC
+    /// participant (Pat, `@pat:example.org`), for tallies and attendance by organization.
+    pub fn small_group_with_gus_and_pat() -> Group {
+        let mut group = small_group();
+        group.people.push(Person {
+            id: "gus.gnso".into(),
+            name: "Gus Gnso".into(),
+            matrix_ids: vec!["@gus:example.org".into()],
+            emails: vec!["gus@example.org".into()],
+            organization: Some("GNSO".into()),
+            roles: vec![Role::Member],
+        });
+        group.people.push(Person {
+            id: "pat.participant".into(),
+            name: "Pat Participant".into(),
+            matrix_ids: vec!["@pat:example.org".into()],
+            emails: vec![],
+            organization: Some("ALAC".into()),
+            roles: vec![Role::Participant],
+        });
+        group
+    }
 }
 
 #[cfg(test)]

@@ -72,11 +72,16 @@ pub fn closing_date<'a>(
     context: &CommandContext,
     text: &'a str,
 ) -> Result<(&'a str, Option<Timestamp>), ReplyDocument> {
-    let Some((before, date)) = split_at_word(text, "closes", true) else {
-        return Ok((text, None));
-    };
+    match split_at_word(text, "closes", true) {
+        None => Ok((text, None)),
+        Some((before, date)) => Ok((before, Some(closing_instant(context, date)?))),
+    }
+}
+
+/// A closing date as written (`2026-12-20`, `+2w`, `friday`), which must be to come.
+pub fn closing_instant(context: &CommandContext, date: &str) -> Result<Timestamp, ReplyDocument> {
     match parse_deadline(date, context.now, &deadline_rules(context)) {
-        Ok(closes) if closes > context.now => Ok((before, Some(closes))),
+        Ok(closes) if closes > context.now => Ok(closes),
         Ok(_) => Err(ReplyDocument::from_text(
             "That closing date is in the past; give one to come, such as +2w or 2026-12-20.",
         )),
@@ -117,20 +122,11 @@ fn call(context: &CommandContext, first: &Token) -> Outcome {
         .into();
     }
     let number = context.state.last_number + 1;
-    let call = ConsensusCall {
-        number,
-        text: text.clone(),
-        closes,
-        opened: Stamp {
-            by: sender.id.clone(),
-            at: context.now,
-        },
-        answers: Default::default(),
-        replaced: Vec::new(),
-        closed: None,
-        reminded: Vec::new(),
-        outcome: Default::default(),
+    let opened = Stamp {
+        by: sender.id.clone(),
+        at: context.now,
     };
+    let call = ConsensusCall::new(number, text.clone(), closes, opened);
     let announcement = call_announcement(context.group, &call, context.prefix);
     let mail_subject = subject(
         context.group,

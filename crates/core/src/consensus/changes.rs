@@ -16,22 +16,13 @@ pub fn apply(state: &mut GroupState, change: &Change) -> bool {
             at,
         } => {
             state.last_number = state.last_number.max(*number);
+            let opened = Stamp {
+                by: by.clone(),
+                at: *at,
+            };
             state.calls.insert(
                 *number,
-                ConsensusCall {
-                    number: *number,
-                    text: text.clone(),
-                    closes: *closes,
-                    opened: Stamp {
-                        by: by.clone(),
-                        at: *at,
-                    },
-                    answers: Default::default(),
-                    replaced: Vec::new(),
-                    closed: None,
-                    reminded: Vec::new(),
-                    outcome: Default::default(),
-                },
+                ConsensusCall::new(*number, text.clone(), *closes, opened),
             );
         }
         Change::ConsensusAnswered {
@@ -62,24 +53,20 @@ pub fn apply(state: &mut GroupState, change: &Change) -> bool {
             at,
         } => {
             state.last_number = state.last_number.max(*number);
+            let opened = Stamp {
+                by: by.clone(),
+                at: *at,
+            };
             state.polls.insert(
                 *number,
-                Poll {
-                    number: *number,
-                    question: question.clone(),
-                    options: options.clone(),
-                    closes: *closes,
-                    hidden: *hidden,
-                    opened: Stamp {
-                        by: by.clone(),
-                        at: *at,
-                    },
-                    answers: Default::default(),
-                    replaced: Vec::new(),
-                    closed: None,
-                    reminded: Vec::new(),
-                    outcome: Default::default(),
-                },
+                Poll::new(
+                    *number,
+                    question.clone(),
+                    options.clone(),
+                    *closes,
+                    *hidden,
+                    opened,
+                ),
             );
         }
         Change::PollAnswered {

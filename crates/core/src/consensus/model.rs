@@ -129,6 +129,21 @@ pub struct ConsensusCall {
 }
 
 impl ConsensusCall {
+    /// A call as opened: no answers, no outcome yet.
+    pub fn new(number: u32, text: String, closes: Option<Timestamp>, opened: Stamp) -> Self {
+        ConsensusCall {
+            number,
+            text,
+            closes,
+            opened,
+            answers: BTreeMap::new(),
+            replaced: Vec::new(),
+            closed: None,
+            reminded: Vec::new(),
+            outcome: Outcome::default(),
+        }
+    }
+
     pub fn label(&self) -> String {
         crate::feedback::model::request_label(self.number)
     }
@@ -163,6 +178,30 @@ pub struct Poll {
 }
 
 impl Poll {
+    /// A poll as opened: no answers, no outcome yet.
+    pub fn new(
+        number: u32,
+        question: String,
+        options: Vec<String>,
+        closes: Option<Timestamp>,
+        hidden: bool,
+        opened: Stamp,
+    ) -> Self {
+        Poll {
+            number,
+            question,
+            options,
+            closes,
+            hidden,
+            opened,
+            answers: BTreeMap::new(),
+            replaced: Vec::new(),
+            closed: None,
+            reminded: Vec::new(),
+            outcome: Outcome::default(),
+        }
+    }
+
     pub fn label(&self) -> String {
         crate::feedback::model::request_label(self.number)
     }

@@ -9,7 +9,6 @@ use super::render::{call_tally, poll_tally, subject};
 use super::tally::tally;
 use crate::commands::ArgumentProblem;
 use crate::directory::Group;
-use crate::effects::{Audience, Effect};
 use crate::engine::{CommandContext, Outcome};
 use crate::feedback::render::{person_name, when};
 use crate::reply::{LineBuilder, ReplyDocument};
@@ -141,14 +140,11 @@ pub fn designate(context: &CommandContext, _form: usize, arguments: &[Token]) ->
         &format!("designated {level}"),
         &consultation.title(),
     );
-    for audience in [Audience::Room, Audience::List] {
-        effects.push(Effect::Announce {
-            audience,
-            subject: mail_subject.clone(),
-            about: Some(format!("R-{number}")),
-            document: document.clone(),
-        });
-    }
+    effects.extend(super::render::to_room_and_list(
+        &mail_subject,
+        &format!("R-{number}"),
+        &document,
+    ));
     let replaced = consultation
         .outcome()
         .designation
@@ -391,14 +387,11 @@ pub fn chair_report(context: &CommandContext, form: usize, arguments: &[Token]) 
         "Chair's report",
         &consultation.title(),
     );
-    for audience in [Audience::Room, Audience::List] {
-        effects.push(Effect::Announce {
-            audience,
-            subject: mail_subject.clone(),
-            about: Some(format!("R-{number}")),
-            document: document.clone(),
-        });
-    }
+    effects.extend(super::render::to_room_and_list(
+        &mail_subject,
+        &format!("R-{number}"),
+        &document,
+    ));
     let reply = ReplyDocument::from_text(format!(
         "Adopted the Chair's report on R-{number}; announced to the room and the list. To be \
          published by {}.",

@@ -7,7 +7,6 @@ use super::model::{MAX_POLL_OPTIONS, Poll};
 use super::render::{poll_announcement, poll_tally, poll_title, subject};
 use super::timers::{consultation_plan, poll_closing};
 use crate::commands::ArgumentProblem;
-use crate::dates::parse_deadline;
 use crate::effects::{Audience, Effect, PollStart};
 use crate::engine::{CommandContext, Outcome};
 use crate::feedback::model::Stamp;
@@ -149,43 +148,24 @@ fn open(context: &CommandContext, arguments: &[Token]) -> Outcome {
     }
     let closes = match &opening.closes_text {
         None => None,
-        Some(text) => {
-            match parse_deadline(text, context.now, &super::call::deadline_rules(context)) {
-                Ok(closes) if closes > context.now => Some(closes),
-                Ok(_) => {
-                    return ReplyDocument::from_text(
-                        "That closing date is in the past; give one to come, such as +1w or \
-                         2026-12-20.",
-                    )
-                    .into();
-                }
-                Err(problem) => {
-                    return ReplyDocument::from_text(format!(
-                        "I could not read the closing date: {problem}. Write it like \
-                         2026-12-20, +1w or friday."
-                    ))
-                    .into();
-                }
-            }
-        }
+        Some(text) => match super::call::closing_instant(context, text) {
+            Ok(closes) => Some(closes),
+            Err(reply) => return reply.into(),
+        },
     };
     let number = context.state.last_number + 1;
-    let poll = Poll {
-        number,
-        question: opening.question.clone(),
-        options: opening.options.clone(),
-        closes,
-        hidden: opening.hidden,
-        opened: Stamp {
-            by: sender.id.clone(),
-            at: context.now,
-        },
-        answers: Default::default(),
-        replaced: Vec::new(),
-        closed: None,
-        reminded: Vec::new(),
-        outcome: Default::default(),
+    let opened = Stamp {
+        by: sender.id.clone(),
+        at: context.now,
     };
+    let poll = Poll::new(
+        number,
+        opening.question.clone(),
+        opening.options.clone(),
+        closes,
+        opening.hidden,
+        opened,
+    );
     let announcement = poll_announcement(context.group, &poll, context.prefix);
     let mut effects = vec![
         Effect::StartPoll {

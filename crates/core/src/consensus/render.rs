@@ -5,6 +5,7 @@
 use super::model::{ConsensusCall, Outcome, Poll, Stance};
 use super::tally::{OrganizationPosition, Tally, tally};
 use crate::directory::{Group, Person};
+use crate::effects::{Audience, Effect};
 use crate::feedback::render::{person_name, when};
 use crate::reply::{LineBuilder, ReplyDocument};
 
@@ -98,6 +99,19 @@ pub fn how_to_answer_poll(document: &mut ReplyDocument, poll: &Poll, prefix: &st
     );
 }
 
+/// The same announcement to the room and the list, about one record.
+pub fn to_room_and_list(subject: &str, about: &str, document: &ReplyDocument) -> Vec<Effect> {
+    [Audience::Room, Audience::List]
+        .into_iter()
+        .map(|audience| Effect::Announce {
+            audience,
+            subject: subject.to_string(),
+            about: Some(about.to_string()),
+            document: document.clone(),
+        })
+        .collect()
+}
+
 /// The announcement of a new call, for the room and the list.
 pub fn call_announcement(group: &Group, call: &ConsensusCall, prefix: &str) -> ReplyDocument {
     let mut document = ReplyDocument::new();
@@ -164,19 +178,12 @@ pub fn call_tally(group: &Group, call: &ConsensusCall) -> ReplyDocument {
         call.answers.get(person).map(|answer| answer.stance)
     });
     let mut document = ReplyDocument::new();
-    let state = if call.is_open() {
-        match call.closes {
-            Some(closes) => format!("open until {}", when(group, closes)),
-            None => "open".to_string(),
-        }
-    } else {
-        "closed".to_string()
-    };
-    document.push_line(
-        LineBuilder::new()
-            .strong(call_title(call))
-            .text(format!(", {state}.")),
-    );
+    document.push_line(heading(
+        group,
+        call_title(call),
+        call.is_open(),
+        call.closes,
+    ));
     let count = |stance| tally.counted.get(&stance).copied().unwrap_or(0);
     let silent = tally.silent_organizations();
     document.push_line(LineBuilder::new().text(format!(
@@ -223,19 +230,12 @@ pub fn call_tally(group: &Group, call: &ConsensusCall) -> ReplyDocument {
 /// The tally of a poll (or, while a hidden poll is open, only how many have answered).
 pub fn poll_tally(group: &Group, poll: &Poll) -> ReplyDocument {
     let mut document = ReplyDocument::new();
-    let state = if poll.is_open() {
-        match poll.closes {
-            Some(closes) => format!("open until {}", when(group, closes)),
-            None => "open".to_string(),
-        }
-    } else {
-        "closed".to_string()
-    };
-    document.push_line(
-        LineBuilder::new()
-            .strong(poll_title(poll))
-            .text(format!(", {state}.")),
-    );
+    document.push_line(heading(
+        group,
+        poll_title(poll),
+        poll.is_open(),
+        poll.closes,
+    ));
     if !poll.tally_visible() {
         document.push_line(LineBuilder::new().text(format!(
             "{} people have answered. The tally is hidden until the poll closes.",
@@ -279,6 +279,21 @@ pub fn poll_tally(group: &Group, poll: &Poll) -> ReplyDocument {
     others_line(&mut document, &tally, option_name);
     outcome_lines(&mut document, group, &poll.outcome);
     document
+}
+
+/// "R-5 call for consensus "...", open until 2026-12-20 22:59 UTC (...)." in bold title.
+fn heading(
+    group: &Group,
+    title: String,
+    open: bool,
+    closes: Option<jiff::Timestamp>,
+) -> LineBuilder {
+    let state = match (open, closes) {
+        (true, Some(closes)) => format!("open until {}", when(group, closes)),
+        (true, None) => "open".to_string(),
+        (false, _) => "closed".to_string(),
+    };
+    LineBuilder::new().strong(title).text(format!(", {state}."))
 }
 
 fn organization_lines<K: Copy + Ord>(

@@ -6,8 +6,7 @@
 
 use super::model::{AnswerChannel, Stance};
 use crate::catalog::Catalog;
-use crate::directory::test_support::small_group;
-use crate::directory::{Group, Person, Role, SenderAddress};
+use crate::directory::{Group, SenderAddress};
 use crate::effects::{Audience, Effect, Timer};
 use crate::engine::{Decision, Engine, Input, Message};
 use crate::state::{Change, GroupState};
@@ -31,23 +30,13 @@ const PARTICIPANT: &str = "@pat:example.org";
 
 /// The small test group with a second GNSO member (with two accounts) and an ALAC participant.
 fn group() -> Group {
-    let mut group = small_group();
-    group.people.push(Person {
-        id: "gus.gnso".into(),
-        name: "Gus Gnso".into(),
-        matrix_ids: vec![GNSO_MEMBER.into(), GNSO_MEMBER_PHONE.into()],
-        emails: vec!["gus@example.org".into()],
-        organization: Some("GNSO".into()),
-        roles: vec![Role::Member],
-    });
-    group.people.push(Person {
-        id: "pat.participant".into(),
-        name: "Pat Participant".into(),
-        matrix_ids: vec![PARTICIPANT.into()],
-        emails: vec![],
-        organization: Some("ALAC".into()),
-        roles: vec![Role::Participant],
-    });
+    let mut group = crate::directory::test_support::small_group_with_gus_and_pat();
+    let gus = group
+        .people
+        .iter_mut()
+        .find(|person| person.id == "gus.gnso")
+        .expect("Gus is in the group");
+    gus.matrix_ids.push(GNSO_MEMBER_PHONE.into());
     group
 }
 
@@ -406,6 +395,33 @@ fn poll_answers_count_once_per_person_from_every_channel() {
         "Pat Participant (ALAC, participant): 2. 16 March",
     ] {
         assert!(tally.contains(expected), "{expected}:\n{tally}");
+    }
+    // The reminder before the close goes to the one member who has not answered, and says
+    // what a poll is.
+    let reminder = session.fire(
+        "R-1:consensus-remind:1440m",
+        &Timer::ConsultationReminder {
+            number: 1,
+            minutes_before: 1440,
+        },
+        "2026-12-07T22:59:00Z",
+    );
+    match reminder.effects.as_slice() {
+        [
+            Effect::Announce {
+                audience: Audience::People(people),
+                document,
+                ..
+            },
+        ] => {
+            assert_eq!(people, &["ana.lima".to_string()]);
+            let text = document.plain_text();
+            assert!(
+                text.contains("it is not a vote") && !text.contains("Silence"),
+                "{text}"
+            );
+        }
+        other => panic!("one reminder to the people who owe an answer: {other:?}"),
     }
     // Closing ends the room's poll with the count of every channel, and tells room and list.
     session.say(STAFF, "!poll close R-1", "2026-12-08T10:00:00Z");

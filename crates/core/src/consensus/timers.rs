@@ -164,7 +164,8 @@ fn remind(
     if owed.is_empty() {
         return (changes, Vec::new());
     }
-    let how = if state.calls.contains_key(&number) {
+    let is_call = state.calls.contains_key(&number);
+    let how = if is_call {
         format!(
             "{prefix}support {label}, {prefix}object {label} <reason> or {prefix}abstain {label}"
         )
@@ -180,7 +181,11 @@ fn remind(
         LineBuilder::new()
             .text("Answer with ")
             .code(how)
-            .text(". Silence is recorded as no objection."),
+            .text(if is_call {
+                ". Silence is recorded as no objection."
+            } else {
+                ". A poll gauges support; it is not a vote."
+            }),
     );
     let effects = vec![Effect::Announce {
         audience: Audience::People(owed),
@@ -216,15 +221,7 @@ fn call_closing(
             .text(format!(" ({}).", group.consensus_designations.join(", "))),
     );
     let mail_subject = subject(group, &call.label(), "closed", &call.text);
-    let effects = [Audience::Room, Audience::List]
-        .into_iter()
-        .map(|audience| Effect::Announce {
-            audience,
-            subject: mail_subject.clone(),
-            about: Some(call.label()),
-            document: document.clone(),
-        })
-        .collect();
+    let effects = super::render::to_room_and_list(&mail_subject, &call.label(), &document);
     (changes, effects)
 }
 
@@ -261,14 +258,11 @@ pub fn poll_closing(
             .text("."),
     );
     let mail_subject = subject(group, &poll.label(), "result", &poll.question);
-    for audience in [Audience::Room, Audience::List] {
-        effects.push(Effect::Announce {
-            audience,
-            subject: mail_subject.clone(),
-            about: Some(poll.label()),
-            document: document.clone(),
-        });
-    }
+    effects.extend(super::render::to_room_and_list(
+        &mail_subject,
+        &poll.label(),
+        &document,
+    ));
     (changes, effects)
 }
 

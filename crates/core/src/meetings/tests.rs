@@ -6,8 +6,7 @@
 use super::policy::{RecurringMeeting, parse_rule};
 use super::representation::representation;
 use crate::catalog::Catalog;
-use crate::directory::test_support::small_group;
-use crate::directory::{Group, Person, Role, SenderAddress};
+use crate::directory::{Group, SenderAddress};
 use crate::effects::{Audience, Effect, Timer};
 use crate::engine::{Decision, Disposition, Engine, Input};
 use crate::state::{Change, GroupState};
@@ -30,24 +29,7 @@ const PARTICIPANT: &str = "@pat:example.org";
 
 /// The small test group with a second GNSO member and an ALAC participant.
 fn group() -> Group {
-    let mut group = small_group();
-    group.people.push(Person {
-        id: "gus.gnso".into(),
-        name: "Gus Gnso".into(),
-        matrix_ids: vec![GNSO_MEMBER.into()],
-        emails: vec!["gus@example.org".into()],
-        organization: Some("GNSO".into()),
-        roles: vec![Role::Member],
-    });
-    group.people.push(Person {
-        id: "pat.participant".into(),
-        name: "Pat Participant".into(),
-        matrix_ids: vec![PARTICIPANT.into()],
-        emails: vec![],
-        organization: Some("ALAC".into()),
-        roles: vec![Role::Participant],
-    });
-    group
+    crate::directory::test_support::small_group_with_gus_and_pat()
 }
 
 /// Runs messages and timers in order against one state.
