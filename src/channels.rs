@@ -156,6 +156,7 @@ pub async fn matrix_channel(
             client: client.clone(),
             latency: latency.clone(),
             store: store.clone(),
+            rooms: rooms.clone(),
         },
         room_id_by_alias: aliases(&settings, &rooms),
     };

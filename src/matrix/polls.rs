@@ -5,6 +5,7 @@
 //! event's JSON ([`poll_answer_of`]); which poll it answers is found among the bot's own sent
 //! messages by the event ID it names, so an answer to anything else is ignored.
 
+use super::rooms::RoomDirectory;
 use super::send::{PollPayload, ReplyPayload};
 use crate::core::consensus::model::AnswerChannel;
 use crate::delivery::DeliveryError;
@@ -15,7 +16,7 @@ use matrix_sdk::ruma::events::poll::unstable_start::{
     NewUnstablePollStartEventContent, UnstablePollAnswer, UnstablePollAnswers,
     UnstablePollStartContentBlock, UnstablePollStartEventContent,
 };
-use matrix_sdk::ruma::{OwnedEventId, uint};
+use matrix_sdk::ruma::{OwnedEventId, RoomId, uint};
 use serde_json::Value;
 
 /// How the Matrix adapter marks an answer given in the room's native poll, or by a reaction on
@@ -73,20 +74,20 @@ pub fn starts_a_poll(payload: &str) -> bool {
 /// end waits (a transient failure, tried again); a record with no poll start is a permanent one.
 pub async fn poll_start_event(
     store: &Store,
-    room_id: &str,
+    rooms: &RoomDirectory,
+    room_id: &RoomId,
     about: &str,
 ) -> Result<OwnedEventId, DeliveryError> {
     let messages = store
-        .matrix_messages_about(room_id, about)
+        .matrix_messages_about(about)
         .await
         .map_err(|error| DeliveryError {
             transient: true,
             message: format!("cannot look up the poll's start: {error}"),
         })?;
-    let Some(start) = messages
-        .iter()
-        .find(|message| starts_a_poll(&message.payload))
-    else {
+    let Some(start) = messages.iter().find(|message| {
+        rooms.names_room(&message.destination, room_id) && starts_a_poll(&message.payload)
+    }) else {
         return Err(DeliveryError::permanent(format!(
             "no poll was started for {about} in this room"
         )));

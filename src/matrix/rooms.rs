@@ -11,6 +11,9 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default)]
 pub struct RoomDirectory {
     group_by_room: HashMap<OwnedRoomId, String>,
+    /// The name the configuration gives each room, where it is an alias: the outbox addresses
+    /// rooms by that name (see `channels::configured_rooms`).
+    alias_by_room: HashMap<OwnedRoomId, String>,
 }
 
 impl RoomDirectory {
@@ -24,6 +27,15 @@ impl RoomDirectory {
 
     pub fn insert(&mut self, room_id: OwnedRoomId, group_id: String) {
         self.group_by_room.insert(room_id, group_id);
+    }
+
+    /// Whether an outbox destination names this room: its ID, or the alias it was configured by.
+    pub fn names_room(&self, destination: &str, room_id: &RoomId) -> bool {
+        destination == room_id.as_str()
+            || self
+                .alias_by_room
+                .get(room_id)
+                .is_some_and(|alias| alias == destination)
     }
 }
 
@@ -72,6 +84,11 @@ pub async fn resolve_rooms(
                 })?
                 .to_owned()
         };
+        if room.starts_with('#') {
+            directory
+                .alias_by_room
+                .insert(room_id.clone(), room.clone());
+        }
         directory.insert(room_id, group.id.clone());
     }
     Ok(directory)

@@ -2,6 +2,7 @@
 //! ID, so a send repeated after a crash (before the outbox row was marked sent) is recognised by
 //! the homeserver as the same message.
 
+use super::rooms::RoomDirectory;
 use crate::delivery::{ChannelDelivery, DeliveryError};
 use crate::latency::LatencyProbe;
 use crate::storage::{OutboxItem, Store};
@@ -52,8 +53,9 @@ pub enum PollPayload {
 pub struct MatrixDelivery {
     pub client: Client,
     pub latency: LatencyProbe,
-    /// Where ending a poll finds the event that started it.
+    /// Where ending a poll finds the event that started it, in the room named by ID or alias.
     pub store: Store,
+    pub rooms: RoomDirectory,
 }
 
 impl ChannelDelivery for MatrixDelivery {
@@ -69,7 +71,7 @@ impl ChannelDelivery for MatrixDelivery {
         if let Some(answered) = &item.in_reply_to_external_id {
             self.latency.observe_send_start(answered);
         }
-        deliver_reply(&self.client, &self.store, item).await
+        deliver_reply(&self.client, &self.store, &self.rooms, item).await
     }
 }
 
@@ -111,6 +113,7 @@ pub fn reply_content(payload: &ReplyPayload) -> RoomMessageEventContent {
 pub async fn deliver_reply(
     client: &Client,
     store: &Store,
+    rooms: &RoomDirectory,
     item: &OutboxItem,
 ) -> Result<String, DeliveryError> {
     let payload: ReplyPayload = serde_json::from_str(&item.payload)
@@ -143,7 +146,7 @@ pub async fn deliver_reply(
         }
         Some(PollPayload::End) => {
             let about = item.about.as_deref().unwrap_or_default();
-            let start = super::polls::poll_start_event(store, &item.destination, about).await?;
+            let start = super::polls::poll_start_event(store, rooms, room_id, about).await?;
             let content = super::polls::poll_end_content(&payload.plain, start);
             room.send(content).with_transaction_id(transaction_id).await
         }

@@ -630,7 +630,7 @@ impl SyncLoop {
         }
         let message = match self
             .store
-            .matrix_message_by_event(room_id.as_str(), &answer.answers_event)
+            .matrix_message_by_event(&answer.answers_event)
             .await
         {
             Ok(message) => message?,
@@ -639,7 +639,11 @@ impl SyncLoop {
                 return None;
             }
         };
-        if !super::polls::starts_a_poll(&message.payload) {
+        // Only a poll the bot started in this very room: an answer naming a poll of another
+        // room (another group, whose R-n is another record) counts for nothing.
+        if !self.rooms.names_room(&message.destination, room_id)
+            || !super::polls::starts_a_poll(&message.payload)
+        {
             return None;
         }
         let record = message.about?;

@@ -10,6 +10,8 @@ use sqlx::Row;
 /// One of the bot's Matrix messages in a room, as the outbox holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentMatrixMessage {
+    /// The room as the outbox names it: its ID, or the alias the configuration gives it.
+    pub destination: String,
     /// The record it is about (`R-6`), if any.
     pub about: Option<String>,
     pub payload: String,
@@ -19,6 +21,7 @@ pub struct SentMatrixMessage {
 
 fn sent_message(row: &sqlx::any::AnyRow) -> Result<SentMatrixMessage, StorageError> {
     Ok(SentMatrixMessage {
+        destination: row.try_get("destination")?,
         about: row.try_get("about")?,
         payload: row.try_get("payload")?,
         event_id: row.try_get("remote_id")?,
@@ -26,36 +29,33 @@ fn sent_message(row: &sqlx::any::AnyRow) -> Result<SentMatrixMessage, StorageErr
 }
 
 impl Store {
-    /// The bot's message in `room_id` that the homeserver gave `event_id`, if it is one of the
-    /// bot's.
+    /// The bot's message that the homeserver gave `event_id`, if it is one of the bot's. The
+    /// caller checks that its destination names the room the answer came from.
     pub async fn matrix_message_by_event(
         &self,
-        room_id: &str,
         event_id: &str,
     ) -> Result<Option<SentMatrixMessage>, StorageError> {
         let row = sqlx::query(
-            "SELECT about, payload, remote_id FROM outbox \
-             WHERE remote_id = $1 AND channel = 'matrix' AND destination = $2 AND state = 'sent'",
+            "SELECT destination, about, payload, remote_id FROM outbox \
+             WHERE remote_id = $1 AND channel = 'matrix' AND state = 'sent'",
         )
         .bind(event_id)
-        .bind(room_id)
         .fetch_optional(self.pool())
         .await?;
         row.map(|row| sent_message(&row)).transpose()
     }
 
-    /// The bot's messages in `room_id` about the record `about`, oldest first, sent or not.
+    /// The bot's Matrix messages about the record `about` (in every room: records of different
+    /// groups share names), oldest first, sent or not.
     pub async fn matrix_messages_about(
         &self,
-        room_id: &str,
         about: &str,
     ) -> Result<Vec<SentMatrixMessage>, StorageError> {
         let rows = sqlx::query(
-            "SELECT about, payload, remote_id FROM outbox \
-             WHERE about = $1 AND destination = $2 AND channel = 'matrix' ORDER BY id",
+            "SELECT destination, about, payload, remote_id FROM outbox \
+             WHERE about = $1 AND channel = 'matrix' ORDER BY id",
         )
         .bind(about)
-        .bind(room_id)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(sent_message).collect()

@@ -177,6 +177,9 @@ pub struct CommandContext<'a> {
     pub line: &'a str,
     /// See [`Message::poll_answer`].
     pub poll_answer: Option<AnswerChannel>,
+    /// The lines of the message after the command line (a room message of several lines; by
+    /// mail each command line is read alone, so this is empty there).
+    pub following_lines: &'a str,
 }
 
 impl CommandContext<'_> {
@@ -346,6 +349,7 @@ impl Engine {
             prefix: &self.prefix,
             line: command_line,
             poll_answer: message.poll_answer,
+            following_lines: following_lines(body, command_line),
         };
         let Some(spec) = self.catalog.find(&typed_name) else {
             return reply_decision(
@@ -454,6 +458,8 @@ pub fn bare_word_command(
         Some(about) if about_poll && word.chars().all(|c| c.is_ascii_digit()) => {
             format!("{prefix}vote {about} {word}")
         }
+        // A number answers only a poll; elsewhere a reply that starts with one is conversation.
+        _ if !word.is_empty() && word.chars().all(|c| c.is_ascii_digit()) => String::new(),
         Some(about) if word == "ack" || word == "acknowledged" => format!("{prefix}ack {about}"),
         Some(about) if crate::feedback::model::Position::from_name(&word).is_some() => {
             format!("{prefix}respond {about} {word}")
@@ -576,6 +582,28 @@ fn refusal_reply(context: &CommandContext, form: &super::catalog::CommandForm) -
     };
     document.push_line(LineBuilder::new().text(you_are));
     document
+}
+
+/// The text of `body` after `line`, when `line` is a part of `body` (the command line as found
+/// by [`command_line`]); empty otherwise (a scribe line rewritten as a command).
+fn following_lines<'a>(body: &'a str, line: &str) -> &'a str {
+    let body_start = body.as_ptr() as usize;
+    let line_start = line.as_ptr() as usize;
+    if line_start < body_start || line_start + line.len() > body_start + body.len() {
+        return "";
+    }
+    let end = line_start - body_start + line.len();
+    // The line break that ends the command line goes; blank lines between paragraphs stay.
+    let rest = body.get(end..).unwrap_or_default();
+    let rest = rest
+        .strip_prefix("\r\n")
+        .or_else(|| rest.strip_prefix('\n'))
+        .unwrap_or(rest);
+    if rest.trim().is_empty() {
+        ""
+    } else {
+        rest.trim_end()
+    }
 }
 
 /// The command line of a message: its first line that is not a reply quote, if that line starts

@@ -72,10 +72,40 @@ pub fn closing_date<'a>(
     context: &CommandContext,
     text: &'a str,
 ) -> Result<(&'a str, Option<Timestamp>), ReplyDocument> {
-    match split_at_word(text, "closes", true) {
+    // Words inside the quoted text are the text's ("... closes next week"): only the words
+    // after its closing quote can say when the call closes.
+    let quoted_end = quoted_prefix_end(text);
+    match split_at_word(&text[quoted_end..], "closes", true) {
         None => Ok((text, None)),
-        Some((before, date)) => Ok((before, Some(closing_instant(context, date)?))),
+        Some((before, date)) => {
+            // `before` is a part of `text`: the writer's text ends where it ends.
+            let before_end =
+                (before.as_ptr() as usize - text.as_ptr() as usize + before.len()).max(quoted_end);
+            Ok((
+                text[..before_end].trim(),
+                Some(closing_instant(context, date)?),
+            ))
+        }
     }
+}
+
+/// Where a text that opens with a quote has its closing quote (just past it), or 0.
+fn quoted_prefix_end(text: &str) -> usize {
+    let trimmed_start = text.len() - text.trim_start().len();
+    let mut characters = text[trimmed_start..].char_indices();
+    let Some((_, open)) = characters.next() else {
+        return 0;
+    };
+    let close = match open {
+        '"' => '"',
+        '\u{201C}' => '\u{201D}',
+        '\'' => '\'',
+        _ => return 0,
+    };
+    characters
+        .find(|(_, character)| *character == close)
+        .map(|(offset, character)| trimmed_start + offset + character.len_utf8())
+        .unwrap_or(0)
 }
 
 /// A closing date as written (`2026-12-20`, `+2w`, `friday`), which must be to come.

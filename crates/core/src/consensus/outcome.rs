@@ -175,12 +175,33 @@ pub fn choose_minority_form(arguments: &[Token]) -> Result<usize, ArgumentProble
     }
 }
 
+/// A hidden poll tells nothing of its answers while it is open, not even through who may
+/// file a minority view or what a Chair's report would say.
+fn refuse_while_hidden(
+    context: &CommandContext,
+    consultation: Consultation,
+) -> Result<(), ReplyDocument> {
+    match consultation {
+        Consultation::Poll(poll) if !poll.tally_visible() => {
+            Err(ReplyDocument::from_text(format!(
+                "{} is hidden until it closes; this waits for its close ({}).",
+                super::render::poll_title(poll),
+                context.with_prefix(&format!("!poll close {}", poll.label()))
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn minority(context: &CommandContext, _form: usize, arguments: &[Token]) -> Outcome {
     let sender = context.person.expect("the form admits only known people");
     let consultation = match find_consultation(context, &arguments[0].text) {
         Ok(found) => found,
         Err(reply) => return reply.into(),
     };
+    if let Err(reply) = refuse_while_hidden(context, consultation) {
+        return reply.into();
+    }
     // A minority view is the view of someone who disagreed: an objection to a call, or an
     // answer to a poll other than the one most members chose.
     let disagreed = match consultation {
@@ -317,6 +338,11 @@ pub fn chair_report_draft(group: &Group, consultation: Consultation) -> String {
         Consultation::Poll(poll) => {
             lines.push(format!("Chair's report on {}", poll.label()));
             lines.push(format!("Question: {}", poll.question));
+            lines.push(format!(
+                "Polled by {} on {}.",
+                person_name(group, &poll.opened.by),
+                when(group, poll.opened.at)
+            ));
             for (number, option) in poll.numbered_options() {
                 let people: Vec<String> = poll
                     .answers
@@ -332,6 +358,14 @@ pub fn chair_report_draft(group: &Group, consultation: Consultation) -> String {
                         people.join(", ")
                     }
                 ));
+            }
+            let silent = tally(group, |person| {
+                poll.answers.get(person).map(|answer| answer.option)
+            })
+            .silent_organizations()
+            .join(", ");
+            if !silent.is_empty() {
+                lines.push(format!("No answer: {silent}."));
             }
         }
     }
@@ -351,6 +385,9 @@ pub fn chair_report(context: &CommandContext, form: usize, arguments: &[Token]) 
         Ok(found) => found,
         Err(reply) => return reply.into(),
     };
+    if let Err(reply) = refuse_while_hidden(context, consultation) {
+        return reply.into();
+    }
     let number = consultation.number();
     let draft = chair_report_draft(context.group, consultation);
     if form == 0 {
@@ -369,11 +406,18 @@ pub fn chair_report(context: &CommandContext, form: usize, arguments: &[Token]) 
         );
         return reply.into();
     }
-    let text = arguments
+    // The edited report: the words after "adopt" and the lines after the command line (a
+    // report pasted into the room keeps its paragraphs), or the draft as it stands.
+    let on_the_line = arguments
         .get(2)
-        .map(|token| context.text_from(token).to_string())
-        .filter(|text| !text.is_empty())
-        .unwrap_or(draft);
+        .map(|token| context.text_from(token))
+        .unwrap_or_default();
+    let text = [on_the_line, context.following_lines]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = if text.is_empty() { draft } else { text };
     let mut document = ReplyDocument::new();
     document.push_line(LineBuilder::new().strong(format!(
         "Chair's report on R-{number} adopted by {}",

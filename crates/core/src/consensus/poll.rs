@@ -60,6 +60,12 @@ struct Opening {
 }
 
 fn read_opening(arguments: &[Token]) -> Result<Opening, String> {
+    if !arguments[0].was_quoted {
+        return Err(format!(
+            "\"{}\" is not a question in quotes; put the question in quotes, then each option",
+            arguments[0].text
+        ));
+    }
     let question = arguments[0].text.trim().to_string();
     let mut options = Vec::new();
     let mut rest = &arguments[1..];

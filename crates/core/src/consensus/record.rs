@@ -29,9 +29,11 @@ pub struct OutcomeEntry {
     /// `call` (a call for consensus) or `poll`.
     pub kind: &'static str,
     pub text: String,
-    pub designation: String,
+    /// `None` for a call without consensus, whose record is its Chair's report.
+    pub designation: Option<String>,
     pub designation_text: Option<String>,
-    pub designated_by: String,
+    pub designated_by: Option<String>,
+    /// The designation's time, or the Chair's report's where there is no designation.
     pub adopted_at: Timestamp,
     /// Adoption plus the publication limit (CCEG: 7 days).
     pub publish_by: Timestamp,
@@ -41,16 +43,19 @@ pub struct OutcomeEntry {
 }
 
 fn entry(id: String, kind: &'static str, text: &str, outcome: &Outcome) -> Option<OutcomeEntry> {
-    let designation = outcome.designation.as_ref()?;
+    let designation = outcome.designation.as_ref();
+    let adopted_at = designation
+        .map(|designation| designation.stamp.at)
+        .or_else(|| outcome.chair_report.as_ref().map(|(_, stamp)| stamp.at))?;
     Some(OutcomeEntry {
         id,
         kind,
         text: text.to_string(),
-        designation: designation.level.clone(),
-        designation_text: designation.text.clone(),
-        designated_by: designation.stamp.by.clone(),
-        adopted_at: designation.stamp.at,
-        publish_by: publish_by(designation.stamp.at),
+        designation: designation.map(|designation| designation.level.clone()),
+        designation_text: designation.and_then(|designation| designation.text.clone()),
+        designated_by: designation.map(|designation| designation.stamp.by.clone()),
+        adopted_at,
+        publish_by: publish_by(adopted_at),
         publication_limit_days: PUBLICATION_LIMIT_DAYS,
         minority_views: outcome
             .minority_views

@@ -432,7 +432,8 @@ fn poll_answers_count_once_per_person_from_every_channel() {
     assert_eq!(
         end.as_deref(),
         Some(
-            "The poll R-1 has closed. Top answer: 16 March (2 of 3 answers, every channel counted)."
+            "The poll R-1 has closed. Members' top answers: 9 March, 16 March (1 of 2 members who \
+             answered). Counts from every channel: 9 March 1, 16 March 1 (+1 without a seat)."
         )
     );
     let late = session.say(ALAC_MEMBER, "!vote R-1 1", "2026-12-08T11:00:00Z");
@@ -539,4 +540,118 @@ fn hostile_text_stays_text_in_every_rendering() {
         !html.contains("<script>") && !html.contains("<img") && html.contains("&lt;script&gt;"),
         "{html}"
     );
+}
+
+/// Regression tests of the review of the first version (each names what went wrong).
+#[test]
+fn a_hidden_poll_leaks_nothing_through_minority_views_or_the_chairs_report() {
+    let mut session = Session::new();
+    session.say(
+        CHAIR,
+        "!poll open \"Chair for 2027?\" \"Ana\" \"Bea\" hidden",
+        "2026-12-06T10:00:00Z",
+    );
+    session.say(GNSO_MEMBER, "!vote R-1 2", "2026-12-06T11:00:00Z");
+    session.say(ALAC_MEMBER, "!vote R-1 2", "2026-12-06T11:00:00Z");
+    session.say(CHAIR, "!vote R-1 1", "2026-12-06T11:00:00Z");
+    for (sender, command) in [
+        (CHAIR, "!minority R-1 I disagree"),
+        (CHAIR, "!chair-report R-1"),
+        (CHAIR, "!chair-report R-1 adopt"),
+    ] {
+        let reply = session.say(sender, command, "2026-12-06T12:00:00Z");
+        assert!(
+            reply.contains("is hidden until it closes") && !reply.contains("Gus"),
+            "{command}: {reply}"
+        );
+        assert!(session.last.as_ref().unwrap().changes.is_empty());
+    }
+    session.say(CHAIR, "!poll close R-1", "2026-12-07T12:00:00Z");
+    let filed = session.say(CHAIR, "!minority R-1 I disagree", "2026-12-07T13:00:00Z");
+    assert!(filed.starts_with("Filed:"), "{filed}");
+}
+
+#[test]
+fn a_chairs_report_pasted_into_the_room_keeps_its_lines_and_enters_the_record_undesignated() {
+    let mut session = Session::new();
+    session.say(CHAIR, CALL, "2026-12-06T10:00:00Z");
+    session.say(ALAC_MEMBER, "!object R-1 too fast", "2026-12-07T10:00:00Z");
+    session.say(
+        CHAIR,
+        "!chair-report R-1 adopt No consensus was reached.\n\nALAC objects: too fast.\nThe chairs propose a second reading.",
+        "2026-12-21T10:00:00Z",
+    );
+    let report = &session.state.calls[&1]
+        .outcome
+        .chair_report
+        .as_ref()
+        .unwrap()
+        .0;
+    assert_eq!(
+        report,
+        "No consensus was reached.\nALAC objects: too fast.\nThe chairs propose a second reading."
+            .replace("\nALAC", "\n\nALAC")
+            .as_str()
+    );
+    let outcomes = super::record::adopted_outcomes(&session.state);
+    assert_eq!(
+        outcomes.len(),
+        1,
+        "a report without designation is a record entry"
+    );
+    assert_eq!(outcomes[0].designation, None);
+    assert_eq!(outcomes[0].adopted_at, at("2026-12-21T10:00:00Z"));
+    assert_eq!(outcomes[0].publish_by, at("2026-12-28T10:00:00Z"));
+}
+
+#[test]
+fn written_forms_that_the_first_version_misread() {
+    let mut session = Session::new();
+    // "closes" inside the quoted text is the text's.
+    let called = session.say(
+        CHAIR,
+        "!consensus call \"Agree how the review closes next week\" closes 2026-12-20",
+        "2026-12-06T10:00:00Z",
+    );
+    assert!(
+        called.contains("Agree how the review closes next week\nCloses 2026-12-20"),
+        "{called}"
+    );
+    assert_eq!(
+        session.state.calls[&1].text,
+        "Agree how the review closes next week"
+    );
+    // Options that are numbers are chosen by their text too.
+    session.say(
+        STAFF,
+        "!poll open \"Which year?\" \"2026\" \"2027\"",
+        "2026-12-06T10:00:00Z",
+    );
+    let voted = session.say(ALAC_MEMBER, "!vote R-2 2027", "2026-12-06T11:00:00Z");
+    assert_eq!(voted, "Recorded: Bea Alac answers R-2 with 2. 2027.");
+    // An unquoted question is pointed out, not split into options.
+    let unquoted = session.say(
+        STAFF,
+        "!poll open Which date? \"9 March\" \"16 March\"",
+        "2026-12-06T12:00:00Z",
+    );
+    assert!(
+        unquoted.contains("put the question in quotes"),
+        "{unquoted}"
+    );
+    // A feedback command on a call or poll says what the ID is.
+    let respond = session.say(ALAC_MEMBER, "!respond R-1 support", "2026-12-06T12:00:00Z");
+    assert!(
+        respond.contains("R-1 is a call for consensus, not a feedback request"),
+        "{respond}"
+    );
+    // A mail answering the call whose first line is a number is conversation, not "!2".
+    let bea = SenderAddress::Email("bea@example.org".into());
+    let mail = Message {
+        about: Some("R-1"),
+        bare_word: true,
+        ..Message::new(&bea, "2", crate::engine::Channel::Mail)
+    };
+    assert_eq!(session.decide(&mail, "2026-12-06T13:00:00Z"), "");
+    assert!(session.last.as_ref().unwrap().effects.is_empty());
 }

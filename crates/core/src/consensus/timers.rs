@@ -248,7 +248,7 @@ pub fn poll_closing(
     let mut effects = consultation_cancels(group, poll.number);
     effects.push(Effect::EndPoll {
         number: poll.number,
-        text: poll_end_text(closed),
+        text: poll_end_text(group, closed),
     });
     let mut document = poll_tally(group, closed);
     document.push_line(
@@ -266,27 +266,51 @@ pub fn poll_closing(
     (changes, effects)
 }
 
-/// The text of the room's `m.poll.end`: the answers most people gave, by everyone's count
-/// (every channel), since the clients' own count sees only the room's responses.
-pub fn poll_end_text(poll: &Poll) -> String {
-    let mut counts = vec![0usize; poll.options.len()];
-    for answer in poll.answers.values() {
-        counts[answer.option] += 1;
-    }
-    let most = counts.iter().copied().max().unwrap_or(0);
-    if most == 0 {
-        return format!("The poll {} has closed with no answers.", poll.label());
-    }
-    let top: Vec<String> = poll
+/// The text of the room's `m.poll.end`: the members' top answer and every option's count, in
+/// the same split as the tally on the room and the list (appointed members counted, anyone
+/// else apart), since the clients' own count sees only the room's responses.
+pub fn poll_end_text(group: &Group, poll: &Poll) -> String {
+    let tally = super::tally::tally(group, |person| {
+        poll.answers.get(person).map(|answer| answer.option)
+    });
+    let members = |option: usize| tally.counted.get(&option).copied().unwrap_or(0);
+    let others = |option: usize| {
+        tally
+            .others
+            .iter()
+            .filter(|(_, answer)| *answer == option)
+            .count()
+    };
+    let counts = poll
         .numbered_options()
-        .filter(|(number, _)| counts[number - 1] == most)
-        .map(|(_, option)| option.clone())
+        .map(|(number, option)| {
+            let apart = others(number - 1);
+            if apart > 0 {
+                format!("{option} {} (+{apart} without a seat)", members(number - 1))
+            } else {
+                format!("{option} {}", members(number - 1))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let most = (0..poll.options.len()).map(members).max().unwrap_or(0);
+    let answered = tally.seat_holders_who_answered();
+    if most == 0 {
+        return format!(
+            "The poll {} has closed with no answer from an appointed member. Counts: {counts}.",
+            poll.label()
+        );
+    }
+    let top: Vec<&str> = poll
+        .numbered_options()
+        .filter(|(number, _)| members(number - 1) == most)
+        .map(|(_, option)| option.as_str())
         .collect();
     format!(
-        "The poll {} has closed. Top answer{}: {} ({most} of {} answers, every channel counted).",
+        "The poll {} has closed. Members' top answer{}: {} ({most} of {answered} members who \
+         answered). Counts from every channel: {counts}.",
         poll.label(),
         if top.len() == 1 { "" } else { "s" },
         top.join(", "),
-        poll.answers.len()
     )
 }

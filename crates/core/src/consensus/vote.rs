@@ -34,11 +34,12 @@ fn chosen_option(poll: &Poll, written: &str) -> Option<usize> {
         .trim()
         .trim_start_matches('#')
         .trim_end_matches(['.', ')']);
-    if let Ok(number) = number_text.parse::<usize>() {
-        return (1..=poll.options.len())
-            .contains(&number)
-            .then(|| number - 1);
+    if let Ok(number) = number_text.parse::<usize>()
+        && (1..=poll.options.len()).contains(&number)
+    {
+        return Some(number - 1);
     }
+    // Not an option's number: an option's text ("2027" among years, "16 March").
     let wanted = written.trim_end_matches('.').trim();
     poll.options
         .iter()

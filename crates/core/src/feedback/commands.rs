@@ -109,6 +109,21 @@ pub fn find_request<'a>(
             open_requests_text(context)
         )));
     };
+    if let Some(call) = context.state.calls.get(&number) {
+        return Err(text_reply(format!(
+            "R-{number} is a call for consensus, not a feedback request: answer it with {}, {} \
+             or {}.",
+            context.with_prefix(&format!("!support {}", call.label())),
+            context.with_prefix(&format!("!object {} <reason>", call.label())),
+            context.with_prefix(&format!("!abstain {}", call.label())),
+        )));
+    }
+    if let Some(poll) = context.state.polls.get(&number) {
+        return Err(text_reply(format!(
+            "R-{number} is a poll, not a feedback request: answer it with {}.",
+            context.with_prefix(&format!("!vote {} <option number>", poll.label())),
+        )));
+    }
     context.state.request(number).ok_or_else(|| {
         text_reply(format!(
             "There is no request R-{number} in {}. {}",
