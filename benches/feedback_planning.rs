@@ -311,6 +311,7 @@ fn bench_group(
         feedback: FeedbackPolicy::default(),
         meetings: Default::default(),
         consensus: Default::default(),
+        surveys: Vec::new(),
     }
 }
 

@@ -472,6 +472,17 @@ fn the_example_meetings_section_and_its_commented_schedule_load() {
     let folder = tempfile::tempdir().expect("temp dir");
     let copy = folder.path().join("cip-ccg.toml");
     std::fs::write(&copy, uncommented).expect("write the copy");
+    // The survey file it names, beside it as in config/groups.
+    let surveys = path.parent().expect("the groups folder").join("surveys");
+    std::fs::create_dir(folder.path().join("surveys")).expect("surveys folder");
+    for entry in std::fs::read_dir(&surveys).expect("config/groups/surveys") {
+        let entry = entry.expect("a survey file");
+        std::fs::copy(
+            entry.path(),
+            folder.path().join("surveys").join(entry.file_name()),
+        )
+        .expect("copy the survey file");
+    }
     let group = load_group_file(&copy, "cip-ccg", "UTC").expect("the uncommented example loads");
     let schedule = &group.meetings.recurring[0];
     assert_eq!(schedule.id, "monthly");

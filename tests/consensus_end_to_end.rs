@@ -46,12 +46,24 @@ impl Scene {
 
     /// Ana, by mail only, answers a mail of the list with `body`; returns the bot's answer.
     async fn ana_answers(&self, answered: &ReceivedMail, body: &str) -> ReceivedMail {
-        let ana = self.list_reader.clone();
+        self.answers_by_mail(&self.list_reader, "Ana Lima", answered, body)
+            .await
+    }
+
+    /// A member answers a mail they received with `body`; returns the bot's answer.
+    async fn answers_by_mail(
+        &self,
+        address: &str,
+        name: &str,
+        answered: &ReceivedMail,
+        body: &str,
+    ) -> ReceivedMail {
+        let ana = address.to_string();
         let message_id = unique_message_id();
         let in_reply_to = answered.message_id.clone().expect("a Message-ID");
         let raw = OutgoingTestMail {
             from: &ana,
-            from_name: "Ana Lima",
+            from_name: name,
             to: &self.mail.bot_address,
             subject: &format!("Re: {}", answered.subject),
             body,
@@ -224,6 +236,20 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
         &members,
         database_url.as_deref(),
     );
+    // The annual survey, with a minimum of two answers so that two members can see results.
+    let survey_file = bot.folder.path().join("annual.toml");
+    std::fs::write(
+        &survey_file,
+        "title = \"Annual survey\"\nminimum_answers = 2\n\n[[questions]]\ntext = \"The work met \
+         expectations.\"\nkind = \"likert\"\n\n[[questions]]\ntext = \"How often should we \
+         meet?\"\nkind = \"choice\"\noptions = [\"Monthly\", \"Quarterly\"]\n\n[[questions]]\n\
+         text = \"What should change?\"\nkind = \"text\"\n",
+    )
+    .expect("write the survey file");
+    let group_file = bot.folder.path().join("group.toml");
+    let mut group = std::fs::read_to_string(&group_file).expect("read the group file");
+    group.push_str("\n[[surveys]]\nid = \"annual\"\nfile = \"annual.toml\"\n");
+    std::fs::write(&group_file, group).expect("write the group file");
     let mail = bot.enable_mail_at(&servers, "mail.localhost");
     let list_reader = email_of(&ana_user.user_id);
     support::stack(&[
@@ -447,6 +473,123 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
         outcomes[0]["minority_views"][0]["text"],
         "oversight must stay multistakeholder"
     );
+    // The anonymous survey: opened in the room, answered by mail by Ana and Wei, closed with
+    // its results; the database holds the answers with no identity.
+    let opened = chair.say(&room, "!survey open annual", REPLY_TIMEOUT).await;
+    assert!(
+        opened.starts_with("S-1 survey \"Annual survey\" is open"),
+        "{opened}"
+    );
+    let wei_address = email_of(&wei_user.user_id);
+    let mut answered_ids = Vec::new();
+    for (address, name, body) in [
+        (
+            scene.list_reader.clone(),
+            "Ana Lima",
+            "1: 4\n2: b\n3: Shorter calls, please.\n\nAna",
+        ),
+        (wei_address.clone(), "Wei Lin", "1: 2\n2: a"),
+    ] {
+        let questionnaire = scene
+            .servers
+            .wait_for_mail(&address, 1, REPLY_TIMEOUT, |mail| {
+                mail.subject.contains("S-1: survey")
+            })
+            .await;
+        assert!(
+            questionnaire[0]
+                .text
+                .contains("2. How often should we meet? ((a) Monthly, (b) Quarterly)"),
+            "{}",
+            questionnaire[0].text
+        );
+        let thanks = scene
+            .answers_by_mail(&address, name, &questionnaire[0], body)
+            .await;
+        assert!(
+            thanks
+                .text
+                .contains("your answers to S-1 are recorded without your name"),
+            "{}",
+            thanks.text
+        );
+        answered_ids.push(
+            thanks
+                .in_reply_to
+                .clone()
+                .expect("the thanks answer the mail"),
+        );
+    }
+    let closed = chair.say(&room, "!survey close S-1", REPLY_TIMEOUT).await;
+    assert!(closed.starts_with("Closed S-1 with 2 answers"), "{closed}");
+    let results = scene.list_mails("S-1: results", 1).await;
+    for expected in [
+        "- 2 disagree: 1",
+        "- 4 agree: 1",
+        "- (a) Monthly: 1",
+        "- Shorter calls, please.",
+    ] {
+        assert!(
+            results[0].text.contains(expected),
+            "{expected}:\n{}",
+            results[0].text
+        );
+    }
+    let store = match &database_url {
+        Some(url) => rapporteur::storage::Store::connect(url, 1)
+            .await
+            .expect("open the bot's database"),
+        None => support::matrix::bot_store(&scene.bot).await,
+    };
+    let ballots: Vec<(String, String)> =
+        sqlx::query_as("SELECT ballot_key, ballot FROM survey_ballots")
+            .fetch_all(store.pool())
+            .await
+            .expect("read the ballots");
+    assert_eq!(ballots.len(), 2, "two ballots");
+    let identities = [
+        ana_user.localpart.as_str(),
+        wei_user.localpart.as_str(),
+        "Ana",
+        "Wei",
+        "GNSO",
+        "ALAC",
+        "@",
+    ];
+    for (key, ballot) in &ballots {
+        assert_eq!(key.len(), 32, "a random key");
+        for identity in identities {
+            assert!(!ballot.contains(identity), "{identity} in {ballot}");
+        }
+    }
+    let marks: Vec<(String,)> =
+        sqlx::query_as("SELECT change FROM group_changes WHERE change LIKE '%survey%' ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .expect("read the change log");
+    assert!(
+        marks
+            .iter()
+            .all(|(change,)| !change.contains("survey_ballot") && !change.contains("Shorter")),
+        "{marks:?}"
+    );
+    assert_eq!(
+        marks
+            .iter()
+            .filter(|(change,)| change.contains("survey_answered"))
+            .count(),
+        2
+    );
+    // The mails that carried the answers are kept handled, without their text.
+    for message_id in &answered_ids {
+        let (body,): (String,) = sqlx::query_as("SELECT body FROM inbox WHERE external_id = $1")
+            .bind(message_id)
+            .fetch_one(store.pool())
+            .await
+            .expect("the answer's inbox record");
+        assert_eq!(body, "", "the answer's text is not kept with its author");
+    }
+
     println!(
         "poll and consensus end to end on {}: {:.1} s",
         if database_url.is_some() {

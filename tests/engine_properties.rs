@@ -149,6 +149,7 @@ fn command_like() -> impl Strategy<Value = String> {
         "designate",
         "minority",
         "chair-report",
+        "survey",
     ]);
     // Words the commands look for, mixed with anything at all.
     let word = prop_oneof![
@@ -170,6 +171,9 @@ fn command_like() -> impl Strategy<Value = String> {
             "adopt",
             "Consensus",
             "Full Consensus",
+            "S-1",
+            "annual-2026",
+            "answer",
             "R-99",
             "#1",
             "to",

@@ -411,6 +411,7 @@ on_both_backends!(
             reply_limit_key: None,
             changes: Vec::new(),
             timers: Vec::new(),
+            ballots: Vec::new(),
         };
         let claim = ClaimAtInsert {
             claimant: &a,

@@ -93,6 +93,7 @@ fn validate_group(
         source,
         &mut problems,
     );
+    let surveys = super::surveys::survey_forms(&raw.surveys, source, &mut problems);
     let consensus = ConsensusPolicy {
         reminder_minutes_before: match raw
             .consensus
@@ -343,6 +344,7 @@ fn validate_group(
             feedback,
             meetings,
             consensus,
+            surveys,
         }),
         _ => Err(problems),
     }

@@ -13,6 +13,7 @@ mod person_ids;
 mod position;
 mod raw;
 mod secret;
+mod surveys;
 
 pub use addresses::{is_email_address, is_matrix_room, is_matrix_user_id};
 pub use groups::load_group_file;

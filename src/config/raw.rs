@@ -127,6 +127,8 @@ pub struct RawGroupFile {
     pub feedback: Option<RawFeedbackSection>,
     pub meetings: Option<RawMeetingsSection>,
     pub consensus: Option<RawConsensusSection>,
+    #[serde(default)]
+    pub surveys: Vec<Spanned<RawSurveyEntry>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,6 +199,14 @@ pub struct RawMeetingsSection {
 #[serde(deny_unknown_fields)]
 pub struct RawConsensusSection {
     pub reminders: Option<Vec<Spanned<String>>>,
+}
+
+/// One `[[surveys]]` entry: a survey's name and the file with its questions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSurveyEntry {
+    pub id: Spanned<String>,
+    pub file: Spanned<String>,
 }
 
 /// One `[[meetings.recurring]]` schedule.

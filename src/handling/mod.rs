@@ -21,6 +21,7 @@ use crate::core::engine::{Channel, Decision, Engine, Input, Message};
 use crate::core::meetings::changes::is_meeting_change;
 use crate::core::several::{decide_lines, stranger_reply_limit};
 use crate::core::state::{Change, GroupState};
+use crate::core::surveys::changes::is_ballot;
 use crate::mail::thread::MailConversation;
 pub use crate::matrix::matrix_conversation;
 use crate::ownership::{OwnedGroups, Ownership};
@@ -178,6 +179,17 @@ impl Handler {
                 }
             }
         }
+        // Survey ballots, kept apart from the change log, after it (their surveys are opened).
+        for (group_id, text) in store.survey_ballots().await? {
+            match serde_json::from_str::<Change>(&text) {
+                Ok(change) if is_ballot(&change) => {
+                    states.entry(group_id).or_default().apply(&change)
+                }
+                Ok(_) | Err(_) => {
+                    tracing::error!(group = %group_id, "a stored survey ballot cannot be read; it is skipped")
+                }
+            }
+        }
         self.states = states;
         self.stale = false;
         Ok(())
@@ -304,12 +316,20 @@ impl Handler {
             self.rate_limits
                 .limit_addresses(store, &mut counts, &mut stored.outbox, now)
                 .await?;
-            rows.push(Some(Rows {
-                changes: decision
-                    .changes
-                    .iter()
+            // A survey ballot is stored apart from the change log, without its author.
+            let (ballots, changes): (Vec<&Change>, Vec<&Change>) = decision
+                .changes
+                .iter()
+                .partition(|change| is_ballot(change));
+            let as_json = |changes: Vec<&Change>| -> Vec<String> {
+                changes
+                    .into_iter()
                     .map(|change| serde_json::to_string(change).unwrap_or_default())
-                    .collect(),
+                    .collect()
+            };
+            rows.push(Some(Rows {
+                changes: as_json(changes),
+                ballots: as_json(ballots),
                 reply_limit_key: Channel::from_name(&item.channel).and_then(|channel| {
                     stranger_reply_limit(group, &sender_address(item), channel, now)
                 }),
@@ -334,6 +354,7 @@ impl Handler {
                     reply_limit_key: rows.reply_limit_key,
                     changes: rows.changes,
                     timers: rows.stored.timers,
+                    ballots: rows.ballots,
                 },
                 // The group was removed from the configuration since the input arrived; it is
                 // kept as handled without effects so it does not block the queue.
@@ -345,6 +366,7 @@ impl Handler {
                     reply_limit_key: None,
                     changes: Vec::new(),
                     timers: Vec::new(),
+                    ballots: Vec::new(),
                 },
             })
             .collect();
@@ -419,6 +441,7 @@ impl Handler {
 struct Rows {
     stored: StoredEffects,
     changes: Vec<String>,
+    ballots: Vec<String>,
     reply_limit_key: Option<String>,
 }
 

@@ -151,6 +151,9 @@ pub struct ExaminedMail {
     pub commands: Vec<String>,
     /// For a reply to the bot that is a single bare word: that word in lower case.
     pub answer: Option<String>,
+    /// The lines the author wrote (quotes and signature left out), at most
+    /// [`AUTHORED_LINES_KEPT`]: read only when the mail answers a survey's questionnaire.
+    pub authored: Vec<String>,
     /// The bot's messages this one answers, nearest first.
     pub answers_to: Vec<String>,
     /// The References a reply to this mail carries: this mail's references and its ID.
@@ -172,6 +175,7 @@ impl ExaminedMail {
             subject: String::new(),
             commands: Vec::new(),
             answer: None,
+            authored: Vec::new(),
             answers_to: Vec::new(),
             thread_references: Vec::new(),
             date_ms: None,
@@ -259,6 +263,11 @@ fn examine_unguarded(raw: &[u8], rules: &MailRules) -> ExaminedMail {
         subject,
         commands,
         answer,
+        authored: authored
+            .iter()
+            .take(AUTHORED_LINES_KEPT)
+            .map(|line| line.to_string())
+            .collect(),
         answers_to,
         thread_references,
         date_ms: message.date().map(|date| date.to_timestamp() * 1000),
@@ -612,6 +621,9 @@ fn flowed_parameters(part: &mail_parser::MessagePart) -> Option<Flowed> {
 
 /// A one-word answer to the bot's mail (`ack`, `support`), or an option's number as the first
 /// line of an answer to a poll's mail (the words after it are the writer's, not a command).
+/// How many authored lines are kept: a filled-in questionnaire, with some free text.
+pub const AUTHORED_LINES_KEPT: usize = 200;
+
 fn bare_answer(authored: &[&str]) -> Option<String> {
     let mut lines = authored
         .iter()

@@ -261,6 +261,7 @@ mod tests {
             subject: subject.into(),
             commands: commands.iter().map(|command| command.to_string()).collect(),
             answer: None,
+            authored: Vec::new(),
             answers_to: Vec::new(),
             thread_references: vec!["<root@example.org>".into(), "<q@example.org>".into()],
             date_ms: None,

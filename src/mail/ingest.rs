@@ -518,7 +518,20 @@ async fn record_examined(
     // A bare word is kept as it is; the core reads it in the context of the mail it answers
     // (`ack` in reply to a request's mail acknowledges that request).
     let mut bare_word = false;
+    let survey = context
+        .as_ref()
+        .and_then(|answered| answered.about.as_deref())
+        .filter(|about| crate::core::surveys::model::parse_survey_label(about).is_some());
     if body.is_empty()
+        && let Some(survey) = survey
+    {
+        // A filled-in questionnaire: every authored line is the answer, read by the survey.
+        body = format!(
+            "{}survey answer {survey}\n{}",
+            ingest.rules.command_prefix,
+            examined.authored.join("\n")
+        );
+    } else if body.is_empty()
         && let (Some(word), Some(_)) = (&examined.answer, &context)
     {
         body = word.clone();

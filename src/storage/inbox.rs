@@ -89,6 +89,7 @@ impl Store {
             reply_limit_key: None,
             changes: Vec::new(),
             timers: Vec::new(),
+            ballots: Vec::new(),
         };
         let mut results = self.complete_inbox_items(&[completion], now_ms).await?;
         Ok(results.pop().flatten())
@@ -151,7 +152,9 @@ impl Store {
             .bind(completion.command)
             .bind(now_ms)
             .bind(completion.inbox.id)
-            .bind(i64::from(disposition == NOT_A_COMMAND))
+            .bind(i64::from(
+                disposition == NOT_A_COMMAND || !completion.ballots.is_empty(),
+            ))
             .execute(&mut *transaction)
             .await?;
             if updated.rows_affected() == 0 {
@@ -172,6 +175,12 @@ impl Store {
             for operation in &completion.timers {
                 super::state::apply_timer_operation(&mut transaction, operation, now_ms).await?;
             }
+            super::surveys::insert_ballots(
+                &mut transaction,
+                &completion.inbox.group_id,
+                &completion.ballots,
+            )
+            .await?;
             let mut stored = Vec::with_capacity(completion.effects.len());
             let effects = if within_limit {
                 completion.effects.as_slice()
@@ -233,6 +242,9 @@ pub struct Completion<'a> {
     pub changes: Vec<String>,
     /// Timers to schedule, move or cancel.
     pub timers: Vec<super::TimerOperation>,
+    /// Survey ballots, as JSON, stored apart from the change log (see `storage::surveys`); the
+    /// message's text is then not kept either, since it is the ballot with its author.
+    pub ballots: Vec<String>,
 }
 
 /// Inserts the messages not recorded yet, inside the caller's transaction; returns the new ones

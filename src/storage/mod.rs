@@ -16,6 +16,7 @@ mod polls;
 mod rate_limits;
 mod redact;
 mod state;
+mod surveys;
 mod undecryptable;
 
 pub use clean::{
@@ -60,6 +61,9 @@ pub enum StorageError {
     Query(#[from] sqlx::Error),
     #[error("cannot create the database folder {path}: {reason}")]
     Folder { path: String, reason: String },
+    /// The operating system gave no randomness (for a survey ballot's key).
+    #[error("no randomness available: {0}")]
+    Randomness(String),
 }
 
 impl StorageError {
@@ -71,7 +75,8 @@ impl StorageError {
         match self {
             StorageError::Connect { .. }
             | StorageError::Migrate(_)
-            | StorageError::Folder { .. } => true,
+            | StorageError::Folder { .. }
+            | StorageError::Randomness(_) => true,
             StorageError::Query(error) => query_error_is_transient(error),
         }
     }

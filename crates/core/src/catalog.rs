@@ -246,6 +246,7 @@ pub const COMMAND_FILES: &[(&str, &str)] = &[
         "chair-report.toml",
         include_str!("../../../commands/chair-report.toml"),
     ),
+    ("survey.toml", include_str!("../../../commands/survey.toml")),
 ];
 
 #[derive(Debug, Clone)]

@@ -148,8 +148,10 @@ pub struct Group {
     pub feedback: FeedbackPolicy,
     /// Meeting reminders, default length, quorum and recurring schedules.
     pub meetings: crate::meetings::policy::MeetingPolicy,
-    /// Reminders before calls for consensus and polls close.
+    /// Reminders before calls for consensus, polls and surveys close.
     pub consensus: crate::consensus::policy::ConsensusPolicy,
+    /// The surveys the group file names, with their questions.
+    pub surveys: Vec<crate::surveys::model::SurveyForm>,
 }
 
 /// Who may answer a feedback request for an organization with several seats.
@@ -370,6 +372,7 @@ pub mod test_support {
             feedback: FeedbackPolicy::default(),
             meetings: Default::default(),
             consensus: Default::default(),
+            surveys: Vec::new(),
         }
     }
 

@@ -114,4 +114,8 @@ pub enum Timer {
     ConsultationReminder { number: u32, minutes_before: u32 },
     /// Close a call or poll at its closing date.
     ConsultationClose { number: u32 },
+    /// Remind the members and participants who have not answered a survey.
+    SurveyReminder { number: u32, minutes_before: u32 },
+    /// Close a survey at its closing date, publishing its results if enough people answered.
+    SurveyClose { number: u32 },
 }

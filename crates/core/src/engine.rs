@@ -252,6 +252,9 @@ impl Engine {
                     Timer::ConsultationReminder { .. } | Timer::ConsultationClose { .. } => {
                         crate::consensus::timers::on_timer(state, group, timer, now, &self.prefix)
                     }
+                    Timer::SurveyReminder { .. } | Timer::SurveyClose { .. } => {
+                        crate::surveys::timers::on_timer(state, group, timer, now)
+                    }
                     _ => crate::feedback::timers::on_timer(
                         state,
                         group,

@@ -17,5 +17,6 @@ pub mod rate_limits;
 pub mod reply;
 pub mod several;
 pub mod state;
+pub mod surveys;
 pub mod time_display;
 pub mod tokenize;

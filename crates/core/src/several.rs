@@ -40,6 +40,20 @@ pub fn overlong_line_reply(command_name: &str) -> ReplyDocument {
 /// engine's decision itself; with several, the replies are combined, every other effect and
 /// change is kept in order, and the disposition is the first that is not "executed" (the one
 /// that needs the sender's attention).
+/// Whether a line is `!survey answer ...`.
+fn is_survey_answer(line: &str, prefix: &str) -> bool {
+    let Some(rest) = line.strip_prefix(prefix) else {
+        return false;
+    };
+    let mut words = rest.split_whitespace();
+    words
+        .next()
+        .is_some_and(|word| word.eq_ignore_ascii_case("survey"))
+        && words
+            .next()
+            .is_some_and(|word| word.eq_ignore_ascii_case("answer"))
+}
+
 pub fn decide_lines(
     engine: &Engine,
     state: &GroupState,
@@ -53,6 +67,13 @@ pub fn decide_lines(
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .collect();
+    // A filled-in questionnaire is one answer of many lines, not many commands.
+    if all_lines
+        .first()
+        .is_some_and(|first| is_survey_answer(first, engine.prefix()))
+    {
+        return engine.decide_message(state, group, message, now);
+    }
     let lines = &all_lines[..all_lines.len().min(COMMANDS_PER_MESSAGE)];
     let mut working: Option<GroupState> = None;
     let mut decisions: Vec<(&str, Decision)> = Vec::with_capacity(lines.len());

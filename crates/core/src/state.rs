@@ -13,6 +13,7 @@ use crate::feedback::model::{
     RequestState, Stamp,
 };
 use crate::meetings::model::{ActionItem, AttendanceMode, Meeting, MeetingMode, MinutesEntry};
+use crate::surveys::model::{BallotAnswer, Survey, SurveyForm};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -33,6 +34,9 @@ pub struct GroupState {
     /// Calls for consensus and polls, numbered from the requests' sequence (`last_number`).
     pub calls: BTreeMap<u32, ConsensusCall>,
     pub polls: BTreeMap<u32, Poll>,
+    /// The last survey number given (`S-<n>`), a sequence of its own.
+    pub last_survey_number: u32,
+    pub surveys: BTreeMap<u32, Survey>,
 }
 
 /// A change to a group's state, as stored in its change log. Person fields hold stable person
@@ -258,6 +262,33 @@ pub enum Change {
         by: String,
         at: Timestamp,
     },
+    SurveyOpened {
+        number: u32,
+        form: SurveyForm,
+        closes: Option<Timestamp>,
+        by: String,
+        at: Timestamp,
+    },
+    /// The "has answered" mark: who answered, and nothing of what.
+    SurveyAnswered {
+        number: u32,
+        person: String,
+    },
+    /// An answer, naming nobody. Never written to the change log (see `surveys::changes`).
+    SurveyBallot {
+        number: u32,
+        answers: Vec<BallotAnswer>,
+    },
+    SurveyReminded {
+        number: u32,
+        minutes_before: u32,
+        at: Timestamp,
+    },
+    SurveyClosed {
+        number: u32,
+        by: Option<String>,
+        at: Timestamp,
+    },
 }
 
 impl GroupState {
@@ -279,6 +310,7 @@ impl GroupState {
     pub fn apply(&mut self, change: &Change) {
         if crate::meetings::changes::apply(self, change)
             || crate::consensus::changes::apply(self, change)
+            || crate::surveys::changes::apply(self, change)
         {
             return;
         }

@@ -68,7 +68,8 @@ pub fn handler_for(name: &str) -> Option<Handler> {
         _ => {
             return crate::feedback::commands::handler_for(name)
                 .or_else(|| crate::meetings::handler_for(name))
-                .or_else(|| crate::consensus::handler_for(name));
+                .or_else(|| crate::consensus::handler_for(name))
+                .or_else(|| crate::surveys::handler_for(name));
         }
     };
     Some(handler)
