@@ -236,11 +236,11 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
         &members,
         database_url.as_deref(),
     );
-    // The annual survey, with a minimum of two answers so that two members can see results.
+    // The annual survey, with the smallest minimum the group file allows: three answers.
     let survey_file = bot.folder.path().join("annual.toml");
     std::fs::write(
         &survey_file,
-        "title = \"Annual survey\"\nminimum_answers = 2\n\n[[questions]]\ntext = \"The work met \
+        "title = \"Annual survey\"\nminimum_answers = 3\n\n[[questions]]\ntext = \"The work met \
          expectations.\"\nkind = \"likert\"\n\n[[questions]]\ntext = \"How often should we \
          meet?\"\nkind = \"choice\"\noptions = [\"Monthly\", \"Quarterly\"]\n\n[[questions]]\n\
          text = \"What should change?\"\nkind = \"text\"\n",
@@ -488,7 +488,14 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
             "Ana Lima",
             "1: 4\n2: b\n3: Shorter calls, please.\n\nAna",
         ),
-        (wei_address.clone(), "Wei Lin", "1: 2\n2: a"),
+        // Wei first writes a scale the survey does not have; he answers the bot's reply
+        // (below) with the corrected lines.
+        (wei_address.clone(), "Wei Lin", "1: 9\n2: a"),
+        (
+            email_of(&lea_user.user_id),
+            "Lea Gac",
+            "1: strongly agree\n2: (a) Monthly\n3: Minutes within a week.\nLea",
+        ),
     ] {
         let questionnaire = scene
             .servers
@@ -503,30 +510,53 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
             "{}",
             questionnaire[0].text
         );
-        let thanks = scene
+        let mut reply = scene
             .answers_by_mail(&address, name, &questionnaire[0], body)
             .await;
+        answered_ids.push(
+            reply
+                .in_reply_to
+                .clone()
+                .expect("the reply answers the mail"),
+        );
+        if name == "Wei Lin" {
+            assert!(
+                reply.text.contains("Your answers to S-1 were not recorded")
+                    && reply
+                        .text
+                        .contains("question 1 takes 1 (strongly disagree) to 5")
+                    && !reply.text.contains('9'),
+                "{}",
+                reply.text
+            );
+            reply = scene
+                .answers_by_mail(&address, name, &reply, "1: 2\n2: a")
+                .await;
+            answered_ids.push(
+                reply
+                    .in_reply_to
+                    .clone()
+                    .expect("the thanks answer the mail"),
+            );
+        }
         assert!(
-            thanks
+            reply
                 .text
                 .contains("your answers to S-1 are recorded without your name"),
             "{}",
-            thanks.text
-        );
-        answered_ids.push(
-            thanks
-                .in_reply_to
-                .clone()
-                .expect("the thanks answer the mail"),
+            reply.text
         );
     }
     let closed = chair.say(&room, "!survey close S-1", REPLY_TIMEOUT).await;
-    assert!(closed.starts_with("Closed S-1 with 2 answers"), "{closed}");
+    assert!(closed.starts_with("Closed S-1 with 3 answers"), "{closed}");
     let results = scene.list_mails("S-1: results", 1).await;
     for expected in [
         "- 2 disagree: 1",
         "- 4 agree: 1",
-        "- (a) Monthly: 1",
+        "- 5 strongly agree: 1",
+        "- (a) Monthly: 2",
+        "- (b) Quarterly: 1",
+        "- Minutes within a week.",
         "- Shorter calls, please.",
     ] {
         assert!(
@@ -535,6 +565,12 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
             results[0].text
         );
     }
+    // Free-text answers are sorted, not in the order they came in.
+    let text = &results[0].text;
+    assert!(
+        text.find("Minutes within a week") < text.find("Shorter calls"),
+        "{text}"
+    );
     let store = match &database_url {
         Some(url) => rapporteur::storage::Store::connect(url, 1)
             .await
@@ -546,12 +582,14 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
             .fetch_all(store.pool())
             .await
             .expect("read the ballots");
-    assert_eq!(ballots.len(), 2, "two ballots");
+    assert_eq!(ballots.len(), 3, "three ballots");
     let identities = [
         ana_user.localpart.as_str(),
         wei_user.localpart.as_str(),
+        lea_user.localpart.as_str(),
         "Ana",
         "Wei",
+        "Lea",
         "GNSO",
         "ALAC",
         "@",
@@ -578,9 +616,10 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
             .iter()
             .filter(|(change,)| change.contains("survey_answered"))
             .count(),
-        2
+        3
     );
-    // The mails that carried the answers are kept handled, without their text.
+    // The mails that carried the answers (the refused one too) are kept handled, without
+    // their text.
     for message_id in &answered_ids {
         let (body,): (String,) = sqlx::query_as("SELECT body FROM inbox WHERE external_id = $1")
             .bind(message_id)

@@ -412,6 +412,7 @@ on_both_backends!(
             changes: Vec::new(),
             timers: Vec::new(),
             ballots: Vec::new(),
+            forget_text: false,
         };
         let claim = ClaimAtInsert {
             claimant: &a,

@@ -97,12 +97,13 @@ fn survey_form(
 ) -> Option<SurveyForm> {
     let before = problems.len();
     let minimum_answers = match &raw.minimum_answers {
-        Some(minimum) if *minimum.get_ref() < 2 => {
+        Some(minimum) if *minimum.get_ref() < 3 => {
             problems.push(source.problem_at(
                 minimum.span(),
-                "minimum_answers must be at least 2: one answer alone is its author's",
+                "minimum_answers must be at least 3: with two answers, each respondent knows \
+                 the other's",
             ));
-            2
+            3
         }
         Some(minimum) => *minimum.get_ref(),
         None => DEFAULT_MINIMUM_ANSWERS,

@@ -33,6 +33,15 @@ pub use crate::mail::MAIL_CHANNEL;
 pub use rate_limits::HandlerLimits;
 use rate_limits::RateCounts;
 
+/// Whether a message is a survey answer (`!survey answer S-1` and the filled-in lines), whose
+/// text is not kept once handled, whatever became of it.
+fn is_survey_answer_text(body: &str, prefix: &str) -> bool {
+    body.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .is_some_and(|line| crate::core::several::is_survey_answer(line, prefix))
+}
+
 fn sender_address(item: &InboxItem) -> SenderAddress {
     match item.channel.as_str() {
         MAIL_CHANNEL => SenderAddress::Email(item.sender.clone()),
@@ -355,6 +364,7 @@ impl Handler {
                     changes: rows.changes,
                     timers: rows.stored.timers,
                     ballots: rows.ballots,
+                    forget_text: is_survey_answer_text(&item.body, self.engine.prefix()),
                 },
                 // The group was removed from the configuration since the input arrived; it is
                 // kept as handled without effects so it does not block the queue.
@@ -367,6 +377,7 @@ impl Handler {
                     changes: Vec::new(),
                     timers: Vec::new(),
                     ballots: Vec::new(),
+                    forget_text: is_survey_answer_text(&item.body, self.engine.prefix()),
                 },
             })
             .collect();

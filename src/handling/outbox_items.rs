@@ -223,8 +223,18 @@ fn reply_item(
         channel: item.channel.clone(),
         destination,
         payload,
-        about: None,
+        about: survey_answered(item),
     })
+}
+
+/// The survey a mail answered (`S-2`), so that an answer to the bot's reply (a questionnaire
+/// sent again after a problem) is read as an answer to that survey too.
+fn survey_answered(item: &InboxItem) -> Option<String> {
+    let conversation: crate::mail::thread::MailConversation =
+        serde_json::from_str(&item.conversation).ok()?;
+    conversation
+        .answers_about
+        .filter(|about| crate::core::surveys::model::parse_survey_label(about).is_some())
 }
 
 /// A native poll's start or end in the group's room, about its record (`R-6`), which is how

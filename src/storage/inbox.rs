@@ -90,6 +90,7 @@ impl Store {
             changes: Vec::new(),
             timers: Vec::new(),
             ballots: Vec::new(),
+            forget_text: false,
         };
         let mut results = self.complete_inbox_items(&[completion], now_ms).await?;
         Ok(results.pop().flatten())
@@ -153,7 +154,9 @@ impl Store {
             .bind(now_ms)
             .bind(completion.inbox.id)
             .bind(i64::from(
-                disposition == NOT_A_COMMAND || !completion.ballots.is_empty(),
+                disposition == NOT_A_COMMAND
+                    || completion.forget_text
+                    || !completion.ballots.is_empty(),
             ))
             .execute(&mut *transaction)
             .await?;
@@ -242,9 +245,11 @@ pub struct Completion<'a> {
     pub changes: Vec<String>,
     /// Timers to schedule, move or cancel.
     pub timers: Vec<super::TimerOperation>,
-    /// Survey ballots, as JSON, stored apart from the change log (see `storage::surveys`); the
-    /// message's text is then not kept either, since it is the ballot with its author.
+    /// Survey ballots, as JSON, stored apart from the change log (see `storage::surveys`).
     pub ballots: Vec<String>,
+    /// The message's text is not kept once handled: a survey answer, whether it became a
+    /// ballot or was refused, is the answer with its author.
+    pub forget_text: bool,
 }
 
 /// Inserts the messages not recorded yet, inside the caller's transaction; returns the new ones

@@ -11,17 +11,43 @@ pub(super) fn random_ballot_key() -> Result<String, StorageError> {
     Ok(hex::encode(bytes))
 }
 
-/// Stores ballots inside the caller's transaction.
+/// Stores ballots inside the caller's transaction. Every ballot of the group is written again
+/// with a fresh random key in the same transaction, so that no row keeps the transaction (in
+/// PostgreSQL its `xmin`) or the place in the file that it was first written in: every live
+/// ballot is as new as the latest answer, and none can be matched with the "has answered"
+/// mark stored in its own transaction.
 pub(super) async fn insert_ballots(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     group_id: &str,
     ballots: &[String],
 ) -> Result<(), StorageError> {
-    for ballot in ballots {
+    if ballots.is_empty() {
+        return Ok(());
+    }
+    let kept: Vec<(String,)> =
+        sqlx::query_as("SELECT ballot FROM survey_ballots WHERE group_id = $1")
+            .bind(group_id)
+            .fetch_all(&mut **transaction)
+            .await?;
+    sqlx::query("DELETE FROM survey_ballots WHERE group_id = $1")
+        .bind(group_id)
+        .execute(&mut **transaction)
+        .await?;
+    let mut all: Vec<(String, &str)> = Vec::with_capacity(kept.len() + ballots.len());
+    for ballot in kept
+        .iter()
+        .map(|(ballot,)| ballot.as_str())
+        .chain(ballots.iter().map(String::as_str))
+    {
+        all.push((random_ballot_key()?, ballot));
+    }
+    // Written in key order, which is random: the new ballot's place says nothing either.
+    all.sort();
+    for (key, ballot) in all {
         sqlx::query(
             "INSERT INTO survey_ballots (ballot_key, group_id, ballot) VALUES ($1, $2, $3)",
         )
-        .bind(random_ballot_key()?)
+        .bind(key)
         .bind(group_id)
         .bind(ballot)
         .execute(&mut **transaction)

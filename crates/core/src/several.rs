@@ -41,7 +41,7 @@ pub fn overlong_line_reply(command_name: &str) -> ReplyDocument {
 /// change is kept in order, and the disposition is the first that is not "executed" (the one
 /// that needs the sender's attention).
 /// Whether a line is `!survey answer ...`.
-fn is_survey_answer(line: &str, prefix: &str) -> bool {
+pub fn is_survey_answer(line: &str, prefix: &str) -> bool {
     let Some(rest) = line.strip_prefix(prefix) else {
         return false;
     };

@@ -18,7 +18,20 @@ pub fn read_ballot(form: &SurveyForm, text: &str) -> Result<Vec<BallotAnswer>, V
             current = None;
             continue;
         }
+        let in_free_text =
+            current.is_some_and(|index| matches!(form.questions[index].kind, QuestionKind::Text));
         match numbered(line) {
+            // A numbered list inside a free-text answer ("1. more time") is part of it.
+            Some((number, _))
+                if in_free_text
+                    && (1..=form.questions.len()).contains(&number)
+                    && written[number - 1].is_some() =>
+            {
+                if let Some(answer) = current.and_then(|index| written[index].as_mut()) {
+                    answer.push('\n');
+                    answer.push_str(line);
+                }
+            }
             Some((number, rest)) if (1..=form.questions.len()).contains(&number) => {
                 if written[number - 1].is_some() {
                     problems.push(format!("question {number} is answered twice"));
@@ -65,8 +78,7 @@ pub fn read_ballot(form: &SurveyForm, text: &str) -> Result<Vec<BallotAnswer>, V
                     Some(position) => BallotAnswer::Scale(position as u8 + 1),
                     None => {
                         problems.push(format!(
-                            "question {number} takes 1 (strongly disagree) to 5 (strongly \
-                             agree), not \"{text}\""
+                            "question {number} takes 1 (strongly disagree) to 5 (strongly agree)"
                         ));
                         continue;
                     }
@@ -76,7 +88,7 @@ pub fn read_ballot(form: &SurveyForm, text: &str) -> Result<Vec<BallotAnswer>, V
                 Some(option) => BallotAnswer::Choice(option),
                 None => {
                     problems.push(format!(
-                        "question {number} takes one of {}, not \"{text}\"",
+                        "question {number} takes one of {}",
                         lettered(options)
                     ));
                     continue;
@@ -107,6 +119,15 @@ pub fn letter(index: usize) -> char {
 }
 
 fn choice(options: &[String], text: &str) -> Option<usize> {
+    // "(b) Every two months", "b) Every two months": the letter as the questionnaire shows it.
+    let text = text.trim();
+    let lettered = text.strip_prefix('(').unwrap_or(text);
+    if let Some((letter_text, rest)) = lettered.split_once(')')
+        && letter_text.chars().count() == 1
+        && !rest.trim().is_empty()
+    {
+        return choice(options, letter_text);
+    }
     let bare = text
         .trim_matches(|c: char| c == '(' || c == ')' || c == '.')
         .trim();

@@ -414,11 +414,9 @@ fn answer(context: &CommandContext, arguments: &[Token]) -> Outcome {
     };
     Outcome {
         reply: ReplyDocument::from_text(format!(
-            "Thank you, {}: your answers to {} are recorded without your name. {} people have \
-             answered so far.",
+            "Thank you, {}: your answers to {} are recorded without your name.",
             sender.name,
             survey.label(),
-            survey.answered.len() + 1
         )),
         changes: vec![
             Change::SurveyAnswered {

@@ -16,7 +16,8 @@ pub fn questionnaire(group: &Group, survey: &Survey) -> ReplyDocument {
     );
     document.push_line(LineBuilder::new().text(
         "Your answers are stored without your name: the record keeps only that you answered. \
-         Answer this mail with one line per question, its number first:",
+         Answer this mail with one line per question, its number first; a blank line ends an \
+         answer, so a greeting or signature below your answers is not recorded:",
     ));
     document.push_list(
         survey
@@ -122,11 +123,19 @@ pub fn results(group: &Group, survey: &Survey) -> ReplyDocument {
                 );
             }
             QuestionKind::Text => {
-                let texts: Vec<LineBuilder> = given
+                // Sorted, each question on its own: the order of the ballots (which, until a
+                // restart, is the order they came in) must not line an answer up with the
+                // marks of who answered when, nor with the same ballot's other answers.
+                let mut texts: Vec<&String> = given
                     .filter_map(|answer| match answer {
-                        BallotAnswer::Text(text) => Some(LineBuilder::new().text(text.clone())),
+                        BallotAnswer::Text(text) => Some(text),
                         _ => None,
                     })
+                    .collect();
+                texts.sort_by_key(|text| text.to_lowercase());
+                let texts: Vec<LineBuilder> = texts
+                    .into_iter()
+                    .map(|text| LineBuilder::new().text(text.clone()))
                     .collect();
                 if texts.is_empty() {
                     document.push_line(LineBuilder::new().text("(no answers)"));

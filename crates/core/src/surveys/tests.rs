@@ -375,3 +375,33 @@ fn the_clock_reminds_only_those_who_have_not_answered_and_closes_the_survey() {
         ]
     );
 }
+
+/// Regression tests of the review of the first version.
+#[test]
+fn questionnaires_as_people_fill_them_in() {
+    let form = form(5);
+    // A numbered list inside the free-text answer is part of it; a choice written as the
+    // questionnaire shows it is read by its letter.
+    let ballot = read_ballot(
+        &form,
+        "1: 4\n2: (b) Quarterly\n3: Two things:\n1. more time\n2. fewer slides",
+    )
+    .expect("readable");
+    assert_eq!(
+        ballot,
+        [
+            BallotAnswer::Scale(4),
+            BallotAnswer::Choice(1),
+            BallotAnswer::Text("Two things:\n1. more time\n2. fewer slides".into()),
+        ]
+    );
+    // A refusal names the question, never what was written (it goes back by mail, and the
+    // refused mail is not kept).
+    let problems = read_ballot(&form, "1: eleven\n2: weekly").unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .all(|problem| !problem.contains("eleven") && !problem.contains("weekly")),
+        "{problems:?}"
+    );
+}
