@@ -14,62 +14,87 @@ use crate::state::{Change, GroupState};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeSet;
 
-fn reminder_key(number: u32, minutes_before: u32) -> String {
-    format!("R-{number}:consensus-remind:{minutes_before}m")
+/// The timers of something that closes at a set time (a call, a poll, a survey): what to key
+/// them by and what each tells the core.
+pub struct ClosingTimers<'a> {
+    /// The reminder's key for a lead time, such as `R-5:consensus-remind:1440m`.
+    pub reminder_key: &'a dyn Fn(u32) -> String,
+    pub reminder: &'a dyn Fn(u32) -> Timer,
+    pub close_key: String,
+    pub close: Timer,
 }
 
-fn close_key(number: u32) -> String {
-    format!("R-{number}:close")
+impl ClosingTimers<'_> {
+    /// One reminder per lead time of the group file that is still to come, and the close.
+    pub fn plan(&self, group: &Group, closes: Option<Timestamp>, now: Timestamp) -> Vec<Effect> {
+        let Some(closes) = closes else {
+            return Vec::new();
+        };
+        let mut effects: Vec<Effect> = group
+            .consensus
+            .reminder_minutes_before
+            .iter()
+            .filter_map(|minutes| {
+                let at = closes - SignedDuration::from_mins(i64::from(*minutes));
+                (at > now).then(|| Effect::Schedule {
+                    key: (self.reminder_key)(*minutes),
+                    at,
+                    timer: (self.reminder)(*minutes),
+                })
+            })
+            .collect();
+        effects.push(Effect::Schedule {
+            key: self.close_key.clone(),
+            at: closes,
+            timer: self.close.clone(),
+        });
+        effects
+    }
+
+    /// Forgets them, when it closed or was decided early.
+    pub fn cancels(&self, group: &Group) -> Vec<Effect> {
+        group
+            .consensus
+            .reminder_minutes_before
+            .iter()
+            .map(|minutes| Effect::Cancel {
+                key: (self.reminder_key)(*minutes),
+            })
+            .chain(std::iter::once(Effect::Cancel {
+                key: self.close_key.clone(),
+            }))
+            .collect()
+    }
 }
 
-/// The timers of a call or poll that closes at `closes`: one reminder per lead time of the
-/// group file that is still to come, and the close.
+fn consultation_timers(
+    number: u32,
+    with: impl FnOnce(&ClosingTimers) -> Vec<Effect>,
+) -> Vec<Effect> {
+    with(&ClosingTimers {
+        reminder_key: &|minutes| format!("R-{number}:consensus-remind:{minutes}m"),
+        reminder: &|minutes| Timer::ConsultationReminder {
+            number,
+            minutes_before: minutes,
+        },
+        close_key: format!("R-{number}:close"),
+        close: Timer::ConsultationClose { number },
+    })
+}
+
+/// The timers of a call or poll that closes at `closes`.
 pub fn consultation_plan(
     group: &Group,
     number: u32,
     closes: Option<Timestamp>,
     now: Timestamp,
 ) -> Vec<Effect> {
-    let Some(closes) = closes else {
-        return Vec::new();
-    };
-    let mut effects: Vec<Effect> = group
-        .consensus
-        .reminder_minutes_before
-        .iter()
-        .filter_map(|minutes| {
-            let at = closes - SignedDuration::from_mins(i64::from(*minutes));
-            (at > now).then(|| Effect::Schedule {
-                key: reminder_key(number, *minutes),
-                at,
-                timer: Timer::ConsultationReminder {
-                    number,
-                    minutes_before: *minutes,
-                },
-            })
-        })
-        .collect();
-    effects.push(Effect::Schedule {
-        key: close_key(number),
-        at: closes,
-        timer: Timer::ConsultationClose { number },
-    });
-    effects
+    consultation_timers(number, |timers| timers.plan(group, closes, now))
 }
 
 /// Forgets the timers of a call or poll that closed or was decided early.
 pub fn consultation_cancels(group: &Group, number: u32) -> Vec<Effect> {
-    group
-        .consensus
-        .reminder_minutes_before
-        .iter()
-        .map(|minutes| Effect::Cancel {
-            key: reminder_key(number, *minutes),
-        })
-        .chain(std::iter::once(Effect::Cancel {
-            key: close_key(number),
-        }))
-        .collect()
+    consultation_timers(number, |timers| timers.cancels(group))
 }
 
 pub fn on_timer(

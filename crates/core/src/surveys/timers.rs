@@ -3,19 +3,24 @@
 //! else's business), and the close itself.
 
 use super::commands::{closing, respondents};
+use crate::consensus::timers::ClosingTimers;
 use crate::directory::Group;
 use crate::effects::{Audience, Effect, Timer};
 use crate::feedback::render::when;
 use crate::reply::ReplyDocument;
 use crate::state::{Change, GroupState};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
-fn reminder_key(number: u32, minutes_before: u32) -> String {
-    format!("S-{number}:remind:{minutes_before}m")
-}
-
-fn close_key(number: u32) -> String {
-    format!("S-{number}:close")
+fn survey_timers(number: u32, with: impl FnOnce(&ClosingTimers) -> Vec<Effect>) -> Vec<Effect> {
+    with(&ClosingTimers {
+        reminder_key: &|minutes| format!("S-{number}:remind:{minutes}m"),
+        reminder: &|minutes| Timer::SurveyReminder {
+            number,
+            minutes_before: minutes,
+        },
+        close_key: format!("S-{number}:close"),
+        close: Timer::SurveyClose { number },
+    })
 }
 
 /// The reminders (the lead times of the group file's `[consensus]` section) and the close.
@@ -25,45 +30,11 @@ pub fn survey_plan(
     closes: Option<Timestamp>,
     now: Timestamp,
 ) -> Vec<Effect> {
-    let Some(closes) = closes else {
-        return Vec::new();
-    };
-    let mut effects: Vec<Effect> = group
-        .consensus
-        .reminder_minutes_before
-        .iter()
-        .filter_map(|minutes| {
-            let at = closes - SignedDuration::from_mins(i64::from(*minutes));
-            (at > now).then(|| Effect::Schedule {
-                key: reminder_key(number, *minutes),
-                at,
-                timer: Timer::SurveyReminder {
-                    number,
-                    minutes_before: *minutes,
-                },
-            })
-        })
-        .collect();
-    effects.push(Effect::Schedule {
-        key: close_key(number),
-        at: closes,
-        timer: Timer::SurveyClose { number },
-    });
-    effects
+    survey_timers(number, |timers| timers.plan(group, closes, now))
 }
 
 pub fn survey_cancels(group: &Group, number: u32) -> Vec<Effect> {
-    group
-        .consensus
-        .reminder_minutes_before
-        .iter()
-        .map(|minutes| Effect::Cancel {
-            key: reminder_key(number, *minutes),
-        })
-        .chain(std::iter::once(Effect::Cancel {
-            key: close_key(number),
-        }))
-        .collect()
+    survey_timers(number, |timers| timers.cancels(group))
 }
 
 pub fn on_timer(
