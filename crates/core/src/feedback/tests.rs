@@ -3,8 +3,7 @@
 //! left, with what each reply must say and what the state must be at the end.
 
 use crate::catalog::Catalog;
-use crate::directory::test_support::small_group;
-use crate::directory::{Answering, Group, Person, Role, SenderAddress};
+use crate::directory::{Answering, Group, Role, SenderAddress};
 use crate::effects::{Audience, Effect, Timer};
 use crate::engine::{Decision, Disposition, Engine, Input};
 use crate::feedback::model::{ExtensionState, Position};
@@ -17,24 +16,7 @@ fn at(text: &str) -> Timestamp {
 
 /// The small test group with a second GNSO member and a participant from ALAC.
 fn group() -> Group {
-    let mut group = small_group();
-    group.people.push(Person {
-        id: "gus.gnso".into(),
-        name: "Gus Gnso".into(),
-        matrix_ids: vec!["@gus:example.org".into()],
-        emails: vec!["gus@example.org".into()],
-        organization: Some("GNSO".into()),
-        roles: vec![Role::Member],
-    });
-    group.people.push(Person {
-        id: "pat.part".into(),
-        name: "Pat Part".into(),
-        matrix_ids: vec!["@pat:example.org".into()],
-        emails: vec![],
-        organization: Some("ALAC".into()),
-        roles: vec![Role::Participant],
-    });
-    group
+    crate::directory::test_support::small_group_with_gus_and_pat()
 }
 
 struct Run {

@@ -22,22 +22,13 @@ pub fn apply(state: &mut GroupState, change: &Change) -> bool {
             at,
         } => {
             state.last_survey_number = state.last_survey_number.max(*number);
-            state.surveys.insert(
-                *number,
-                Survey {
-                    number: *number,
-                    form: form.clone(),
-                    opened: Stamp {
-                        by: by.clone(),
-                        at: *at,
-                    },
-                    closes: *closes,
-                    answered: Default::default(),
-                    ballots: Vec::new(),
-                    closed: None,
-                    reminded: Vec::new(),
-                },
-            );
+            let opened = Stamp {
+                by: by.clone(),
+                at: *at,
+            };
+            state
+                .surveys
+                .insert(*number, Survey::new(*number, form.clone(), *closes, opened));
         }
         Change::SurveyAnswered { number, person } => {
             if let Some(survey) = state.surveys.get_mut(number) {

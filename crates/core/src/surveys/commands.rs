@@ -163,19 +163,11 @@ fn open(context: &CommandContext, arguments: &[Token]) -> Outcome {
         }
     };
     let number = context.state.last_survey_number + 1;
-    let survey = Survey {
-        number,
-        form: form.clone(),
-        opened: Stamp {
-            by: sender.id.clone(),
-            at: context.now,
-        },
-        closes,
-        answered: Default::default(),
-        ballots: Vec::new(),
-        closed: None,
-        reminded: Vec::new(),
+    let opened = Stamp {
+        by: sender.id.clone(),
+        at: context.now,
     };
+    let survey = Survey::new(number, form.clone(), closes, opened);
     let document = questionnaire(context.group, &survey);
     let subject = format!(
         "[{}] {}: survey ({})",

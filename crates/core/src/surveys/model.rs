@@ -80,6 +80,20 @@ pub struct Survey {
 }
 
 impl Survey {
+    /// A survey as opened: nobody has answered yet.
+    pub fn new(number: u32, form: SurveyForm, closes: Option<Timestamp>, opened: Stamp) -> Self {
+        Survey {
+            number,
+            form,
+            opened,
+            closes,
+            answered: BTreeSet::new(),
+            ballots: Vec::new(),
+            closed: None,
+            reminded: Vec::new(),
+        }
+    }
+
     pub fn label(&self) -> String {
         survey_label(self.number)
     }
