@@ -8,7 +8,9 @@
 //! the tally by organization is right in the room and on the list. Then a CCEG-style position
 //! paper goes from a call for consensus (answered in the room and by mail) to a designated
 //! outcome with a minority view and an adopted Chair's report; an unauthorized `!designate` is
-//! refused. The same on SQLite and PostgreSQL.
+//! refused. Last, the anonymous survey: answered by mail and in a direct message with the bot
+//! (started as Element starts one; a stranger's is declined), refused in the room, its stored
+//! answers holding no identity. The same on SQLite and PostgreSQL.
 
 mod support;
 
@@ -105,6 +107,27 @@ async fn wait_for_bot_event(
         assert!(
             Instant::now() < deadline,
             "no {event_type} of the bot within {REPLY_TIMEOUT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `user_id`'s membership in the room is `membership`, as `client` saw it.
+async fn wait_for_membership(
+    client: &TestClient,
+    room_id: &OwnedRoomId,
+    user_id: &str,
+    membership: &str,
+) {
+    let deadline = Instant::now() + REPLY_TIMEOUT;
+    while !client.events_in(room_id).iter().any(|event| {
+        event.json["type"] == "m.room.member"
+            && event.json["state_key"] == user_id
+            && event.json["content"]["membership"] == membership
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "{user_id} did not {membership} {room_id} within {REPLY_TIMEOUT:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -473,8 +496,33 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
         outcomes[0]["minority_views"][0]["text"],
         "oversight must stay multistakeholder"
     );
-    // The anonymous survey: opened in the room, answered by mail by Ana and Wei, closed with
-    // its results; the database holds the answers with no identity.
+    // The anonymous survey: opened in the room, answered by mail by Ana and Wei and in a direct
+    // message by Lea, closed with its results; the database holds the answers with no identity.
+    // Lea starts the direct conversation as Element does (encrypted, `is_direct`); the bot
+    // accepts it since the group file lists her, and says what the room is for.
+    let lea_direct = lea.create_direct_room(&bot_id).await;
+    let lea_direct_id = lea_direct.room_id().to_owned();
+    lea.wait_for_join(&lea_direct_id, &bot_id, Duration::from_secs(60))
+        .await;
+    lea.wait_for_announcement_of(
+        &lea_direct_id,
+        &bot_id,
+        "A survey can be answered here privately",
+        REPLY_TIMEOUT,
+    )
+    .await;
+    // Someone no group file lists is declined.
+    let stranger_user = homeserver.register("stranger").await;
+    let stranger = TestClient::login(&homeserver, &stranger_user).await;
+    let stranger_direct = stranger.create_direct_room(&bot_id).await;
+    wait_for_membership(
+        &stranger,
+        &stranger_direct.room_id().to_owned(),
+        &bot_id,
+        "leave",
+    )
+    .await;
+
     let opened = chair.say(&room, "!survey open annual", REPLY_TIMEOUT).await;
     assert!(
         opened.starts_with("S-1 survey \"Annual survey\" is open"),
@@ -491,11 +539,6 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
         // Wei first writes a scale the survey does not have; he answers the bot's reply
         // (below) with the corrected lines.
         (wei_address.clone(), "Wei Lin", "1: 9\n2: a"),
-        (
-            email_of(&lea_user.user_id),
-            "Lea Gac",
-            "1: strongly agree\n2: (a) Monthly\n3: Minutes within a week.\nLea",
-        ),
     ] {
         let questionnaire = scene
             .servers
@@ -547,6 +590,43 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
             reply.text
         );
     }
+    // In the group's room an answer is refused: everyone would see it.
+    let in_room = gus
+        .say(&gus_room, "!survey answer S-1\n1: 1\n2: b", REPLY_TIMEOUT)
+        .await;
+    assert!(in_room.contains("in a direct message with me"), "{in_room}");
+    // Lea asks for the questions and answers them in her direct conversation with the bot.
+    let questions = lea
+        .say(&lea_direct, "!survey show S-1", REPLY_TIMEOUT)
+        .await;
+    assert!(
+        questions.contains("!survey answer S-1") && questions.contains("2. How often"),
+        "{questions}"
+    );
+    let answer_event = lea
+        .send(
+            &lea_direct,
+            "!survey answer S-1\n1: strongly agree\n2: (a) Monthly\n3: Minutes within a week.\nLea",
+        )
+        .await;
+    let thanks = lea
+        .wait_for_reply(&lea_direct_id, &answer_event, REPLY_TIMEOUT)
+        .await;
+    let thanks = support::matrix::event_body(&thanks.json);
+    assert!(
+        thanks.contains("your answers to S-1 are recorded without your name"),
+        "{thanks}"
+    );
+    assert!(
+        lea.announcements_of(&room_id, &bot_id, "Minutes within a week")
+            .is_empty()
+            && !chair
+                .events_in(&room_id)
+                .iter()
+                .any(|event| support::matrix::event_body(&event.json).contains("Minutes within")),
+        "the answer is not seen in the group's room"
+    );
+    answered_ids.push(answer_event);
     let closed = chair.say(&room, "!survey close S-1", REPLY_TIMEOUT).await;
     assert!(closed.starts_with("Closed S-1 with 3 answers"), "{closed}");
     let results = scene.list_mails("S-1: results", 1).await;

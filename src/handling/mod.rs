@@ -75,6 +75,9 @@ pub fn decide_item(
                 about,
                 bare_word,
                 poll_answer: None,
+                // A mail goes to the bot alone; whether it may carry a private answer (a
+                // survey's) is decided by the command, which takes such answers by mail.
+                private: false,
             };
             decide_lines(engine, state, group, &message, now)
         }
@@ -99,9 +102,10 @@ pub fn decide_item(
         },
         _ => {
             let sender = sender_address(item);
-            let (_, poll_answer) = matrix_conversation(&item.conversation);
+            let conversation = matrix_conversation(&item.conversation);
             let message = Message {
-                poll_answer,
+                poll_answer: conversation.poll_answer,
+                private: conversation.private,
                 ..Message::new(&sender, &item.body, Channel::Matrix)
             };
             engine.decide(state, group, &Input::Message(message), now)

@@ -211,7 +211,9 @@ fn reply_item(
                 poll: None,
             };
             (
-                super::matrix_conversation(&item.conversation).0.to_string(),
+                super::matrix_conversation(&item.conversation)
+                    .room
+                    .to_string(),
                 serde_json::to_string(&payload).unwrap_or_default(),
             )
         }

@@ -4,9 +4,13 @@
 //! In encrypted rooms, `trust` decides which senders' events count, and events that cannot be
 //! decrypted yet are held in the database until their keys arrive (see `sync`).
 
+mod conversation;
 pub mod inbound;
 mod polls;
-pub use polls::{MATRIX_POLL_ANSWER, REACTION_ANSWER, matrix_conversation};
+pub use conversation::{
+    DIRECT_MESSAGE, MATRIX_POLL_ANSWER, MatrixConversation, REACTION_ANSWER, direct_conversation,
+    matrix_conversation,
+};
 mod rooms;
 mod send;
 mod session;

@@ -7,7 +7,6 @@
 
 use super::rooms::RoomDirectory;
 use super::send::{PollPayload, ReplyPayload};
-use crate::core::consensus::model::AnswerChannel;
 use crate::delivery::DeliveryError;
 use crate::storage::Store;
 use matrix_sdk::ruma::events::poll::start::PollKind;
@@ -18,21 +17,6 @@ use matrix_sdk::ruma::events::poll::unstable_start::{
 };
 use matrix_sdk::ruma::{OwnedEventId, RoomId, uint};
 use serde_json::Value;
-
-/// How the Matrix adapter marks an answer given in the room's native poll, or by a reaction on
-/// it, in the inbox record's conversation (after the room ID and a space; room IDs have none).
-pub const MATRIX_POLL_ANSWER: &str = "matrix_poll";
-pub const REACTION_ANSWER: &str = "reaction";
-
-/// A Matrix record's conversation: the room, and how a poll answer was given, if it is one.
-pub fn matrix_conversation(conversation: &str) -> (&str, Option<AnswerChannel>) {
-    match conversation.split_once(' ') {
-        Some((room, MATRIX_POLL_ANSWER)) => (room, Some(AnswerChannel::MatrixPoll)),
-        Some((room, REACTION_ANSWER)) => (room, Some(AnswerChannel::Reaction)),
-        Some((room, _)) => (room, None),
-        None => (conversation, None),
-    }
-}
 
 /// The content of a poll start: the question, answers `"1"`..`"n"`, one choice each, results
 /// shown as they come unless the poll is hidden. The unstable type is what clients read in

@@ -14,6 +14,10 @@ pub struct RoomDirectory {
     /// The name the configuration gives each room, where it is an alias: the outbox addresses
     /// rooms by that name (see `channels::configured_rooms`).
     alias_by_room: HashMap<OwnedRoomId, String>,
+    /// The group whose record a person's direct messages to the bot belong to, by Matrix user
+    /// ID: the first configured group that lists the person (a person in several groups talks
+    /// to the bot about the others in their rooms or by mail).
+    group_by_person: HashMap<String, String>,
 }
 
 impl RoomDirectory {
@@ -27,6 +31,17 @@ impl RoomDirectory {
 
     pub fn insert(&mut self, room_id: OwnedRoomId, group_id: String) {
         self.group_by_room.insert(room_id, group_id);
+    }
+
+    /// The group of a person who may open a direct conversation with the bot: someone a group
+    /// file lists by this Matrix ID.
+    pub fn group_of_person(&self, user_id: &str) -> Option<&str> {
+        self.group_by_person.get(user_id).map(String::as_str)
+    }
+
+    /// Makes `user_id` known as a person of `group_id`, unless an earlier group lists them.
+    pub fn insert_person(&mut self, user_id: String, group_id: String) {
+        self.group_by_person.entry(user_id).or_insert(group_id);
     }
 
     /// Whether an outbox destination names this room: its ID, or the alias it was configured by.
@@ -46,6 +61,11 @@ pub async fn resolve_rooms(
 ) -> Result<RoomDirectory, MatrixError> {
     let mut directory = RoomDirectory::default();
     for group in groups {
+        for person in &group.group.people {
+            for user_id in &person.matrix_ids {
+                directory.insert_person(user_id.clone(), group.id.clone());
+            }
+        }
         // A group served by its mailing list alone has no room.
         let Some(room) = &group.room else {
             continue;

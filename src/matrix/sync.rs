@@ -21,7 +21,9 @@ use crate::storage::{
 };
 use matrix_sdk::Client;
 use matrix_sdk::config::SyncSettings;
-use matrix_sdk::deserialized_responses::{EncryptionInfo, TimelineEvent, TimelineEventKind};
+use matrix_sdk::deserialized_responses::{
+    EncryptionInfo, SyncOrStrippedState, TimelineEvent, TimelineEventKind,
+};
 use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::filter::{
     Filter, FilterDefinition, LazyLoadOptions, RoomEventFilter,
@@ -81,7 +83,15 @@ pub struct SyncLoop {
     /// Whether held undecryptable events may exist: the table is looked at after every sync
     /// only while it may hold something, not on every command.
     may_hold_events: bool,
+    /// The direct-message rooms with known people, by room, with their group; read from the
+    /// database at the first pass (`None` until then).
+    direct_rooms: Option<HashMap<OwnedRoomId, String>>,
 }
+
+/// How far before the bot's join a direct-message room's messages are still read: a client
+/// creates the room, invites the bot and lets its user type at once, so the first message often
+/// comes before the bot has seen the invite.
+const DIRECT_ROOM_EARLY_MESSAGES_MS: i64 = 10 * 60 * 1000;
 
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
@@ -122,6 +132,7 @@ impl SyncLoop {
             undecryptable_wait: Duration::from_secs(30 * 60),
             since: None,
             may_hold_events: true,
+            direct_rooms: None,
         }
     }
 
@@ -312,12 +323,21 @@ impl SyncLoop {
         response: SyncResponse,
         since: Option<&str>,
     ) -> Result<(), MatrixError> {
-        for room_id in response.rooms.invited.keys() {
-            self.answer_invite(room_id).await?;
-        }
         let mut pass = Pass::default();
+        if self.direct_rooms.is_none() {
+            let known = self.store.direct_rooms().await?;
+            self.direct_rooms = Some(
+                known
+                    .into_iter()
+                    .filter_map(|(room, group, _)| Some((OwnedRoomId::try_from(room).ok()?, group)))
+                    .collect(),
+            );
+        }
+        for room_id in response.rooms.invited.keys() {
+            self.answer_invite(room_id, &mut pass).await?;
+        }
         for (room_id, update) in &response.rooms.joined {
-            let Some(group_id) = self.rooms.group_of(room_id).map(str::to_string) else {
+            let Some(group_id) = self.group_of_room(room_id).map(str::to_string) else {
                 continue;
             };
             let first_joined = self.first_joined_ms(room_id, &group_id).await?;
@@ -337,6 +357,8 @@ impl SyncLoop {
             }
         }
         self.retry_undecryptable(&mut pass).await?;
+        self.leave_abandoned_direct_rooms(response.rooms.joined.keys())
+            .await;
         for item in &pass.items {
             self.latency.observe_received(&item.external_id);
         }
@@ -368,33 +390,150 @@ impl SyncLoop {
         Ok(())
     }
 
-    async fn answer_invite(&mut self, room_id: &RoomId) -> Result<(), MatrixError> {
+    /// The group whose record a joined room's messages belong to: a configured room's, or for
+    /// a direct-message room, the group of the person it is with.
+    fn group_of_room(&self, room_id: &RoomId) -> Option<&str> {
+        self.rooms.group_of(room_id).or_else(|| {
+            self.direct_rooms
+                .as_ref()
+                .and_then(|rooms| rooms.get(room_id))
+                .map(String::as_str)
+        })
+    }
+
+    /// Where replies to a message of this room go, and whether it is private: a direct-message
+    /// room counts as private only while the bot and the person are its only members (joined
+    /// or invited), since a survey answer given there must not be seen by anyone else.
+    fn conversation_of(&self, room_id: &RoomId) -> String {
+        let direct = self
+            .direct_rooms
+            .as_ref()
+            .is_some_and(|rooms| rooms.contains_key(room_id));
+        let private = direct
+            && self
+                .client
+                .get_room(room_id)
+                .is_some_and(|room| room.active_members_count() <= 2);
+        if private {
+            super::conversation::direct_conversation(room_id.as_str())
+        } else {
+            room_id.to_string()
+        }
+    }
+
+    async fn answer_invite(
+        &mut self,
+        room_id: &RoomId,
+        pass: &mut Pass,
+    ) -> Result<(), MatrixError> {
         let Some(room) = self.client.get_room(room_id) else {
             return Ok(());
         };
-        match self.rooms.group_of(room_id).map(str::to_string) {
-            Some(group_id) => {
-                self.first_joined_ms(room_id, &group_id).await?;
-                match room.join().await {
-                    Ok(()) => {
-                        tracing::info!(room = %room_id, group = %group_id, "accepted the invite to the group's room")
-                    }
-                    Err(error) => {
-                        tracing::warn!(room = %room_id, %error, "cannot accept the invite yet")
-                    }
+        if let Some(group_id) = self.rooms.group_of(room_id).map(str::to_string) {
+            self.first_joined_ms(room_id, &group_id).await?;
+            match room.join().await {
+                Ok(()) => {
+                    tracing::info!(room = %room_id, group = %group_id, "accepted the invite to the group's room")
+                }
+                Err(error) => {
+                    tracing::warn!(room = %room_id, %error, "cannot accept the invite yet")
                 }
             }
-            None => {
-                // Only the configured rooms are served; anything else is declined so that the
-                // bot never acts, or appears to act, in a room whose group it does not know.
-                if let Err(error) = room.leave().await {
-                    tracing::warn!(room = %room_id, %error, "cannot decline the invite");
-                } else {
-                    tracing::info!(room = %room_id, "declined an invite to a room that is not configured");
+            return Ok(());
+        }
+        if let Some((group_id, person)) = self.direct_invite(&room).await {
+            // Recorded before the join, so that a crash in between cannot leave a joined room
+            // whose messages are taken for history or for no group's.
+            let first_joined = now_ms() - DIRECT_ROOM_EARLY_MESSAGES_MS;
+            self.store
+                .record_direct_room(room_id.as_str(), &group_id, &person, first_joined)
+                .await?;
+            self.first_joined.insert(room_id.to_owned(), first_joined);
+            self.direct_rooms
+                .get_or_insert_with(HashMap::new)
+                .insert(room_id.to_owned(), group_id.clone());
+            match room.join().await {
+                Ok(()) => {
+                    tracing::info!(room = %room_id, group = %group_id, %person,
+                        "accepted a direct conversation with a person of the group");
+                    pass.notices.push(direct_room_greeting(
+                        room_id.as_str(),
+                        &person,
+                        first_joined,
+                        &self.command_prefix,
+                    ));
+                }
+                Err(error) => {
+                    tracing::warn!(room = %room_id, %error, "cannot accept the direct conversation yet")
+                }
+            }
+            return Ok(());
+        }
+        // Only the configured rooms and direct conversations with the groups' people are
+        // served; anything else is declined so that the bot never acts, or appears to act, in a
+        // room whose group it does not know.
+        if let Err(error) = room.leave().await {
+            tracing::warn!(room = %room_id, %error, "cannot decline the invite");
+        } else {
+            tracing::info!(room = %room_id, "declined an invite to a room that is neither configured nor a direct conversation with a person of a group");
+        }
+        Ok(())
+    }
+
+    /// The group and person of an invite to a direct conversation (`is_direct` on the bot's
+    /// invite) sent by someone a group file lists; `None` for any other invite. The inviter is
+    /// the invite event's sender, which the homeserver vouches for.
+    async fn direct_invite(&self, room: &matrix_sdk::Room) -> Option<(String, String)> {
+        let invite = match room.invite_details().await {
+            Ok(invite) => invite,
+            Err(error) => {
+                tracing::warn!(room = %room.room_id(), %error, "cannot read an invite");
+                return None;
+            }
+        };
+        let is_direct = match invite.invitee.event().as_ref() {
+            SyncOrStrippedState::Sync(event) => event
+                .as_original()
+                .and_then(|event| event.content.is_direct),
+            SyncOrStrippedState::Stripped(event) => event.content.is_direct,
+        }
+        .unwrap_or(false);
+        let person = invite.inviter_id.to_string();
+        let group_id = self.rooms.group_of_person(&person)?;
+        if !is_direct {
+            tracing::info!(room = %room.room_id(), %person,
+                "a person of a group invited the bot to a room that is not a direct conversation");
+            return None;
+        }
+        Some((group_id.to_string(), person))
+    }
+
+    /// Leaves the direct-message rooms among `joined` that the person has left: the bot alone in
+    /// a room has nobody to talk to. A new invite brings it back.
+    async fn leave_abandoned_direct_rooms<'r>(
+        &mut self,
+        joined: impl Iterator<Item = &'r OwnedRoomId>,
+    ) {
+        let Some(direct_rooms) = &self.direct_rooms else {
+            return;
+        };
+        let abandoned: Vec<matrix_sdk::Room> = joined
+            .filter(|room_id| direct_rooms.contains_key(*room_id))
+            .filter_map(|room_id| self.client.get_room(room_id))
+            .filter(|room| {
+                room.state() == matrix_sdk::RoomState::Joined && room.active_members_count() == 1
+            })
+            .collect();
+        for room in abandoned {
+            match room.leave().await {
+                Ok(()) => {
+                    tracing::info!(room = %room.room_id(), "left a direct conversation the person has left")
+                }
+                Err(error) => {
+                    tracing::warn!(room = %room.room_id(), %error, "cannot leave an abandoned direct conversation")
                 }
             }
         }
-        Ok(())
     }
 
     /// The events the homeserver left out of a limited timeline, oldest first.
@@ -600,7 +739,7 @@ impl SyncLoop {
                 channel: "matrix".into(),
                 external_id: text(json.get("event_id"))?.to_string(),
                 group_id: group_id.to_string(),
-                conversation: room_id.to_string(),
+                conversation: self.conversation_of(room_id),
                 sender: view.sender.to_string(),
                 body: view.body?.to_string(),
                 origin_ms: view.origin_server_ts,
@@ -648,9 +787,9 @@ impl SyncLoop {
         }
         let record = message.about?;
         let how = if answer.by_reaction {
-            super::polls::REACTION_ANSWER
+            super::conversation::REACTION_ANSWER
         } else {
-            super::polls::MATRIX_POLL_ANSWER
+            super::conversation::MATRIX_POLL_ANSWER
         };
         Some(NewInboxItem {
             channel: "matrix".into(),
@@ -724,7 +863,7 @@ impl SyncLoop {
 fn refusal_notice(item: &NewInboxItem, refusal: Refusal) -> NewOutboxItem {
     room_notice(
         &[b"matrix-refused-sender", item.external_id.as_bytes()],
-        super::polls::matrix_conversation(&item.conversation).0,
+        super::conversation::matrix_conversation(&item.conversation).room,
         &item.external_id,
         &item.sender,
         refusal.explanation().to_string(),
@@ -746,6 +885,42 @@ fn undecryptable_notice(event: &NewUndecryptable) -> NewOutboxItem {
              never reached me, so I did not act on it. If it was a command, please send it again."
         ),
     )
+}
+
+/// The bot's first message in a direct conversation: what the room is for. Keyed by the room and
+/// the join, so it is sent once per invite.
+fn direct_room_greeting(
+    room_id: &str,
+    person: &str,
+    first_joined: i64,
+    prefix: &str,
+) -> NewOutboxItem {
+    let text = format!(
+        "Hello. What you write here is read by me alone, as commands ({prefix}help lists them). \
+         A survey can be answered here privately: {prefix}survey lists the surveys, \
+         {prefix}survey show S-1 shows the questions of S-1, and {prefix}survey answer S-1 with \
+         your answers on the lines below it records them without your name. This stays private \
+         only while nobody else joins this room."
+    );
+    let payload = ReplyPayload {
+        in_reply_to: String::new(),
+        mention: person.to_string(),
+        mentions: Vec::new(),
+        plain: text,
+        html: String::new(),
+        poll: None,
+    };
+    NewOutboxItem {
+        idempotency_key: outbox_key(&[
+            b"matrix-direct-greeting",
+            room_id.as_bytes(),
+            first_joined.to_string().as_bytes(),
+        ]),
+        channel: "matrix".into(),
+        destination: room_id.to_string(),
+        payload: serde_json::to_string(&payload).unwrap_or_default(),
+        about: None,
+    }
 }
 
 /// A plain-text notice in reply to one event, mentioning only its sender. Its key is made from

@@ -244,6 +244,43 @@ impl Store {
 }
 
 impl Store {
+    /// Records a direct-message room with one person, joined now: the messages sent in it from
+    /// `first_joined_ms` on are read. Invited again later (after the bot left), the room starts
+    /// afresh from the new time.
+    pub async fn record_direct_room(
+        &self,
+        room_id: &str,
+        group_id: &str,
+        person_user_id: &str,
+        first_joined_ms: i64,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO matrix_rooms (room_id, group_id, first_joined_ms, direct_with) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (room_id) DO UPDATE SET group_id = excluded.group_id, \
+             first_joined_ms = excluded.first_joined_ms, direct_with = excluded.direct_with",
+        )
+        .bind(room_id)
+        .bind(group_id)
+        .bind(first_joined_ms)
+        .bind(person_user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The direct-message rooms: room ID, group, the person the room is with.
+    pub async fn direct_rooms(&self) -> Result<Vec<(String, String, String)>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT room_id, group_id, direct_with FROM matrix_rooms \
+             WHERE direct_with IS NOT NULL ORDER BY room_id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+impl Store {
     /// Records an adapter's position (such as the last IMAP UID read) on its own.
     pub async fn set_adapter_state(
         &self,

@@ -6,7 +6,9 @@
 use hmac::{Hmac, Mac};
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::TimelineEventKind;
-use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
+use matrix_sdk::ruma::api::client::room::create_room::v3::{
+    Request as CreateRoomRequest, RoomPreset,
+};
 use matrix_sdk::ruma::events::InitialStateEvent;
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
@@ -225,6 +227,22 @@ impl TestClient {
                 .to_raw_any(),
             ];
         }
+        self.client.create_room(request).await.expect("create room")
+    }
+
+    /// Starts a direct conversation as Element does: an encrypted private room, the other
+    /// person invited with `is_direct`.
+    pub async fn create_direct_room(&self, with: &str) -> Room {
+        let mut request = CreateRoomRequest::new();
+        request.invite = vec![OwnedUserId::try_from(with).expect("user id")];
+        request.is_direct = true;
+        request.preset = Some(RoomPreset::TrustedPrivateChat);
+        request.initial_state = vec![
+            InitialStateEvent::with_empty_state_key(
+                RoomEncryptionEventContent::with_recommended_defaults(),
+            )
+            .to_raw_any(),
+        ];
         self.client.create_room(request).await.expect("create room")
     }
 

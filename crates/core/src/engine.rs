@@ -56,6 +56,10 @@ pub struct Message<'a> {
     /// The message is an answer given in the room's native poll or by a reaction on it, which
     /// the Matrix adapter wrote as `!vote`: recorded without a reply unless something is wrong.
     pub poll_answer: Option<AnswerChannel>,
+    /// The message was written in a direct conversation with the bot that nobody else reads
+    /// (a Matrix direct-message room with the bot and the sender alone). Answers that must not
+    /// be seen by the group, such as a survey's, are taken only from such a message or by mail.
+    pub private: bool,
 }
 
 impl<'a> Message<'a> {
@@ -68,6 +72,7 @@ impl<'a> Message<'a> {
             about: None,
             bare_word: false,
             poll_answer: None,
+            private: false,
         }
     }
 }
@@ -180,9 +185,18 @@ pub struct CommandContext<'a> {
     /// The lines of the message after the command line (a room message of several lines; by
     /// mail each command line is read alone, so this is empty there).
     pub following_lines: &'a str,
+    /// See [`Message::private`].
+    pub private: bool,
 }
 
 impl CommandContext<'_> {
+    /// Whether the reply is seen by the group's room: the command was typed there, not by mail
+    /// or in a direct message. Commands whose reply tells the room what happened announce it to
+    /// the room themselves otherwise.
+    pub fn reply_reaches_the_room(&self) -> bool {
+        self.channel == Channel::Matrix && !self.private
+    }
+
     /// The line as typed from the start of `token` (its opening quote, if quoted) to the end:
     /// the writer's own words, with their quotes and apostrophes.
     pub fn text_from(&self, token: &Token) -> &str {
@@ -311,6 +325,13 @@ impl Engine {
                     scribe_line = line;
                     scribe_line.as_str()
                 }
+                None if message.private => {
+                    return reply_decision(
+                        None,
+                        Disposition::UnknownCommand,
+                        private_conversation_hint(state, &self.prefix),
+                    );
+                }
                 None => return Decision::not_a_command(),
             },
         };
@@ -353,6 +374,7 @@ impl Engine {
             line: command_line,
             poll_answer: message.poll_answer,
             following_lines: following_lines(body, command_line),
+            private: message.private,
         };
         let Some(spec) = self.catalog.find(&typed_name) else {
             return reply_decision(
@@ -498,6 +520,32 @@ pub fn no_such_command_reply(
             .text(" for the list of commands."),
     );
     document
+}
+
+/// The answer to a line without a command in a direct conversation with the bot: in a room,
+/// chat is not the bot's business, but here every line is meant for it, so silence would leave
+/// the writer wondering whether the bot works.
+fn private_conversation_hint(state: &GroupState, prefix: &str) -> ReplyDocument {
+    let open_surveys: Vec<String> = state
+        .surveys
+        .values()
+        .filter(|survey| survey.is_open())
+        .map(|survey| survey.label())
+        .collect();
+    let mut text = format!(
+        "I read commands here, not conversation: {prefix}help lists them, and {prefix}help \
+         <command> explains one."
+    );
+    if let Some(first) = open_surveys.first() {
+        text.push_str(&format!(
+            " Open survey{}: {}. To answer one here, privately, write {prefix}survey answer \
+             {first} on the first line and your answers below it, one line per question, its \
+             number first (1: ..., 2: ...); {prefix}survey show {first} shows the questions.",
+            if open_surveys.len() == 1 { "" } else { "s" },
+            open_surveys.join(", "),
+        ));
+    }
+    ReplyDocument::from_text(text)
 }
 
 fn reply_decision(

@@ -9,7 +9,7 @@ use crate::commands::ArgumentProblem;
 use crate::dates::{DeadlineRules, EndOfDay, parse_deadline};
 use crate::directory::DeadlineDayEnd;
 use crate::effects::{Audience, Effect};
-use crate::engine::{Channel, CommandContext, Outcome};
+use crate::engine::{CommandContext, Outcome};
 use crate::feedback::model::Stamp;
 use crate::meetings::minutes::split_at_word;
 use crate::reply::ReplyDocument;
@@ -166,7 +166,7 @@ fn call(context: &CommandContext, first: &Token) -> Outcome {
     );
     let mut effects = Vec::new();
     // The room sees the reply itself; a call made by mail is announced there too.
-    let audiences = if context.channel == Channel::Matrix {
+    let audiences = if context.reply_reaches_the_room() {
         vec![Audience::List]
     } else {
         vec![Audience::Room, Audience::List]

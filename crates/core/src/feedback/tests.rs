@@ -664,6 +664,7 @@ fn a_bare_word_answers_the_request_the_mail_was_about() {
             about: Some("R-1"),
             bare_word: true,
             poll_answer: None,
+            private: false,
         };
         let decision =
             run.engine

@@ -14,7 +14,7 @@ use crate::commands::ArgumentProblem;
 use crate::dates::{DeadlineRules, EndOfDay, parse_deadline};
 use crate::directory::DeadlineDayEnd;
 use crate::effects::{Audience, CalendarPart, Effect};
-use crate::engine::{Channel, CommandContext, Outcome};
+use crate::engine::{CommandContext, Outcome};
 use crate::feedback::render::when;
 use crate::reply::{LineBuilder, ReplyDocument};
 use crate::state::{Change, GroupState};
@@ -226,7 +226,7 @@ fn schedule(context: &CommandContext, arguments: &[Token]) -> Result<Outcome, Re
         change,
         context.now,
         context.prefix,
-        context.channel,
+        context.reply_reaches_the_room(),
     ))
 }
 
@@ -239,7 +239,7 @@ pub fn scheduled_outcome(
     change: Change,
     now: Timestamp,
     prefix: &str,
-    channel: Channel,
+    reply_reaches_the_room: bool,
 ) -> Outcome {
     let Change::MeetingScheduled { number, .. } = &change else {
         return Outcome::default();
@@ -266,7 +266,7 @@ pub fn scheduled_outcome(
     )));
     room.push_line(regrets_hint);
     let mut effects = Vec::new();
-    if channel != Channel::Matrix {
+    if !reply_reaches_the_room {
         effects.push(Effect::Announce {
             audience: Audience::Room,
             subject: String::new(),
@@ -502,7 +502,7 @@ fn tell_everyone(
 ) -> Vec<Effect> {
     let mut effects = Vec::new();
     // In the room the reply says it already.
-    if context.channel != Channel::Matrix {
+    if !context.reply_reaches_the_room() {
         effects.push(Effect::Announce {
             audience: Audience::Room,
             subject: String::new(),
@@ -663,7 +663,7 @@ fn end(context: &CommandContext) -> Result<Outcome, ReplyDocument> {
         meeting,
         &person.id,
         context.now,
-        context.channel,
+        context.reply_reaches_the_room(),
         None,
     ))
 }
@@ -677,7 +677,7 @@ pub fn ending(
     meeting: &Meeting,
     by: &str,
     now: Timestamp,
-    channel: Channel,
+    reply_reaches_the_room: bool,
     note: Option<String>,
 ) -> Outcome {
     let change = Change::MeetingEnded {
@@ -704,7 +704,7 @@ pub fn ending(
         },
     ];
     // In the room the reply is the summary; a meeting ended otherwise still tells the room.
-    if channel != Channel::Matrix {
+    if !reply_reaches_the_room {
         effects.push(Effect::Announce {
             audience: Audience::Room,
             subject: String::new(),

@@ -814,6 +814,7 @@ fn regrets_answering_a_meeting_mail_are_for_that_meeting() {
             about: Some("M-2"),
             bare_word,
             poll_answer: None,
+            private: false,
         };
         let decision =
             engine().decide_message(&session.state, &session.group, &message, at(BEFORE));

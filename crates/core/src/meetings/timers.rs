@@ -11,7 +11,6 @@ use super::render::meeting_details;
 use super::schedule::{reminder_time, scheduled_outcome};
 use crate::directory::Group;
 use crate::effects::{Audience, Effect, Timer};
-use crate::engine::Channel;
 use crate::feedback::render::when;
 use crate::reply::{LineBuilder, ReplyDocument};
 use crate::state::{Change, GroupState};
@@ -253,8 +252,7 @@ fn auto_end(
         "Ended by the bot: nobody said {prefix}meeting end within {} of the meeting's end.",
         describe_minutes(super::schedule::AUTO_END_AFTER.as_mins() as u32)
     );
-    let outcome =
-        super::schedule::ending(group, state, meeting, "", now, Channel::Clock, Some(note));
+    let outcome = super::schedule::ending(group, state, meeting, "", now, false, Some(note));
     (outcome.changes, outcome.effects)
 }
 
@@ -305,7 +303,7 @@ fn next_of_series(
         by: None,
         at: now,
     };
-    let outcome = scheduled_outcome(group, state, change, now, prefix, Channel::Clock);
+    let outcome = scheduled_outcome(group, state, change, now, prefix, false);
     let mut effects = outcome.effects;
     effects.push(again);
     (outcome.changes, effects)

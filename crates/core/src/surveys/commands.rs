@@ -4,7 +4,7 @@
 
 use super::ballot::read_ballot;
 use super::model::{BallotAnswer, Survey, SurveyForm, parse_survey_label};
-use super::render::{questionnaire, results};
+use super::render::{AnswerBy, questionnaire, results};
 use super::timers::{survey_cancels, survey_plan};
 use crate::commands::ArgumentProblem;
 use crate::directory::{Group, Person, Role};
@@ -20,6 +20,7 @@ const FORM_LIST: usize = 0;
 const FORM_OPEN: usize = 1;
 const FORM_CLOSE: usize = 2;
 const FORM_ANSWER: usize = 3;
+const FORM_SHOW: usize = 4;
 
 pub fn choose_form(arguments: &[Token]) -> Result<usize, ArgumentProblem> {
     let Some(verb) = arguments.first() else {
@@ -30,12 +31,15 @@ pub fn choose_form(arguments: &[Token]) -> Result<usize, ArgumentProblem> {
         ("open", 2..) => Ok(FORM_OPEN),
         ("close", 2) => Ok(FORM_CLOSE),
         ("answer", 2..) => Ok(FORM_ANSWER),
+        ("show", 2) => Ok(FORM_SHOW),
         ("open", _) => Err(ArgumentProblem::new(
             "name the survey of the group file to open",
         )),
-        ("close" | "answer", _) => Err(ArgumentProblem::new("name the survey by its ID, like S-1")),
+        ("close" | "answer" | "show", _) => {
+            Err(ArgumentProblem::new("name the survey by its ID, like S-1"))
+        }
         (other, _) => Err(ArgumentProblem::new(format!(
-            "\"{other}\" is not understood; use open, close, answer or list"
+            "\"{other}\" is not understood; use open, show, answer, close or list"
         ))),
     }
 }
@@ -45,6 +49,7 @@ pub fn survey(context: &CommandContext, form: usize, arguments: &[Token]) -> Out
         FORM_OPEN => open(context, &arguments[1..]),
         FORM_CLOSE => close(context, &arguments[1].text),
         FORM_ANSWER => answer(context, &arguments[1..]),
+        FORM_SHOW => show(context, &arguments[1].text).into(),
         _ => list(context).into(),
     }
 }
@@ -168,7 +173,7 @@ fn open(context: &CommandContext, arguments: &[Token]) -> Outcome {
         at: context.now,
     };
     let survey = Survey::new(number, form.clone(), closes, opened);
-    let document = questionnaire(context.group, &survey);
+    let document = questionnaire(context.group, &survey, AnswerBy::MailReply);
     let subject = format!(
         "[{}] {}: survey ({})",
         context.group.short_name,
@@ -189,17 +194,19 @@ fn open(context: &CommandContext, arguments: &[Token]) -> Outcome {
         })
         .collect();
     let notice = ReplyDocument::from_text(format!(
-        "{} survey \"{}\" is open{}: each member and participant got the questions by mail. \
-         Answers are stored without names; results are published at the close if at least {} \
-         people answered.",
-        survey.label(),
+        "{label} survey \"{}\" is open{}: each member and participant got the questions by \
+         mail. Answer that mail, or in a direct message with me ({prefix}survey show {label} \
+         there shows the questions). Answers are stored without names; results are published \
+         at the close if at least {} people answered.",
         survey.form.title,
         closes
             .map(|closes| format!(" until {}", when(context.group, closes)))
             .unwrap_or_default(),
-        survey.form.minimum_answers
+        survey.form.minimum_answers,
+        label = survey.label(),
+        prefix = context.prefix,
     ));
-    if context.channel != Channel::Matrix {
+    if !context.reply_reaches_the_room() {
         effects.push(Effect::Announce {
             audience: Audience::Room,
             subject: subject.clone(),
@@ -211,7 +218,8 @@ fn open(context: &CommandContext, arguments: &[Token]) -> Outcome {
     let mut reply = notice;
     if !without_address.is_empty() {
         reply.push_line(LineBuilder::new().text(format!(
-            "Not asked, for want of a mail address in the group file: {}.",
+            "Not mailed the questions, for want of a mail address in the group file (they can \
+             answer in a direct message with me): {}.",
             without_address
                 .iter()
                 .map(|person| person.name.as_str())
@@ -229,6 +237,15 @@ fn open(context: &CommandContext, arguments: &[Token]) -> Outcome {
             at: context.now,
         }],
         effects,
+    }
+}
+
+/// The questions of a survey, with how to answer them by command: for those who answer in a
+/// direct message, and for anyone who lost the mail.
+fn show(context: &CommandContext, label: &str) -> ReplyDocument {
+    match find_survey(context, label) {
+        Ok(survey) => questionnaire(context.group, survey, AnswerBy::Command(context.prefix)),
+        Err(reply) => reply,
     }
 }
 
@@ -344,11 +361,13 @@ fn answer(context: &CommandContext, arguments: &[Token]) -> Outcome {
         Ok(survey) => survey,
         Err(reply) => return reply.into(),
     };
-    if context.channel == Channel::Matrix {
+    if context.channel == Channel::Matrix && !context.private {
         return ReplyDocument::from_text(format!(
-            "Answer {} by mail, answering the questionnaire you were sent: an answer in the room \
-             is seen by everyone.",
-            survey.label()
+            "Answer {label} in a direct message with me (start one and send {prefix}survey \
+             answer {label} with your answers there), or by mail, answering the questionnaire \
+             you were sent: an answer here is seen by everyone in the room.",
+            label = survey.label(),
+            prefix = context.prefix,
         ))
         .into();
     }

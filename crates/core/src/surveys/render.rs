@@ -7,18 +7,35 @@ use crate::directory::Group;
 use crate::feedback::render::when;
 use crate::reply::{LineBuilder, ReplyDocument};
 
-pub fn questionnaire(group: &Group, survey: &Survey) -> ReplyDocument {
+/// How the reader of a questionnaire answers it.
+#[derive(Debug, Clone, Copy)]
+pub enum AnswerBy<'a> {
+    /// By answering the mail that carries it.
+    MailReply,
+    /// By the command, in a direct message with the bot (or by mail); holds the command prefix.
+    Command(&'a str),
+}
+
+pub fn questionnaire(group: &Group, survey: &Survey, answer_by: AnswerBy) -> ReplyDocument {
     let mut document = ReplyDocument::new();
     document.push_line(
         LineBuilder::new()
             .strong(format!("{} {}", survey.label(), survey.form.title))
             .text(format!(" ({})", group.short_name)),
     );
-    document.push_line(LineBuilder::new().text(
+    let how = match answer_by {
+        AnswerBy::MailReply => "Answer this mail with one line per question".to_string(),
+        AnswerBy::Command(prefix) => format!(
+            "Answer in a direct message with me (or by mail): {prefix}survey answer {} on the \
+             first line, then one line per question",
+            survey.label()
+        ),
+    };
+    document.push_line(LineBuilder::new().text(format!(
         "Your answers are stored without your name: the record keeps only that you answered. \
-         Answer this mail with one line per question, its number first; a blank line ends an \
-         answer, so a greeting or signature below your answers is not recorded:",
-    ));
+         {how}, its number first; a blank line ends an answer, so a greeting or signature below \
+         your answers is not recorded:"
+    )));
     document.push_list(
         survey
             .form
@@ -46,8 +63,16 @@ pub fn questionnaire(group: &Group, survey: &Survey) -> ReplyDocument {
             QuestionKind::Text => format!("{}: your words", index + 1),
         })
         .collect();
+    let example = match answer_by {
+        AnswerBy::MailReply => example.join("\n"),
+        AnswerBy::Command(prefix) => format!(
+            "{prefix}survey answer {}\n{}",
+            survey.label(),
+            example.join("\n")
+        ),
+    };
     document.push_line(LineBuilder::new().text("For example:"));
-    document.push_preformatted(example.join("\n"));
+    document.push_preformatted(example);
     if let Some(closes) = survey.closes {
         document.push_line(LineBuilder::new().text(format!("Closes {}.", when(group, closes))));
     }

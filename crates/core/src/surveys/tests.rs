@@ -246,7 +246,11 @@ fn a_survey_asks_members_and_participants_and_keeps_answers_without_names() {
         Channel::Matrix,
         "2026-12-08T12:00:00Z",
     );
-    assert!(in_room.reply().unwrap().plain_text().contains("by mail"));
+    let refusal = in_room.reply().unwrap().plain_text();
+    assert!(
+        refusal.contains("in a direct message with me") && refusal.contains("by mail"),
+        "{refusal}"
+    );
     assert!(in_room.changes.is_empty());
 
     // Two answers of a minimum of three: closing publishes nothing but the count.
@@ -373,6 +377,100 @@ fn the_clock_reminds_only_those_who_have_not_answered_and_closes_the_survey() {
             &Audience::Person("gus.gnso".into()),
             &Audience::Person("pat.participant".into()),
         ]
+    );
+}
+
+impl Run {
+    /// A Matrix message in a direct conversation with the bot alone.
+    fn direct(&mut self, user_id: &str, body: &str, now: &str) -> Decision {
+        let engine = Engine::new(Catalog::builtin().expect("valid catalog"), "!");
+        let sender = SenderAddress::Matrix(user_id.into());
+        let message = Message {
+            private: true,
+            ..Message::new(&sender, body, Channel::Matrix)
+        };
+        let decision =
+            crate::several::decide_lines(&engine, &self.state, &self.group, &message, at(now));
+        for change in &decision.changes {
+            self.state.apply(change);
+        }
+        decision
+    }
+}
+
+#[test]
+fn a_direct_message_with_the_bot_takes_a_survey_answer_and_says_what_it_is_for() {
+    let mut run = Run {
+        group: group(3),
+        state: GroupState::default(),
+    };
+    // Opened from a direct message, the room still hears of it (the reply reaches only the
+    // chair).
+    let opened = run.direct(
+        "@ana:example.org",
+        "!survey open annual",
+        "2026-12-07T10:00:00Z",
+    );
+    assert!(opened.effects.iter().any(|effect| matches!(
+        effect,
+        Effect::Announce {
+            audience: Audience::Room,
+            ..
+        }
+    )));
+
+    let shown = run.direct(
+        "@gus:example.org",
+        "!survey show S-1",
+        "2026-12-08T09:00:00Z",
+    );
+    let questions = shown.reply().unwrap().plain_text();
+    assert!(
+        questions.contains("    !survey answer S-1\n    1: 4\n    2: b\n    3: your words"),
+        "{questions}"
+    );
+
+    let answered = run.direct("@gus:example.org", ANSWER, "2026-12-08T10:00:00Z");
+    let reply = answered.reply().unwrap().plain_text();
+    assert!(reply.contains("recorded without your name"), "{reply}");
+    assert!(matches!(
+        answered.changes.as_slice(),
+        [Change::SurveyAnswered { person, .. }, Change::SurveyBallot { .. }] if person == "gus.gnso"
+    ));
+    let again = run.direct("@gus:example.org", ANSWER, "2026-12-08T11:00:00Z");
+    assert!(
+        again
+            .reply()
+            .unwrap()
+            .plain_text()
+            .contains("You have already answered S-1")
+    );
+
+    // A line that is no command is answered here (in the room it would be chat), with the open
+    // survey and how to answer it.
+    let chat = run.direct(
+        "@pat:example.org",
+        "hello, how does this work?",
+        "2026-12-08T12:00:00Z",
+    );
+    let hint = chat
+        .reply()
+        .expect("an answer to chat in a direct message")
+        .plain_text();
+    assert!(
+        hint.contains("!help lists them") && hint.contains("!survey answer S-1"),
+        "{hint}"
+    );
+    assert!(chat.changes.is_empty());
+    let in_room = run.decide(
+        SenderAddress::Matrix("@pat:example.org".into()),
+        "hello, how does this work?",
+        Channel::Matrix,
+        "2026-12-08T12:00:00Z",
+    );
+    assert!(
+        in_room.effects.is_empty(),
+        "chat in the room is not answered"
     );
 }
 
