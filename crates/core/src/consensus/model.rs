@@ -62,17 +62,6 @@ pub enum AnswerChannel {
     Mail,
 }
 
-impl AnswerChannel {
-    pub fn name(self) -> &'static str {
-        match self {
-            AnswerChannel::Command => "command",
-            AnswerChannel::MatrixPoll => "Matrix poll",
-            AnswerChannel::Reaction => "reaction",
-            AnswerChannel::Mail => "mail",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollAnswer {
     /// Index into the poll's options.

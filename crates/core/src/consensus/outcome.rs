@@ -10,6 +10,7 @@ use super::tally::tally;
 use crate::commands::ArgumentProblem;
 use crate::directory::Group;
 use crate::engine::{CommandContext, Outcome};
+use crate::feedback::model::request_label;
 use crate::feedback::render::{person_name, when};
 use crate::reply::{LineBuilder, ReplyDocument};
 use crate::state::Change;
@@ -136,13 +137,13 @@ pub fn designate(context: &CommandContext, _form: usize, arguments: &[Token]) ->
     );
     let mail_subject = subject(
         context.group,
-        &format!("R-{number}"),
+        &request_label(number),
         &format!("designated {level}"),
         &consultation.title(),
     );
     effects.extend(super::render::to_room_and_list(
         &mail_subject,
-        &format!("R-{number}"),
+        &request_label(number),
         &document,
     ));
     let replaced = consultation
@@ -427,13 +428,13 @@ pub fn chair_report(context: &CommandContext, form: usize, arguments: &[Token]) 
     let mut effects = Vec::new();
     let mail_subject = subject(
         context.group,
-        &format!("R-{number}"),
+        &request_label(number),
         "Chair's report",
         &consultation.title(),
     );
     effects.extend(super::render::to_room_and_list(
         &mail_subject,
-        &format!("R-{number}"),
+        &request_label(number),
         &document,
     ));
     let reply = ReplyDocument::from_text(format!(
