@@ -42,6 +42,22 @@ enum Command {
         #[command(subcommand)]
         action: QuarantineAction,
     },
+    /// Mail that got no answer on purpose (the bot's own, automatic replies, bounces, list
+    /// traffic without a command): how many for each reason, and the latest.
+    IgnoredMail {
+        /// Only mail ignored for this reason (own-message, automatic, bulk, mailer-daemon,
+        /// bounce, no-command).
+        #[arg(long)]
+        reason: Option<String>,
+        /// How many of the latest to list.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// The secret that tags the bot's Message-IDs, so that it knows its own mail exactly.
+    MailSecret {
+        #[command(subcommand)]
+        action: MailSecretAction,
+    },
     /// What the bot has to send: how many items are in each state, the items it gave up on,
     /// and putting them back in the queue once the cause is fixed.
     Outbox {
@@ -115,6 +131,16 @@ enum QuarantineAction {
         #[arg(long, value_parser = rapporteur::mail::operator::parse_age)]
         older_than: std::time::Duration,
     },
+}
+
+#[derive(Subcommand)]
+enum MailSecretAction {
+    /// Make a new secret for the mail sent from now on. The old ones are kept, so replies to
+    /// mail sent before are still recognised; restart every process of the deployment after.
+    Rotate,
+    /// Forget the secrets replaced by a rotation: mail sent under them is no longer known as
+    /// the bot's (its list copies would be read as a person's, replies to it lose their context).
+    ForgetRetired,
 }
 
 #[derive(Subcommand)]
@@ -195,7 +221,10 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Reload => reload_command(&arguments),
-        Command::IngestMail | Command::Quarantine { .. } => mail_command(&arguments),
+        Command::IngestMail
+        | Command::Quarantine { .. }
+        | Command::IgnoredMail { .. }
+        | Command::MailSecret { .. } => mail_command(&arguments),
         Command::Export { .. } => export_command(&arguments),
         Command::Outbox { .. } => outbox_command(&arguments),
         Command::Migrate | Command::Run => {
@@ -317,7 +346,6 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
         eprintln!("rapporteur: the configuration has no [mail] section");
         return failure;
     };
-    let ingest = rapporteur::mail::ingest::MailIngest::from_settings(&settings, &mail);
     // At most the size limit is kept in memory, whatever the size of the mail.
     let (raw, whole_size) = if ingesting {
         match rapporteur::mail::operator::read_mail_bounded(
@@ -346,6 +374,12 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
         let store = rapporteur::runtime::open_store(&settings)
             .await
             .context("open the database")?;
+        let identity = store
+            .mail_identity(jiff::Timestamp::now().as_millisecond())
+            .await
+            .context("read the mail identity")?;
+        let ingest =
+            rapporteur::mail::ingest::MailIngest::from_settings(&settings, &mail, identity);
         let succeeded = match &arguments.command {
             Command::IngestMail => {
                 match rapporteur::mail::operator::ingest_one(&store, &ingest, &raw, whole_size)
@@ -375,6 +409,42 @@ fn mail_command(arguments: &Arguments) -> ExitCode {
                     "purged {purged} quarantined mail{} received more than {} ago",
                     if purged == 1 { "" } else { "s" },
                     describe_age(*older_than)
+                );
+                true
+            }
+            Command::IgnoredMail { reason, limit } => {
+                print!(
+                    "{}",
+                    rapporteur::mail::operator::ignored_mail_table(
+                        &store,
+                        reason.as_deref(),
+                        *limit
+                    )
+                    .await?
+                );
+                true
+            }
+            Command::MailSecret {
+                action: MailSecretAction::Rotate,
+            } => {
+                let known = store
+                    .rotate_mail_identity_secret(jiff::Timestamp::now().as_millisecond())
+                    .await?;
+                println!(
+                    "a new mail identity secret tags the mail sent from now on; {} older one{} \
+                     still recognised. Restart every process of the deployment.",
+                    known - 1,
+                    if known == 2 { " is" } else { "s are" }
+                );
+                true
+            }
+            Command::MailSecret {
+                action: MailSecretAction::ForgetRetired,
+            } => {
+                let forgotten = store.forget_retired_mail_identity_secrets().await?;
+                println!(
+                    "forgot {forgotten} retired mail identity secret{}",
+                    if forgotten == 1 { "" } else { "s" }
                 );
                 true
             }

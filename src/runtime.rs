@@ -440,7 +440,12 @@ pub async fn run(
         );
     }
     if let Some(mail) = &settings.mail {
-        let sender = MailSender::new(mail).map_err(|error| RunError::Mail(error.to_string()))?;
+        let identity = store
+            .mail_identity(jiff::Timestamp::now().as_millisecond())
+            .await
+            .map_err(|error| RunError::Mail(format!("cannot read the mail identity: {error}")))?;
+        let sender = MailSender::new(mail, identity.clone())
+            .map_err(|error| RunError::Mail(error.to_string()))?;
         let (handle, waiting) = dispatcher_for(Channel::Mail, &ownership);
         dispatchers.push(handle);
         supervisor.spawn(
@@ -456,7 +461,7 @@ pub async fn run(
             let reader = ImapReader {
                 settings: imap.clone(),
                 store: store.clone(),
-                ingest: Arc::new(MailIngest::from_settings(&settings, mail)),
+                ingest: Arc::new(MailIngest::from_settings(&settings, mail, identity)),
                 handler: message_sender.clone(),
             };
             supervisor.spawn("IMAP reader", reader.run(shutdown.clone()));

@@ -113,6 +113,10 @@ fn every_command_example_gives_the_same_reply_by_mail() {
     let rules = MailRules {
         command_prefix: "!".to_string(),
         message_id_domain: "rapporteur.localhost".to_string(),
+        identity: rapporteur::mail::MailIdentity::from_hex(&[
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        ])
+        .expect("a valid secret"),
         size_limit_bytes: 1 << 20,
         list_addresses: vec![],
         trusted_authserv_id: None,

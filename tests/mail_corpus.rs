@@ -23,6 +23,10 @@ fn corpus_rules() -> MailRules {
     MailRules {
         command_prefix: "!".to_string(),
         message_id_domain: "rapporteur.localhost".to_string(),
+        identity: rapporteur::mail::MailIdentity::from_hex(&[
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        ])
+        .expect("a valid secret"),
         size_limit_bytes: 1_048_576,
         list_addresses: vec!["cip-ccg@lists.example.org".to_string()],
         trusted_authserv_id: None,

@@ -13,7 +13,6 @@ use rapporteur::handling::idempotency_key;
 use rapporteur::handling::{Handler, Routes};
 use rapporteur::mail::group_choice::{Unclear, choice_key};
 use rapporteur::mail::ingest::{IngestOutcome, MailGroup, MailIngest, Route, ingest_mail};
-use rapporteur::mail::outgoing::message_id;
 use rapporteur::mail::thread::MailPayload;
 use rapporteur::mail::{MailRules, Outcome, examine_mail};
 use rapporteur::storage::{InboxItem, NewQuarantinedMail, Store};
@@ -21,6 +20,14 @@ use std::collections::HashMap;
 use std::path::Path;
 
 const DOMAIN: &str = "rapporteur.localhost";
+
+/// The mail identity of the tests' bot (the same secret as its rules').
+fn test_identity() -> rapporteur::mail::MailIdentity {
+    rapporteur::mail::MailIdentity::from_hex(&[
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    ])
+    .expect("a valid secret")
+}
 
 fn cip_ccg() -> Group {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/groups/cip-ccg.toml");
@@ -33,6 +40,10 @@ fn ingest() -> MailIngest {
         rules: MailRules {
             command_prefix: "!".into(),
             message_id_domain: DOMAIN.into(),
+            identity: rapporteur::mail::MailIdentity::from_hex(&[
+                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            ])
+            .expect("a valid secret"),
             size_limit_bytes: 4096,
             list_addresses: vec!["cip-ccg@lists.example.org".into()],
             trusted_authserv_id: None,
@@ -224,7 +235,7 @@ on_both_backends!(
         let payload: MailPayload = serde_json::from_str(&effects[0].payload).unwrap();
         assert_eq!(payload.subject, "Re: !whoami");
         assert_eq!(payload.in_reply_to.as_deref(), Some("<q@example.org>"));
-        let bot_mail = message_id(&effects[0].idempotency_key, DOMAIN);
+        let bot_mail = test_identity().message_id(&effects[0].idempotency_key, DOMAIN);
 
         let answer = recorded(
             &store,
@@ -250,7 +261,9 @@ on_both_backends!(
         let payload: MailPayload = serde_json::from_str(&reply[0].payload).unwrap();
         assert!(payload.plain.starts_with("CIP-CCG ("), "{}", payload.plain);
 
-        let forged_id = format!("<rapporteur-forged@{DOMAIN}>");
+        // In the form of the bot's IDs from before they were tagged: only the store can tell
+        // that the bot never sent it.
+        let forged_id = format!("<rapporteur-0123456789abcdef0123456789abcdef@{DOMAIN}>");
         let forged = recorded(
             &store,
             &mail(
@@ -279,6 +292,20 @@ on_both_backends!(
             &ingest().rules,
         );
         assert_eq!(examined.answer.as_deref(), Some("roster"));
+        // Any other ID in the bot's domain (a member's client writes them) is no answer to the
+        // bot even for the examination.
+        let thunderbird_like = examine_mail(
+            &mail(
+                "ana.lima@example.org",
+                "<f2@example.org>",
+                "Re: x",
+                "roster\r\n",
+                Some(&format!("<6b1f0c2e-1d7a-4f6e-9c55-0a1b2c3d4e5f@{DOMAIN}>")),
+            ),
+            &ingest().rules,
+        );
+        assert_eq!(thunderbird_like.answer, None);
+        assert!(thunderbird_like.answers_to.is_empty());
     }
 );
 
@@ -298,7 +325,11 @@ fn example_settings() -> Settings {
 
 fn example_ingest() -> MailIngest {
     let settings = example_settings();
-    MailIngest::from_settings(&settings, settings.mail.as_ref().expect("[mail]"))
+    MailIngest::from_settings(
+        &settings,
+        settings.mail.as_ref().expect("[mail]"),
+        test_identity(),
+    )
 }
 
 const ANA: &str = "Ana Lima <ana.lima@example.org>";
@@ -497,10 +528,10 @@ on_both_backends!(
         );
 
         // A reply to that answer is a reply to the bot's own mail.
-        let bot_mail = message_id(&answer.idempotency_key, DOMAIN);
+        let bot_mail = test_identity().message_id(&answer.idempotency_key, DOMAIN);
         assert!(
             store
-                .sent_mail_answered(std::slice::from_ref(&bot_mail))
+                .sent_mail_answered(std::slice::from_ref(&bot_mail), &test_identity())
                 .await
                 .unwrap()
                 .is_some()
@@ -681,7 +712,7 @@ on_both_backends!(
             .iter()
             .find(|item| item.destination == "ana.lima@example.org")
             .expect("the request mail to Ana");
-        let request_mail = message_id(&to_ana.idempotency_key, DOMAIN);
+        let request_mail = test_identity().message_id(&to_ana.idempotency_key, DOMAIN);
 
         // Her reply: the one word, quoting the request below, sent straight to the bot, under a
         // subject that no longer names the group (so only the thread can tell).

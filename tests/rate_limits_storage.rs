@@ -26,6 +26,10 @@ fn ingest() -> MailIngest {
         rules: MailRules {
             command_prefix: "!".into(),
             message_id_domain: "rapporteur.localhost".into(),
+            identity: rapporteur::mail::MailIdentity::from_hex(&[
+                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            ])
+            .expect("a valid secret"),
             size_limit_bytes: 65_536,
             list_addresses: vec!["cip-ccg@lists.example.org".into()],
             trusted_authserv_id: None,

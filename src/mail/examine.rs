@@ -23,9 +23,12 @@ pub const COMMANDS_PER_MAIL: usize = crate::core::several::COMMANDS_PER_MESSAGE 
 #[derive(Debug, Clone)]
 pub struct MailRules {
     pub command_prefix: String,
-    /// The domain of the bot's own Message-IDs: mail with such an ID is the bot's own, coming
-    /// back through a list.
+    /// The domain of the bot's own Message-IDs. It proves nothing by itself (see
+    /// `identity.rs`); it only marks the IDs of mail sent before Message-IDs were tagged, which
+    /// the ingest looks up exactly among the mail the bot sent.
     pub message_id_domain: String,
+    /// What proves a Message-ID or an `X-Rapporteur-Origin` header to be the bot's own.
+    pub identity: super::identity::MailIdentity,
     /// Raw messages larger than this are quarantined unread.
     pub size_limit_bytes: usize,
     /// The posting addresses of the configured lists: a From equal to one of them may have
@@ -229,7 +232,7 @@ fn examine_unguarded(raw: &[u8], rules: &MailRules) -> ExaminedMail {
     let subject = one_line(message.subject().unwrap_or_default());
     let list_id = list_id(&message);
     let (author, author_name, authorship) = author(&message, &from_address, rules);
-    let answers_to = answers_to(&message, &rules.message_id_domain);
+    let answers_to = answers_to(&message, rules);
     let body = authored_body(&message);
     let authored = authored_lines(&body);
     let mut commands = Vec::new();
@@ -287,12 +290,15 @@ fn judge(
     authorship: Authorship,
     rules: &MailRules,
 ) -> Outcome {
-    let own_domain = format!("@{}>", rules.message_id_domain.to_ascii_lowercase());
+    // Only a tag this deployment made proves a mail its own; a domain or a header anyone can
+    // write proves nothing (see `identity.rs`).
     let is_own = examined
         .message_id
         .as_deref()
-        .is_some_and(|id| id.to_ascii_lowercase().ends_with(&own_domain))
-        || message.header_raw("X-Rapporteur-Origin").is_some();
+        .is_some_and(|id| rules.identity.proven_key(id).is_some())
+        || message
+            .header_raw("X-Rapporteur-Origin")
+            .is_some_and(|origin| rules.identity.proven_key(origin).is_some());
     if is_own {
         return Outcome::Ignored(IgnoreReason::OwnMessage);
     }
@@ -573,17 +579,37 @@ fn references(message: &Message) -> Vec<String> {
 }
 
 /// The bot's messages among In-Reply-To and References, nearest first.
-fn answers_to(message: &Message, own_domain: &str) -> Vec<String> {
-    let own_suffix = format!("@{}>", own_domain.to_ascii_lowercase());
+/// The bot's messages a mail answers, nearest first: Message-IDs the bot's tag proves, and IDs
+/// in the form the bot wrote before it tagged them (`<rapporteur-<32 hex>@own domain>`), which
+/// the ingest accepts only if the bot really sent a mail with exactly that ID.
+fn answers_to(message: &Message, rules: &MailRules) -> Vec<String> {
     let mut nearest_first = message_ids(message.in_reply_to());
     nearest_first.extend(references(message).into_iter().rev());
     let mut seen = Vec::new();
     for id in nearest_first {
-        if id.to_ascii_lowercase().ends_with(&own_suffix) && !seen.contains(&id) {
+        let counts = rules.identity.proven_key(&id).is_some()
+            || is_untagged_bot_id(&id, &rules.message_id_domain);
+        if counts && !seen.contains(&id) {
             seen.push(id);
         }
     }
     seen
+}
+
+/// Whether a Message-ID has the form of the bot's IDs from before they were tagged: only a
+/// candidate, never a proof.
+pub fn is_untagged_bot_id(id: &str, own_domain: &str) -> bool {
+    let Some((local, domain)) = id
+        .strip_prefix('<')
+        .and_then(|rest| rest.strip_suffix('>'))
+        .and_then(|bare| bare.rsplit_once('@'))
+    else {
+        return false;
+    };
+    domain.eq_ignore_ascii_case(own_domain)
+        && local.strip_prefix("rapporteur-").is_some_and(|hash| {
+            hash.len() == 32 && hash.bytes().all(|byte| byte.is_ascii_hexdigit())
+        })
 }
 
 fn bracketed(id: &str) -> String {

@@ -66,7 +66,12 @@ pub enum IngestOutcome {
 }
 
 impl MailIngest {
-    pub fn from_settings(settings: &Settings, mail: &MailSettings) -> MailIngest {
+    /// `identity` is what proves mail to be the bot's own (`Store::mail_identity_secrets`).
+    pub fn from_settings(
+        settings: &Settings,
+        mail: &MailSettings,
+        identity: super::identity::MailIdentity,
+    ) -> MailIngest {
         let groups: Vec<MailGroup> = settings
             .groups
             .iter()
@@ -87,6 +92,7 @@ impl MailIngest {
             rules: MailRules {
                 command_prefix: settings.command_prefix.clone(),
                 message_id_domain: mail.message_id_domain.clone(),
+                identity,
                 size_limit_bytes: mail.size_limit_bytes,
                 list_addresses: groups
                     .iter()
@@ -432,9 +438,21 @@ async fn record_examined(
             });
         }
         Outcome::Ignored(reason) => {
-            if let Some((key, value)) = position {
-                store.set_adapter_state(key, value, now_ms).await?;
-            }
+            // Kept for the operator with its reason (`rapporteur mail ignored`), so that a
+            // wrong decision, such as a member's mail taken for the bot's own, can be seen.
+            store
+                .record_ignored_mail(
+                    &crate::storage::IgnoredMail {
+                        external_id: examined.external_id.clone(),
+                        reason: reason.name().to_string(),
+                        sender: examined.author.clone(),
+                        subject: Some(examined.subject.clone()),
+                        ignored_ms: now_ms,
+                    },
+                    position,
+                    now_ms,
+                )
+                .await?;
             tracing::info!(reason = reason.name(), external_id = %examined.external_id, source, "mail ignored");
             return Ok(IngestOutcome::Ignored(reason.name()));
         }
@@ -446,7 +464,9 @@ async fn record_examined(
     let context = if answers_to.is_empty() {
         None
     } else {
-        store.sent_mail_answered(answers_to).await?
+        store
+            .sent_mail_answered(answers_to, &ingest.rules.identity)
+            .await?
     };
     // A reply to the bot's own mail belongs to the group that mail was for (an `ack` to a
     // request of one group, from a member of two); only then do the other rules apply.

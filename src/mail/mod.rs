@@ -8,6 +8,7 @@ pub mod flowed;
 pub mod group_choice;
 pub mod html_text;
 mod html_tree;
+pub mod identity;
 pub mod imap;
 pub mod ingest;
 pub mod operator;
@@ -19,6 +20,7 @@ pub mod tls;
 pub mod trust;
 
 pub use examine::{ExaminedMail, IgnoreReason, MailRules, Outcome, QuarantineReason, examine_mail};
+pub use identity::{MailIdentity, MailIdentityError};
 pub use trust::{ListAuthorHeader, ListTrust};
 
 /// The channel name stored with mail's inbox and outbox rows.

@@ -93,9 +93,8 @@ pub async fn quarantine_table(
             .map(|time| time.strftime("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
         table.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             row.id,
-            row.state,
             row.state,
             row.reason,
             if row.kept_bytes < row.size_bytes {
@@ -106,6 +105,39 @@ pub async fn quarantine_table(
             received,
             printable(row.sender.as_deref().unwrap_or("-")),
             printable(row.subject.as_deref().unwrap_or("-")),
+        ));
+    }
+    Ok(table)
+}
+
+/// `rapporteur ignored-mail`: how many mails got no answer on purpose, by reason (the last 90
+/// days), and the latest of them, so that a wrong decision (a member's mail taken for the
+/// bot's own) can be seen.
+pub async fn ignored_mail_table(
+    store: &Store,
+    reason: Option<&str>,
+    limit: i64,
+) -> Result<String, StorageError> {
+    let counts = store.ignored_mail_counts().await?;
+    if counts.is_empty() {
+        return Ok("No mail was ignored in the last 90 days.\n".to_string());
+    }
+    let mut table = String::from("Ignored mail of the last 90 days, by reason:\n");
+    for (reason, count) in &counts {
+        table.push_str(&format!("  {reason}\t{count}\n"));
+    }
+    let rows = store.ignored_mail(reason, limit).await?;
+    table.push_str("\nignored (UTC)\treason\tsender\tsubject\tmessage-id\n");
+    for row in rows {
+        let ignored = jiff::Timestamp::from_millisecond(row.ignored_ms)
+            .map(|time| time.strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        table.push_str(&format!(
+            "{ignored}\t{}\t{}\t{}\t{}\n",
+            row.reason,
+            printable(row.sender.as_deref().unwrap_or("-")),
+            printable(row.subject.as_deref().unwrap_or("-")),
+            printable(&row.external_id),
         ));
     }
     Ok(table)

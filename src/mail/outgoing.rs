@@ -4,6 +4,7 @@
 //! the same ID and a reply to it can be traced back to the outbox.
 
 use super::examine::one_line;
+use super::identity::MailIdentity;
 use super::smtp_pool::SmtpPool;
 use super::thread::MailPayload;
 use crate::config::{MailSettings, OutgoingMail};
@@ -41,12 +42,17 @@ pub struct MailSender {
     transport: Transport,
     from: Mailbox,
     message_id_domain: String,
+    /// Tags each Message-ID so that the bot knows its own mail exactly (see `identity.rs`).
+    identity: MailIdentity,
     /// How many mails may be in flight at once (the SMTP pool size).
     pub concurrency: usize,
 }
 
 impl MailSender {
-    pub fn new(settings: &MailSettings) -> Result<MailSender, MailDeliveryError> {
+    pub fn new(
+        settings: &MailSettings,
+        identity: MailIdentity,
+    ) -> Result<MailSender, MailDeliveryError> {
         let address = settings
             .address
             .parse()
@@ -74,13 +80,15 @@ impl MailSender {
             transport,
             from,
             message_id_domain: settings.message_id_domain.clone(),
+            identity,
             concurrency,
         })
     }
 
     /// The Message-ID of the mail for an outbox item.
     pub fn message_id_for(&self, item: &OutboxItem) -> String {
-        message_id(&item.idempotency_key, &self.message_id_domain)
+        self.identity
+            .message_id(&item.idempotency_key, &self.message_id_domain)
     }
 
     /// Sends one outbox item; returns its Message-ID.
@@ -89,7 +97,8 @@ impl MailSender {
             MailDeliveryError::permanent(format!("unreadable outbox payload: {error}"))
         })?;
         let message_id = self.message_id_for(item);
-        let message = build_message(&self.from, &message_id, &self.message_id_domain, &payload)?;
+        let origin = self.identity.origin(&item.idempotency_key);
+        let message = build_message(&self.from, &message_id, &origin, &payload)?;
         match &self.transport {
             Transport::Smtp(pool) => {
                 pool.send(message.envelope(), &message.formatted())
@@ -113,16 +122,14 @@ impl MailSender {
     }
 }
 
-pub fn message_id(idempotency_key: &str, domain: &str) -> String {
-    format!("<{idempotency_key}@{domain}>")
-}
-
 /// Builds the mail. Every value taken from received mail goes through [`one_line`] or lettre's
-/// own encoding, so no line break can start a header of the attacker's choosing.
+/// own encoding, so no line break can start a header of the attacker's choosing. `origin` is
+/// the tagged key (`identity.rs`) that `X-Rapporteur-Origin` carries, for a list server that
+/// replaces the Message-ID.
 pub fn build_message(
     from: &Mailbox,
     message_id: &str,
-    origin_domain: &str,
+    origin: &str,
     payload: &MailPayload,
 ) -> Result<Message, MailDeliveryError> {
     let to_address = payload.to.parse().map_err(|error| {
@@ -145,7 +152,7 @@ pub fn build_message(
         ))
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("X-Rapporteur-Origin"),
-            one_line(origin_domain),
+            one_line(origin),
         ));
     let well_formed = |id: &&String| {
         id.starts_with('<')
@@ -247,19 +254,19 @@ mod tests {
         let from: Mailbox = "rapporteur <rapporteur@lists.example.org>".parse().unwrap();
         let message = build_message(
             &from,
-            "<k@rapporteur.localhost>",
-            "rapporteur.localhost",
+            "<k.0a1b@rapporteur.localhost>",
+            "k.0a1b",
             &payload("Re: !whoami", "Ana Lima"),
         )
         .unwrap();
         let headers = headers(&message);
         for expected in [
-            "Message-ID: <k@rapporteur.localhost>",
+            "Message-ID: <k.0a1b@rapporteur.localhost>",
             "In-Reply-To: <a@example.org>",
             "References: <root@example.org> <a@example.org>",
             "Auto-Submitted: auto-replied",
             "Subject: Re: !whoami",
-            "X-Rapporteur-Origin: rapporteur.localhost",
+            "X-Rapporteur-Origin: k.0a1b",
         ] {
             assert!(
                 headers.contains(expected),

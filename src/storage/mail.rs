@@ -196,19 +196,31 @@ impl Store {
     pub async fn sent_mail_answered(
         &self,
         message_ids: &[String],
+        identity: &crate::mail::MailIdentity,
     ) -> Result<Option<AnsweredMail>, StorageError> {
         for message_id in message_ids {
-            let key = message_id
-                .trim_start_matches('<')
-                .split('@')
-                .next()
-                .unwrap_or_default();
+            // A tagged ID proves its key; an untagged one (from before the tags) counts only
+            // if the bot recorded sending a mail with exactly that Message-ID.
+            let (key, exact) = match identity.proven_key(message_id) {
+                Some(key) => (key.to_string(), None),
+                None => (
+                    message_id
+                        .trim_start_matches('<')
+                        .split('@')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                    Some(message_id.as_str()),
+                ),
+            };
             let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
                 "SELECT outbox.about, inbox.group_id FROM outbox \
                  LEFT JOIN inbox ON inbox.id = outbox.inbox_id \
-                 WHERE outbox.idempotency_key = $1 AND outbox.channel = 'mail'",
+                 WHERE outbox.idempotency_key = $1 AND outbox.channel = 'mail' \
+                 AND (CAST($2 AS TEXT) IS NULL OR outbox.remote_id = $2)",
             )
             .bind(key)
+            .bind(exact)
             .fetch_optional(&self.pool)
             .await?;
             if let Some((about, group_id)) = row {

@@ -10,6 +10,7 @@ mod files;
 mod inbox;
 mod lease;
 mod mail;
+mod mail_identity;
 mod outbox;
 mod outbox_operator;
 mod polls;
@@ -31,6 +32,7 @@ pub use redact::{redact_database_url, redact_password_in};
 pub use inbox::{Completion, InboxItem, NOT_A_COMMAND, NewInboxItem};
 pub use lease::{Claimant, GroupScope, SettledClaim, UNGROUPED};
 pub use mail::{AnsweredMail, NewQuarantinedMail, QuarantinedMail};
+pub use mail_identity::IgnoredMail;
 pub use outbox::{ClaimAtInsert, NewOutboxItem, OutboxItem, outbox_key};
 pub use state::{CLOCK_CHANNEL, StoredTimer, TimerOperation, timer_external_id};
 pub use undecryptable::{MatrixSyncCommit, NewUndecryptable, Undecryptable};
@@ -64,6 +66,9 @@ pub enum StorageError {
     /// The operating system gave no randomness (for a survey ballot's key).
     #[error("no randomness available: {0}")]
     Randomness(String),
+    /// A stored value that this version cannot read (such as a malformed mail identity secret).
+    #[error("a stored value cannot be read: {0}")]
+    Unreadable(String),
 }
 
 impl StorageError {
@@ -78,6 +83,7 @@ impl StorageError {
             | StorageError::Folder { .. }
             | StorageError::Randomness(_) => true,
             StorageError::Query(error) => query_error_is_transient(error),
+            StorageError::Unreadable(_) => false,
         }
     }
 }

@@ -196,15 +196,15 @@ Ana
 """
 
 # Bot messages that people answer.
-BOT_PRIYA_1 = "<cip-ccg.20261104T165501Z.7d2e9a41@rapporteur.localhost>"
-BOT_PRIYA_2 = "<cip-ccg.20261104T170002Z.c3f18b5e@rapporteur.localhost>"
-BOT_LUCAS = "<cip-ccg.20261104T170510Z.0be4d7c2@rapporteur.localhost>"
-BOT_JURGEN = "<cip-ccg.20261104T171033Z.91a0f6d8@rapporteur.localhost>"
-BOT_SOPHIE = "<cip-ccg.20261105T091207Z.4c8e2b13@rapporteur.localhost>"
-BOT_PRIYA_3 = "<cip-ccg.20261105T101502Z.e27a5c90@rapporteur.localhost>"
-BOT_KWAME = "<cip-ccg.20261105T113044Z.58d1f3a7@rapporteur.localhost>"
-BOT_SOPHIE_OOF = "<cip-ccg.20261110T080011Z.a6f9c1e4@rapporteur.localhost>"
-BOT_BOUNCED = "<cip-ccg.20261112T160001Z.3b7d9e05@rapporteur.localhost>"
+BOT_PRIYA_1 = "<cip-ccg.20261104T165501Z.7d2e9a41.181f75a7c9198cbb1df9@rapporteur.localhost>"
+BOT_PRIYA_2 = "<cip-ccg.20261104T170002Z.c3f18b5e.51d853897797ebc95417@rapporteur.localhost>"
+BOT_LUCAS = "<cip-ccg.20261104T170510Z.0be4d7c2.80e3221d3b44bef6102b@rapporteur.localhost>"
+BOT_JURGEN = "<cip-ccg.20261104T171033Z.91a0f6d8.02d6cf8e36587c16e5ba@rapporteur.localhost>"
+BOT_SOPHIE = "<cip-ccg.20261105T091207Z.4c8e2b13.2c62d0decb87c32e2638@rapporteur.localhost>"
+BOT_PRIYA_3 = "<cip-ccg.20261105T101502Z.e27a5c90.27ae6060828390c492ed@rapporteur.localhost>"
+BOT_KWAME = "<cip-ccg.20261105T113044Z.58d1f3a7.e8b176e8fcf63e2d73f0@rapporteur.localhost>"
+BOT_SOPHIE_OOF = "<cip-ccg.20261110T080011Z.a6f9c1e4.c490d4ac47f36cc41c9e@rapporteur.localhost>"
+BOT_BOUNCED = "<cip-ccg.20261112T160001Z.3b7d9e05.b8850fb03f6fcc9b214d@rapporteur.localhost>"
 
 BOT_DID_YOU_MEAN = """There is no command `!rostr`. Did you mean `!roster`?
 Reply to this message with the single word roster to run it, or type
@@ -2160,7 +2160,7 @@ From: rapporteur for CIP-CCG <{BOT}>
 To: former.member@example.com
 Subject: Re: [CIP-CCG] !roster
 Date: Thu, 12 Nov 2026 16:00:01 +0000
-Message-ID: <cip-ccg.20261112T160001Z.3b7d9e06@rapporteur.localhost>
+Message-ID: <cip-ccg.20261112T160001Z.3b7d9e06.2a928b08f11d70828fd7@rapporteur.localhost>
 MIME-Version: 1.0
 Content-Type: text/plain; charset=utf-8
 
@@ -2249,10 +2249,10 @@ Message-ID: {BOT_BOUNCED}
 )
 
 # 45 ------------------------------------------------------------------------------------------
-mid = "<cip-ccg.20261103T184821Z.5a7c2e90@rapporteur.localhost>"
+mid = "<cip-ccg.20261103T184821Z.5a7c2e90.9b377730a8fd49c623e5@rapporteur.localhost>"
 case(
     "own-message-by-message-id",
-    "The bot's own reply coming back through the list, recognised by its Message-ID on rapporteur.localhost (it carries no X-Rapporteur-Origin): ignored as own-message; the command it answers is in a '>' quote, so none is extracted.",
+    "The bot's own reply coming back through the list, recognised by its Message-ID, whose tag only the bot's secret makes (it carries no X-Rapporteur-Origin): ignored as own-message; the command it answers is in a '>' quote, so none is extracted.",
     msg(
         list_top("Tue,  3 Nov 2026 18:48:24 +0000 (UTC)", "4BrYNt0aXcz1vBq")
         + f"""From: rapporteur for CIP-CCG <{BOT}>
@@ -2285,7 +2285,7 @@ On Tue, 3 Nov 2026 at 18:48, Sophie Martin <sophie.martin@example.org> wrote:
 mid = "<176245.8812.1794045600@lists.example.org>"
 case(
     "own-message-by-origin-header",
-    "A bot mail whose Message-ID was assigned by the submission server (lists.example.org, not rapporteur.localhost) but that carries X-Rapporteur-Origin: recognised by that header and ignored as own-message, although its first line is a command line, which extraction lists.",
+    "A bot mail whose Message-ID was assigned by the submission server (lists.example.org, not rapporteur.localhost) but that carries X-Rapporteur-Origin with its tagged key: recognised by that header and ignored as own-message, although its first line is a command line, which extraction lists.",
     msg(
         list_top("Sat,  7 Nov 2026 08:00:04 +0000 (UTC)", "4BtnM1c5VqzdKw9")
         + f"""From: rapporteur for CIP-CCG <{BOT}>
@@ -2293,7 +2293,7 @@ To: {LIST}
 Subject: [CIP-CCG] Weekly roster
 Date: Sat, 07 Nov 2026 08:00:00 +0000
 Message-ID: {mid}
-X-Rapporteur-Origin: cip-ccg
+X-Rapporteur-Origin: cip-ccg.20261107T080000Z.7f3e1a20.1eee36c27c17e675f72b
 MIME-Version: 1.0
 Content-Type: text/plain; charset=utf-8
 Content-Transfer-Encoding: 8bit
@@ -2773,7 +2773,7 @@ Amani
 )
 
 # 60 ------------------------------------------------------------------------------------------
-BOT_MOUSSA = "<cip-ccg.20261109T101530Z.6e0b4f27@rapporteur.localhost>"
+BOT_MOUSSA = "<cip-ccg.20261109T101530Z.6e0b4f27.b1a373974a52a7df34ff@rapporteur.localhost>"
 moussa_1 = "<CAF3k9wQz7Lx2Nc5Rv8Tb1Yk4Hm0Gs3Fd6Ej9Ua2Ko5Wi8Qn1B@mail.gmail.com>"
 mid = "<0d6f2b8e-3a91-4c57-b0e4-7f1a9c2d5e83@example.org>"
 case(
@@ -2811,7 +2811,7 @@ On 09/11/2026 10:15, rapporteur for CIP-CCG wrote:
 )
 
 # 61 ------------------------------------------------------------------------------------------
-BOT_KWAME_LIST = "<cip-ccg.20261109T143005Z.d85a1c3e@rapporteur.localhost>"
+BOT_KWAME_LIST = "<cip-ccg.20261109T143005Z.d85a1c3e.7bc20fdcd142046b8f0d@rapporteur.localhost>"
 mid = "<e7a3c1f9-8b24-4d06-9a5e-2c0f6b1d8e4a@example.org>"
 case(
     "reply-to-bot-thanks-via-list",
@@ -3074,7 +3074,8 @@ Fixed facts the expectations rely on:
 - The group's list posts as `cip-ccg@lists.example.org` (List-Post) with List-Id
   `<cip-ccg.lists.example.org>`, list name `CIP-CCG`, and adds `Precedence: list` to every post.
 - The bot's address is `rapporteur@lists.example.org`; its Message-IDs are on
-  `rapporteur.localhost`, and it may mark its mail with `X-Rapporteur-Origin`.
+  `rapporteur.localhost`, each tagged with the corpus's secret (bytes 0 to 31: see
+  tests/mail_corpus.rs), and it may mark its mail with `X-Rapporteur-Origin: <key.tag>`.
 - The size limit is 1 MiB: 1048576 bytes of raw message.
 - The bot's receiving server is `mx.lists.example.org`. It receives the list's copies from the
   list server `mail.lists.example.org` (192.0.2.25), which the bot trusts (`receiving_host`,
@@ -3086,7 +3087,7 @@ Fixed facts the expectations rely on:
   with " via " proves nothing: mail not from the list's address is authored by its From.
 - `author` is the address with its domain in lower case and its local part as written.
 - Decisions are taken in this order, most specific first: too-large, unparseable (no header
-  block or no From), own-message (Message-ID on rapporteur.localhost or X-Rapporteur-Origin),
+  block or no From), own-message (a Message-ID or X-Rapporteur-Origin that the bot's secret tagged; see src/mail/identity.rs),
   bounce (multipart/report), automatic (Auto-Submitted other than `no`), mailer-daemon
   (From/Sender/Return-Path local part mailer-daemon or postmaster, or Return-Path `<>`), bulk
   (Precedence bulk/junk/list with neither a command nor an answer to a bot mail), no-command (no

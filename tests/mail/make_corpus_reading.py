@@ -56,9 +56,9 @@ def flow(paragraph: str, width: int = 72, delsp: bool = False) -> str:
 
 
 # Bot messages answered below.
-BOT_ANA = "<cip-ccg.20261207T091500Z.5a1e7c93@rapporteur.localhost>"
-BOT_OLUSEGUN = "<cip-ccg.20261207T093012Z.b84d02f6@rapporteur.localhost>"
-BOT_FATIMA = "<cip-ccg.20261207T094544Z.17c9e3a8@rapporteur.localhost>"
+BOT_ANA = "<cip-ccg.20261207T091500Z.5a1e7c93.75bbecbf53ee692f0a8e@rapporteur.localhost>"
+BOT_OLUSEGUN = "<cip-ccg.20261207T093012Z.b84d02f6.2818929ffc060bf2944a@rapporteur.localhost>"
+BOT_FATIMA = "<cip-ccg.20261207T094544Z.17c9e3a8.e738cda401c9885dde10@rapporteur.localhost>"
 BOT_REQUEST = """R-4 "Budget 2027" is open for your organization's feedback.
 Acknowledge by 2026-12-10 23:59 UTC; respond by 2026-12-20 23:59 UTC.
 Reply to this message with ack to acknowledge it, or with support,
