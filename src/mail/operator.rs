@@ -137,7 +137,7 @@ pub async fn ignored_mail_table(
             row.reason,
             printable(row.sender.as_deref().unwrap_or("-")),
             printable(row.subject.as_deref().unwrap_or("-")),
-            printable(&row.external_id),
+            printable_up_to(&row.external_id, 250),
         ));
     }
     Ok(table)
@@ -146,6 +146,12 @@ pub async fn ignored_mail_table(
 /// Text from a mail shown on a terminal: control characters (escape sequences above all) are
 /// replaced, and long text is cut.
 fn printable(text: &str) -> String {
+    printable_up_to(text, 60)
+}
+
+/// As [`printable`], cut at `limit` characters: identifiers are shown whole (they are stored
+/// at most 250 bytes long), since a cut one cannot be searched for.
+fn printable_up_to(text: &str, limit: usize) -> String {
     let cleaned: String = text
         .chars()
         .map(|character| {
@@ -155,7 +161,7 @@ fn printable(text: &str) -> String {
                 character
             }
         })
-        .take(60)
+        .take(limit)
         .collect();
     cleaned
 }
