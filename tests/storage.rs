@@ -72,6 +72,92 @@ on_both_backends!(
 );
 
 on_both_backends!(
+    the_mail_identity_is_made_once_kept_and_rotated_without_forgetting_old_mail,
+    |store: Store| async move {
+        let first = store.mail_identity(1_000).await.unwrap();
+        let sent_before = first.message_id("rapporteur-0123", "bot.example.org");
+        // Read again (a restart, or another process of the deployment): the same secret.
+        let again = store.mail_identity(2_000).await.unwrap();
+        assert_eq!(
+            again.message_id("rapporteur-0123", "bot.example.org"),
+            sent_before
+        );
+
+        assert_eq!(store.rotate_mail_identity_secret(3_000).await.unwrap(), 2);
+        let rotated = store.mail_identity(4_000).await.unwrap();
+        let sent_after = rotated.message_id("rapporteur-0123", "bot.example.org");
+        assert_ne!(
+            sent_after, sent_before,
+            "new mail is tagged with the new secret"
+        );
+        assert_eq!(rotated.proven_key(&sent_before), Some("rapporteur-0123"));
+        assert_eq!(rotated.proven_key(&sent_after), Some("rapporteur-0123"));
+
+        assert_eq!(
+            store.forget_retired_mail_identity_secrets().await.unwrap(),
+            1
+        );
+        let current_only = store.mail_identity(5_000).await.unwrap();
+        assert_eq!(current_only.proven_key(&sent_before), None);
+        assert_eq!(
+            current_only.proven_key(&sent_after),
+            Some("rapporteur-0123")
+        );
+    }
+);
+
+on_both_backends!(
+    ignored_mail_is_kept_with_its_reason_and_the_readers_position,
+    |store: Store| async move {
+        let ignored = |id: &str, reason: &str, at: i64| rapporteur::storage::IgnoredMail {
+            external_id: id.into(),
+            reason: reason.into(),
+            sender: Some("rapporteur@lists.example.org".into()),
+            subject: Some("R-1: poll".into()),
+            ignored_ms: at,
+        };
+        let day: i64 = 24 * 60 * 60 * 1000;
+        store
+            .record_ignored_mail(&ignored("<old@x>", "no-command", 0), None, 0)
+            .await
+            .unwrap();
+        store
+            .record_ignored_mail(
+                &ignored("<a@x>", "own-message", 100 * day),
+                Some(("imap", "7")),
+                100 * day,
+            )
+            .await
+            .unwrap();
+        // Seen again: one row.
+        store
+            .record_ignored_mail(&ignored("<a@x>", "own-message", 100 * day), None, 100 * day)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.adapter_state("imap").await.unwrap().as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            store.ignored_mail_counts().await.unwrap(),
+            [("own-message".to_string(), 1)],
+            "one row each, and the one of 100 days ago is gone"
+        );
+        let listed = store.ignored_mail(Some("own-message"), 10).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].external_id, "<a@x>");
+        assert!(
+            store
+                .ignored_mail(Some("bounce"), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.ignored_mail(None, 10).await.unwrap().len(), 1);
+    }
+);
+
+on_both_backends!(
     a_message_is_completed_once_with_its_effects,
     |store: Store| async move {
         store
