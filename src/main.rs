@@ -64,6 +64,21 @@ enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
+    /// Publish the public record: append each group's new and changed entries to its hash
+    /// chain and write the static site (index, a page per entry, JSON and CSV tables, Atom
+    /// feed, calendar, record.jsonl), switched to atomically. The running bot does this after
+    /// every change, into <data_dir>/site.
+    Publish {
+        /// The site's folder (a symbolic link to the latest build); default <data_dir>/site.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a published record: a group's record.jsonl, or a site folder (every group's).
+    /// Names the first entry that does not match; exits 1 then.
+    VerifyRecord {
+        /// A record.jsonl file, or a folder holding <group>/record.jsonl files.
+        path: PathBuf,
+    },
     /// Export a report from the record to standard output, for a group's review or a
     /// spreadsheet.
     Export {
@@ -226,6 +241,8 @@ fn main() -> ExitCode {
         | Command::IgnoredMail { .. }
         | Command::MailSecret { .. } => mail_command(&arguments),
         Command::Export { .. } => export_command(&arguments),
+        Command::Publish { .. } => publish_command(&arguments),
+        Command::VerifyRecord { path } => verify_record_command(&path),
         Command::Outbox { .. } => outbox_command(&arguments),
         Command::Migrate | Command::Run => {
             init_logging();
@@ -322,6 +339,86 @@ fn reload_command(arguments: &Arguments) -> ExitCode {
                 "rapporteur: cannot signal process {pid} (from {}); is the bot running?",
                 pid_path.display()
             );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `publish`: the public record, from the database, into the site folder.
+fn publish_command(arguments: &Arguments) -> ExitCode {
+    init_logging();
+    let Command::Publish { out } = &arguments.command else {
+        return ExitCode::FAILURE;
+    };
+    let settings = match load(arguments) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let out = out
+        .clone()
+        .unwrap_or_else(|| settings.data_dir.join("site"));
+    let runtime = match new_runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: anyhow::Result<rapporteur::record::publish::Published> = runtime.block_on(async {
+        // An unwritable output is said before the database is even opened.
+        rapporteur::record::site::check_writable(&out)?;
+        let store = rapporteur::runtime::open_store(&settings)
+            .await
+            .context("open the database")?;
+        let states = rapporteur::record::publish::states_from_store(&store)
+            .await
+            .context("read the change log")?;
+        let empty = rapporteur::core::state::GroupState::default();
+        let groups: Vec<_> = settings
+            .groups
+            .iter()
+            .map(|configured| {
+                (
+                    &configured.group,
+                    states.get(&configured.id).unwrap_or(&empty),
+                )
+            })
+            .collect();
+        let published =
+            rapporteur::record::publish::publish(&store, &groups, &out, jiff::Timestamp::now())
+                .await?;
+        store.close().await;
+        Ok(published)
+    });
+    match result {
+        Ok(published) => {
+            println!(
+                "published {} ({} new record entr{}); open {}",
+                out.display(),
+                published.appended,
+                if published.appended == 1 { "y" } else { "ies" },
+                out.join("index.html").display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("rapporteur: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `verify-record`: checks record.jsonl files; needs no configuration.
+fn verify_record_command(path: &std::path::Path) -> ExitCode {
+    match rapporteur::record::verify::verify_path(path) {
+        Ok(reports) => {
+            for (file, count) in reports {
+                println!("{}: {count} entries, the chain verifies", file.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(problem) => {
+            eprintln!("rapporteur: {problem}");
             ExitCode::FAILURE
         }
     }

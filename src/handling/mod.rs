@@ -140,6 +140,9 @@ pub struct Handler {
     /// Where derived record files (each group's calendar feed) are written after a batch that
     /// changed a meeting; `None` writes none (tests, one-off commands).
     pub record_dir: Option<std::path::PathBuf>,
+    /// Where the public record's site is published after a batch that changed a group's state
+    /// (see `record::publish`); `None` publishes nothing (tests, one-off commands).
+    pub site_dir: Option<std::path::PathBuf>,
 }
 
 impl Handler {
@@ -161,6 +164,7 @@ impl Handler {
             ownership_version: 0,
             claim_at_insert: Vec::new(),
             record_dir: None,
+            site_dir: None,
         };
         handler.reload(store).await?;
         Ok(handler)
@@ -217,6 +221,28 @@ impl Handler {
             self.states.get(group_id),
         ) {
             crate::record::write_record_files(dir, group, state, now);
+        }
+    }
+
+    /// Publishes the public record from the committed states, if a site is kept; a failure is
+    /// logged, since the next publication writes the site whole and appends whatever the chain
+    /// still lacks.
+    pub async fn publish_record(&self, store: &Store, now: Timestamp) {
+        let Some(out) = &self.site_dir else {
+            return;
+        };
+        let empty = GroupState::default();
+        let mut groups: Vec<(&Group, &GroupState)> = self
+            .groups
+            .values()
+            .map(|group| (group, self.states.get(&group.id).unwrap_or(&empty)))
+            .collect();
+        groups.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        match crate::record::publish::publish(store, &groups, out, now).await {
+            Ok(published) => {
+                tracing::debug!(appended = published.appended, "published the public record")
+            }
+            Err(error) => tracing::warn!(%error, "cannot publish the public record"),
         }
     }
 
@@ -296,6 +322,7 @@ impl Handler {
         let mut rows: Vec<Option<Rows>> = Vec::with_capacity(items.len());
         let mut counts = RateCounts::default();
         let mut records_changed: Vec<String> = Vec::new();
+        let mut state_changed = false;
         for item in items {
             let Some(group) = self.groups.get(&item.group_id) else {
                 decisions.push(None);
@@ -325,6 +352,7 @@ impl Handler {
             {
                 records_changed.push(item.group_id.clone());
             }
+            state_changed |= decision.changes.iter().any(|change| !is_ballot(change));
             let mut stored = outbox_items_for(item, &decision, &self.engine, group, &self.routes);
             self.rate_limits
                 .limit_addresses(store, &mut counts, &mut stored.outbox, now)
@@ -424,6 +452,9 @@ impl Handler {
         }
         for group_id in &records_changed {
             self.write_record_files(group_id, now);
+        }
+        if state_changed {
+            self.publish_record(store, now).await;
         }
         Ok(Handled {
             effects,

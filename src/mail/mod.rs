@@ -7,7 +7,8 @@ pub mod examine;
 pub mod flowed;
 pub mod group_choice;
 pub mod html_text;
-mod html_tree;
+#[doc(hidden)]
+pub mod html_tree;
 pub mod identity;
 pub mod imap;
 pub mod ingest;

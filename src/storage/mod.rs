@@ -15,6 +15,7 @@ mod outbox;
 mod outbox_operator;
 mod polls;
 mod rate_limits;
+mod record_chain;
 mod redact;
 mod state;
 mod surveys;

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod feedback;
 pub mod meetings;
 pub mod rate_limits;
+pub mod record;
 pub mod reply;
 pub mod several;
 pub mod state;

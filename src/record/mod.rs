@@ -9,6 +9,10 @@
 //! Files are replaced atomically (written beside the target, then renamed over it), so a reader
 //! such as a web server never sees half a feed.
 
+pub mod publish;
+pub mod site;
+pub mod verify;
+
 use crate::core::directory::Group;
 use crate::core::meetings::calendar::feed;
 use crate::core::state::GroupState;

@@ -1,0 +1,195 @@
+//! The record entries of a group that met, asked for feedback and designated an outcome, and the
+//! hash chain over them: appended once, corrected by new links, and verified byte by byte.
+
+use super::chain::{ChainLink, GENESIS_HASH, entries_to_append, verify_chain};
+use super::entries::{EntryKind, record_entries};
+use crate::catalog::Catalog;
+use crate::directory::{Group, SenderAddress};
+use crate::engine::{Engine, Input, Message};
+use crate::state::GroupState;
+use std::collections::BTreeMap;
+
+const CHAIR: &str = "@ana:example.org";
+const MEMBER: &str = "@bea:example.org";
+
+fn run(group: &Group, state: &mut GroupState, sender: &str, body: &str, now: &str) {
+    let engine = Engine::new(Catalog::builtin().expect("valid catalog"), "!");
+    let sender = SenderAddress::Matrix(sender.into());
+    let message = Message::new(&sender, body, crate::engine::Channel::Matrix);
+    let decision = engine.decide(
+        state,
+        group,
+        &Input::Message(message),
+        now.parse().expect("RFC 3339"),
+    );
+    for change in &decision.changes {
+        state.apply(change);
+    }
+}
+
+/// A meeting held with minutes, a request answered by one organization, a call designated with
+/// a minority view, and an action item.
+fn busy_group() -> (Group, GroupState) {
+    let group = crate::directory::test_support::small_group_with_gus_and_pat();
+    let mut state = GroupState::default();
+    let steps = [
+        (CHAIR, "!meeting start", "2026-12-01T14:00:00Z"),
+        (MEMBER, "!present", "2026-12-01T14:01:00Z"),
+        (
+            CHAIR,
+            "!topic <script>alert(1)</script> budget",
+            "2026-12-01T14:02:00Z",
+        ),
+        (
+            CHAIR,
+            "!action bea.alac draft the letter",
+            "2026-12-01T14:03:00Z",
+        ),
+        (CHAIR, "!meeting end", "2026-12-01T15:00:00Z"),
+        (
+            CHAIR,
+            "!request open \"Budget 2027\" to GNSO, ALAC ack 2026-12-10 due 2026-12-20",
+            "2026-12-02T10:00:00Z",
+        ),
+        (MEMBER, "!ack R-1", "2026-12-03T10:00:00Z"),
+        (
+            CHAIR,
+            "!consensus call \"Adopt the charter\"",
+            "2026-12-04T10:00:00Z",
+        ),
+        (MEMBER, "!object R-2 too early", "2026-12-05T10:00:00Z"),
+        (CHAIR, "!designate R-2 Consensus", "2026-12-06T10:00:00Z"),
+        (
+            MEMBER,
+            "!minority R-2 we need another round",
+            "2026-12-06T11:00:00Z",
+        ),
+    ];
+    for (sender, body, now) in steps {
+        run(&group, &mut state, sender, body, now);
+    }
+    (group, state)
+}
+
+fn chain_of(group: &str, entries: &[super::entries::RecordEntry]) -> Vec<ChainLink> {
+    let mut links = Vec::new();
+    let mut prev = GENESIS_HASH.to_string();
+    for (index, entry) in entries.iter().enumerate() {
+        let link = ChainLink::new(index as u64 + 1, group, entry, None, &prev);
+        prev = link.hash.clone();
+        links.push(link);
+    }
+    links
+}
+
+fn jsonl(links: &[ChainLink]) -> String {
+    links.iter().map(|link| link.line() + "\n").collect()
+}
+
+#[test]
+fn a_busy_group_has_an_entry_for_each_thing_it_recorded() {
+    let (group, state) = busy_group();
+    let entries = record_entries(&group, &state);
+    let keys: Vec<(&str, EntryKind)> = entries
+        .iter()
+        .map(|entry| (entry.key.as_str(), entry.kind))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("meetings/m-1", EntryKind::Meeting),
+            ("requests/r-1", EntryKind::Request),
+            ("outcomes/r-2", EntryKind::Outcome),
+            ("actions/a-1", EntryKind::Action),
+        ]
+    );
+    let meeting = &entries[0].data;
+    assert_eq!(meeting["present"][0]["person"]["name"], "Bea Alac");
+    assert!(
+        meeting["minutes"]
+            .to_string()
+            .contains("<script>alert(1)</script> budget")
+    );
+    let request = &entries[1].data;
+    assert_eq!(request["organizations"][1]["organization"], "ALAC");
+    assert!(request["organizations"][1]["acknowledged_at"].is_string());
+    assert!(request["organizations"][0]["acknowledged_at"].is_null());
+    assert_eq!(entries[2].data["designation"], "Consensus");
+    assert_eq!(
+        entries[2].data["minority_views"][0]["text"],
+        "we need another round"
+    );
+}
+
+#[test]
+fn the_chain_appends_new_and_changed_entries_only_and_points_corrections_back() {
+    let (group, mut state) = busy_group();
+    let entries = record_entries(&group, &state);
+    let links = chain_of(&group.id, &entries);
+    let latest: BTreeMap<String, (u64, String)> = links
+        .iter()
+        .zip(&entries)
+        .map(|(link, entry)| (link.key.clone(), (link.seq, super::content_hash(entry))))
+        .collect();
+    assert!(
+        entries_to_append(&latest, &entries).is_empty(),
+        "nothing new"
+    );
+
+    // The action is done: its entry changes and is appended as a correction of link 4.
+    run(
+        &group,
+        &mut state,
+        MEMBER,
+        "!done A-1",
+        "2026-12-07T10:00:00Z",
+    );
+    let changed = record_entries(&group, &state);
+    let appended = entries_to_append(&latest, &changed);
+    assert_eq!(appended.len(), 1);
+    assert_eq!(appended[0].0.key, "actions/a-1");
+    assert_eq!(appended[0].1, Some(4));
+
+    let mut longer = links.clone();
+    longer.push(ChainLink::new(
+        5,
+        &group.id,
+        appended[0].0,
+        Some(4),
+        &links[3].hash,
+    ));
+    assert_eq!(verify_chain(&jsonl(&longer)), Ok(5));
+}
+
+#[test]
+fn verification_catches_one_changed_byte_anywhere_in_the_chain() {
+    let (group, state) = busy_group();
+    let text = jsonl(&chain_of(&group.id, &record_entries(&group, &state)));
+    assert_eq!(verify_chain(&text), Ok(4));
+    let bytes = text.as_bytes();
+    for position in 0..bytes.len() {
+        let mut changed = bytes.to_vec();
+        // Another printable byte, or a letter where there was a line break.
+        changed[position] = match bytes[position] {
+            b'a' => b'b',
+            b'\n' => b'x',
+            _ => b'a',
+        };
+        let changed = String::from_utf8(changed).expect("ASCII stays UTF-8");
+        assert!(
+            verify_chain(&changed).is_err(),
+            "a change at byte {position} went unnoticed"
+        );
+    }
+    // The error names the first line that does not match.
+    let lines: Vec<&str> = text.lines().collect();
+    let tampered = text.replacen("Budget 2027", "Budget 2028", 1);
+    let error = verify_chain(&tampered).expect_err("tampered");
+    assert_eq!(error.line, 2, "{error}");
+    assert_eq!(lines.len(), 4);
+    // Links out of order, or one left out, break the chain where it happens.
+    let reordered = format!("{}\n{}\n{}\n{}\n", lines[0], lines[2], lines[1], lines[3]);
+    assert_eq!(verify_chain(&reordered).expect_err("reordered").line, 2);
+    let cut = format!("{}\n{}\n{}\n", lines[0], lines[1], lines[3]);
+    assert_eq!(verify_chain(&cut).expect_err("cut").line, 3);
+}
