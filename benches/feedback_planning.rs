@@ -312,6 +312,7 @@ fn bench_group(
         meetings: Default::default(),
         consensus: Default::default(),
         surveys: Vec::new(),
+        record_url: None,
     }
 }
 

@@ -69,7 +69,7 @@ enum Command {
     /// feed, calendar, record.jsonl), switched to atomically. The running bot does this after
     /// every change, into <data_dir>/site.
     Publish {
-        /// The site's folder (a symbolic link to the latest build); default <data_dir>/site.
+        /// The site's folder (a symbolic link to the latest build); default `[bot] site_dir`.
         #[arg(long)]
         out: Option<PathBuf>,
     },

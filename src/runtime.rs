@@ -410,7 +410,7 @@ pub async fn run(
     // The record files are derived: written at start (mending a write lost to a crash) and
     // after each batch that changes a meeting or an outcome.
     handler.record_dir = Some(settings.data_dir.join("record"));
-    handler.site_dir = Some(settings.data_dir.join("site"));
+    handler.site_dir = Some(settings.site_dir.clone());
     for group in &settings.groups {
         if handler.state(&group.id).is_some_and(|state| {
             !state.meetings.is_empty() || !state.calls.is_empty() || !state.polls.is_empty()
@@ -418,7 +418,7 @@ pub async fn run(
             handler.write_record_files(&group.id, jiff::Timestamp::now());
         }
     }
-    // The public record's site, at `<data_dir>/site`, is published at start too: it mends a
+    // The public record's site (`[bot] site_dir`) is published at start too: it mends a
     // publication lost to a crash and takes up entries of an older version.
     handler.publish_record(&store, jiff::Timestamp::now()).await;
     ensure_recurring_schedules(&store, &settings).await?;

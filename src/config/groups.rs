@@ -345,6 +345,7 @@ fn validate_group(
             meetings,
             consensus,
             surveys,
+            record_url: None,
         }),
         _ => Err(problems),
     }

@@ -139,6 +139,18 @@ pub fn load_settings(
         (Some(value), _) => resolve(value),
         (None, _) => resolve("../var/data"),
     };
+    // The public record's site: outside the data folder when a web server must read it, since
+    // everything in the data folder is made owner-only at every start.
+    let site_dir = overridable(
+        raw.bot.site_dir.as_ref(),
+        "RAPPORTEUR_SITE_DIR",
+        environment,
+    );
+    let site_dir = match (&site_dir.value, &site_dir.origin) {
+        (Some(value), Some(Origin::Environment(_))) => absolute_path(Path::new(value)),
+        (Some(value), _) => resolve(value),
+        (None, _) => data_dir.join("site"),
+    };
 
     let zone = overridable(
         raw.bot.default_time_zone.as_ref(),
@@ -176,6 +188,32 @@ pub fn load_settings(
             format!(
                 "command prefix {command_prefix:?} must be 1 to 3 characters that are neither \
                  letters, digits nor spaces, such as \"!\""
+            ),
+        ));
+    }
+
+    // Where the published record is read: summaries link to their entries under it.
+    let record_base = overridable(
+        raw.bot.record_base_url.as_ref(),
+        "RAPPORTEUR_RECORD_BASE_URL",
+        environment,
+    );
+    let record_base_url = record_base
+        .value
+        .clone()
+        .map(|url| url.trim_end_matches('/').to_string());
+    if let Some(url) = &record_base_url
+        && (!(url.starts_with("https://") || url.starts_with("http://"))
+            || url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "\"<>".contains(c)))
+    {
+        problems.push(problem_for(
+            &source,
+            &record_base.origin,
+            format!(
+                "record_base_url {url:?} must be an http:// or https:// address without spaces or \
+                 quotes, such as \"https://example.org/record\""
             ),
         ));
     }
@@ -333,6 +371,7 @@ pub fn load_settings(
                 // (such as where a reminder goes) need no access to the settings.
                 group.room = room.clone();
                 group.list_address = mailing_list.clone();
+                group.record_url = record_base_url.as_ref().map(|base| format!("{base}/{id}/"));
                 groups.push(GroupSettings {
                     id: id.clone(),
                     room: room.clone(),
@@ -384,6 +423,7 @@ pub fn load_settings(
         (true, matrix) => Ok(Settings {
             config_path: config_path.to_path_buf(),
             data_dir,
+            site_dir,
             default_time_zone,
             command_prefix,
             database: DatabaseSettings {

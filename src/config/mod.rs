@@ -36,6 +36,9 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/rapporteur.toml";
 pub struct Settings {
     pub config_path: PathBuf,
     pub data_dir: PathBuf,
+    /// Where the public record's site is published (`[bot] site_dir`, default
+    /// `<data_dir>/site`).
+    pub site_dir: PathBuf,
     pub default_time_zone: String,
     pub command_prefix: String,
     pub database: DatabaseSettings,

@@ -34,6 +34,8 @@ pub struct RawBotSection {
     pub default_time_zone: Option<Spanned<String>>,
     pub command_prefix: Option<Spanned<String>>,
     pub task_failure_limit_seconds: Option<Spanned<u64>>,
+    pub record_base_url: Option<Spanned<String>>,
+    pub site_dir: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -152,6 +152,18 @@ pub struct Group {
     pub consensus: crate::consensus::policy::ConsensusPolicy,
     /// The surveys the group file names, with their questions.
     pub surveys: Vec<crate::surveys::model::SurveyForm>,
+    /// Where the group's public record is read (`<record_base_url>/<group>/`), when the
+    /// configuration says; summaries link to their entries under it.
+    pub record_url: Option<String>,
+}
+
+impl Group {
+    /// The permalink of a record entry (`meetings/m-3`), when the record's address is known.
+    pub fn permalink(&self, key: &str) -> Option<String> {
+        self.record_url
+            .as_ref()
+            .map(|base| format!("{base}{key}.html"))
+    }
 }
 
 /// Who may answer a feedback request for an organization with several seats.
@@ -373,6 +385,7 @@ pub mod test_support {
             meetings: Default::default(),
             consensus: Default::default(),
             surveys: Vec::new(),
+            record_url: None,
         }
     }
 

@@ -12,6 +12,9 @@ pub enum Span {
     Text(String),
     Strong(String),
     Code(String),
+    /// A web address, shown as itself; a link in HTML only when it is an `http(s)://` address,
+    /// so no other scheme (`javascript:`) can become one.
+    Link(String),
 }
 
 /// One block of a reply.
@@ -52,6 +55,10 @@ impl LineBuilder {
     }
     pub fn code(mut self, text: impl Into<String>) -> Self {
         self.spans.push(Span::Code(text.into()));
+        self
+    }
+    pub fn link(mut self, url: impl Into<String>) -> Self {
+        self.spans.push(Span::Link(url.into()));
         self
     }
     pub fn build(self) -> Vec<Span> {
@@ -151,7 +158,7 @@ fn plain_spans(spans: &[Span]) -> String {
     spans
         .iter()
         .map(|span| match span {
-            Span::Text(text) | Span::Strong(text) => text.clone(),
+            Span::Text(text) | Span::Strong(text) | Span::Link(text) => text.clone(),
             Span::Code(text) => format!("`{text}`"),
         })
         .collect()
@@ -164,8 +171,22 @@ fn html_spans(spans: &[Span]) -> String {
             Span::Text(text) => escape_html(text),
             Span::Strong(text) => format!("<strong>{}</strong>", escape_html(text)),
             Span::Code(text) => format!("<code>{}</code>", escape_html(text)),
+            Span::Link(url) if is_web_address(url) => {
+                format!("<a href=\"{0}\">{0}</a>", escape_html(url))
+            }
+            Span::Link(text) => escape_html(text),
         })
         .collect()
+}
+
+/// Whether a link may point at this address: `http://` or `https://` with no space, control
+/// character or quote in it.
+fn is_web_address(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>'))
 }
 
 /// Escapes text for any HTML context used here (element content and double-quoted attributes).
@@ -193,6 +214,34 @@ mod tests {
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
         assert!(!html.contains("\"@room\""), "{html}");
+    }
+
+    #[test]
+    fn only_web_addresses_become_links_and_every_link_is_escaped() {
+        let cases = [
+            (
+                "https://example.org/record/tg/meetings/m-1.html",
+                "<a href=\"https:",
+            ),
+            ("javascript:alert(1)", "javascript:alert(1)"),
+            ("JAVASCRIPT:alert(1)", "JAVASCRIPT:alert(1)"),
+            ("https://x.org/\"onmouseover=\"alert(1)", "https:"),
+            ("data:text/html,<script>", "data:text/html,&lt;script&gt;"),
+        ];
+        for (url, expected) in cases {
+            let mut document = ReplyDocument::new();
+            document.push_line(LineBuilder::new().text("See ").link(url));
+            let html = document.html();
+            assert!(html.contains(expected), "{url}: {html}");
+            assert_eq!(document.plain_text(), format!("See {url}"));
+            let is_link = html.contains("<a ");
+            assert_eq!(
+                is_link,
+                url.starts_with("https://example.org"),
+                "{url}: {html}"
+            );
+            assert!(!html.contains("<script"), "{html}");
+        }
     }
 
     #[test]

@@ -135,6 +135,11 @@ pub fn designate(context: &CommandContext, _form: usize, arguments: &[Token]) ->
                 when(context.group, publish_by(context.now))
             )),
     );
+    if let Some(line) =
+        crate::record::permalink_line(context.group, &format!("outcomes/r-{number}"))
+    {
+        document.push_line(line);
+    }
     let mail_subject = subject(
         context.group,
         &request_label(number),

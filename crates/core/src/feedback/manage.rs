@@ -377,6 +377,11 @@ fn close(context: &CommandContext, arguments: &[Token]) -> Outcome {
         })
         .collect();
     notice.push_list(responses);
+    if let Some(line) =
+        crate::record::permalink_line(context.group, &format!("requests/r-{}", request.number))
+    {
+        notice.push_line(line);
+    }
     let mut reply = ReplyDocument::new();
     reply.push_line(LineBuilder::new().text(format!(
         "Closed {}.{}",

@@ -692,6 +692,12 @@ pub fn ending(
         summary.push_line(LineBuilder::new().text(note.clone()));
         minutes.push_line(LineBuilder::new().text(note));
     }
+    if let Some(line) =
+        crate::record::permalink_line(group, &format!("meetings/m-{}", meeting.number))
+    {
+        summary.push_line(line.clone());
+        minutes.push_line(line);
+    }
     let mut effects = vec![
         Effect::Announce {
             audience: Audience::List,

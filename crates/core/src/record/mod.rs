@@ -13,5 +13,17 @@ pub mod pages;
 #[cfg(test)]
 mod tests;
 
+/// "In the public record: <permalink>", when the group's record has an address.
+pub fn permalink_line(
+    group: &crate::directory::Group,
+    key: &str,
+) -> Option<crate::reply::LineBuilder> {
+    group.permalink(key).map(|url| {
+        crate::reply::LineBuilder::new()
+            .text("In the public record: ")
+            .link(url)
+    })
+}
+
 pub use chain::{ChainError, ChainLink, GENESIS_HASH, canonical_json, content_hash, verify_chain};
 pub use entries::{EntryKind, RecordEntry, record_entries};

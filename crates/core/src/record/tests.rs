@@ -193,3 +193,68 @@ fn verification_catches_one_changed_byte_anywhere_in_the_chain() {
     let cut = format!("{}\n{}\n{}\n", lines[0], lines[1], lines[3]);
     assert_eq!(verify_chain(&cut).expect_err("cut").line, 3);
 }
+
+#[test]
+fn summaries_link_to_their_entries_when_the_record_has_an_address() {
+    let mut group = crate::directory::test_support::small_group_with_gus_and_pat();
+    group.record_url = Some("https://record.example.org/test-group/".into());
+    let engine = Engine::new(Catalog::builtin().expect("valid catalog"), "!");
+    let mut state = GroupState::default();
+    run(
+        &group,
+        &mut state,
+        CHAIR,
+        "!meeting start",
+        "2026-12-01T14:00:00Z",
+    );
+    let sender = SenderAddress::Matrix(CHAIR.into());
+    let ended = engine.decide(
+        &state,
+        &group,
+        &Input::Message(Message::new(
+            &sender,
+            "!meeting end",
+            crate::engine::Channel::Matrix,
+        )),
+        "2026-12-01T15:00:00Z".parse().unwrap(),
+    );
+    let link = "In the public record: https://record.example.org/test-group/meetings/m-1.html";
+    let reply = ended.reply().expect("the summary").plain_text();
+    assert!(reply.contains(link), "{reply}");
+    let minutes = ended
+        .effects
+        .iter()
+        .find_map(|effect| match effect {
+            crate::effects::Effect::Announce { document, .. } => Some(document),
+            _ => None,
+        })
+        .expect("the minutes to the list");
+    assert!(minutes.plain_text().contains(link));
+    assert!(minutes.html().contains("<a href=\"https:"));
+
+    group.record_url = None;
+    run(
+        &group,
+        &mut state,
+        CHAIR,
+        "!meeting start",
+        "2026-12-02T14:00:00Z",
+    );
+    let unlinked = engine.decide(
+        &state,
+        &group,
+        &Input::Message(Message::new(
+            &sender,
+            "!meeting end",
+            crate::engine::Channel::Matrix,
+        )),
+        "2026-12-02T15:00:00Z".parse().unwrap(),
+    );
+    assert!(
+        !unlinked
+            .reply()
+            .unwrap()
+            .plain_text()
+            .contains("public record")
+    );
+}
