@@ -795,3 +795,36 @@ on_both_backends!(
         assert!(reply.plain.contains("does not list"), "{}", reply.plain);
     }
 );
+
+on_both_backends!(
+    list_mail_is_archived_once_whatever_becomes_of_it,
+    |store: Store| async move {
+        let chat = b"From: Kwame Mensah <kwame.mensah@example.org>\r\n\
+To: cip-ccg@lists.example.org\r\nList-Id: CIP-CCG <cip-ccg.lists.example.org>\r\n\
+Precedence: list\r\nSubject: [CIP-CCG] Thanks for the call\r\n\
+Message-ID: <chat@example.org>\r\nDate: Mon, 7 Dec 2026 10:00:00 +0000\r\n\r\n\
+Thanks all, see you next month.\r\n";
+        for _ in 0..2 {
+            let outcome = ingest_mail(&store, &ingest(), chat, "test", None, 1_000)
+                .await
+                .unwrap();
+            assert!(matches!(outcome, IngestOutcome::Ignored(_)), "{outcome:?}");
+        }
+        // A mail to the bot alone is no list message.
+        recorded(
+            &store,
+            &mail(
+                "ana.lima@example.org",
+                "<direct@example.org>",
+                "!whoami",
+                "",
+                None,
+            ),
+        )
+        .await;
+        let archived = store.list_archive("cip-ccg").await.unwrap();
+        assert_eq!(archived.len(), 1, "once, and only the list's");
+        assert_eq!(archived[0].author, "Kwame Mensah");
+        assert_eq!(archived[0].subject, "[CIP-CCG] Thanks for the call");
+    }
+);

@@ -131,12 +131,50 @@ fn elements_of(html: &str) -> Vec<(String, Vec<(String, String)>)> {
     found
 }
 
+/// A post with HTML only (and markup in it) and a reply with a quote and an attachment.
+async fn archive_two_list_messages(store: &Store, group_id: &str) {
+    use rapporteur::mail::archive::archive_view;
+    let root = format!(
+        "From: Kwame Mensah <kwame@example.org>\r\nSubject: [TG] Charter {HOSTILE}\r\n\
+         Message-ID: <root@example.org>\r\nDate: Mon, 7 Dec 2026 09:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+         <p>Shall we adopt it?</p>{HOSTILE}<a href=\"javascript:alert(4)\">vote</a>\r\n"
+    );
+    let attachment = "A".repeat(12 * 1024);
+    let reply = format!(
+        "From: Ana Lima <ana@example.org>\r\nSubject: Re: [TG] Charter\r\n\
+         Message-ID: <reply@example.org>\r\nIn-Reply-To: <root@example.org>\r\n\
+         Date: Mon, 7 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nYes; ask kwame@example.org.\r\n\r\n\
+         > Shall we adopt it?\r\n--b\r\nContent-Type: application/pdf\r\n\
+         Content-Disposition: attachment; filename=\"charter-v3.pdf\"\r\n\r\n{attachment}\r\n--b--\r\n"
+    );
+    for (raw, id) in [(root, "<root@example.org>"), (reply, "<reply@example.org>")] {
+        let archived = archive_view(raw.as_bytes(), id).expect("a message");
+        assert!(
+            store
+                .archive_list_message(group_id, &archived)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .archive_list_message(group_id, &archived)
+                .await
+                .unwrap(),
+            "archived once"
+        );
+    }
+}
+
 const NOW: &str = "2026-12-07T12:00:00Z";
 
 on_both_backends!(
     a_group_s_record_is_published_as_a_static_site_with_a_verified_chain,
     |store: Store| async move {
         let (group, mut state) = busy_group();
+        archive_two_list_messages(&store, &group.id).await;
         let folder = tempfile::tempdir().expect("temp dir");
         let out = folder.path().join("site");
         let published = publish(&store, &[(&group, &state)], &out, NOW.parse().unwrap())
@@ -199,6 +237,32 @@ on_both_backends!(
         assert!(
             request.contains("<strong>ALAC</strong>: acknowledged"),
             "{request}"
+        );
+
+        // The list archive: one thread of two messages, the quote folded, the attachment listed,
+        // addresses hidden, the HTML-only message's markup gone.
+        let list = read(&site.join("list/index.html"));
+        assert!(list.contains("2 messages in 1 threads"), "{list}");
+        let reply_page = site.join(format!(
+            "list/{}.html",
+            rapporteur::mail::archive::permalink_name("<reply@example.org>")
+        ));
+        let reply = read(&reply_page);
+        assert!(
+            reply.contains("<details><summary>quoted text</summary>"),
+            "{reply}"
+        );
+        assert!(reply.contains("charter-v3.pdf (12 KB)"), "{reply}");
+        assert!(
+            reply.contains("k…@example.org") && !reply.contains("kwame@example.org"),
+            "{reply}"
+        );
+        assert!(
+            reply.contains(&format!(
+                "href=\"{}.html\"",
+                rapporteur::mail::archive::permalink_name("<root@example.org>")
+            )),
+            "the thread links its first message: {reply}"
         );
 
         // The Atom feed reads as a feed: one item per record entry, each with its permalink.

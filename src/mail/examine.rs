@@ -578,7 +578,6 @@ fn references(message: &Message) -> Vec<String> {
     message_ids(message.references())
 }
 
-/// The bot's messages among In-Reply-To and References, nearest first.
 /// The bot's messages a mail answers, nearest first: Message-IDs the bot's tag proves, and IDs
 /// in the form the bot wrote before it tagged them (`<rapporteur-<32 hex>@own domain>`), which
 /// the ingest accepts only if the bot really sent a mail with exactly that ID.

@@ -437,6 +437,12 @@ async fn record_examined(
                 reason: reason.name(),
             });
         }
+        Outcome::Ignored(_) | Outcome::Accepted => {
+            archive_list_message(store, ingest, examined, raw).await?
+        }
+    }
+    match &examined.outcome {
+        Outcome::Quarantined(_) => {}
         Outcome::Ignored(reason) => {
             // Kept for the operator with its reason (`rapporteur mail ignored`), so that a
             // wrong decision, such as a member's mail taken for the bot's own, can be seen.
@@ -591,4 +597,32 @@ async fn record_examined(
         "mail recorded"
     );
     Ok(IngestOutcome::Recorded(new_item))
+}
+
+/// A list message (its List-Id is a group's) goes to that group's public archive before it is
+/// handled, whatever becomes of it: list traffic without a command is the archive's bulk, and
+/// the bot's own posts are part of the list too. Stored once per Message-ID, so reading a mail
+/// again (after a crash, by IMAP and by pipe) archives it once.
+async fn archive_list_message(
+    store: &Store,
+    ingest: &MailIngest,
+    examined: &ExaminedMail,
+    raw: &[u8],
+) -> Result<(), StorageError> {
+    let Some(list_id) = examined.list_id.as_deref() else {
+        return Ok(());
+    };
+    let Some(group) = ingest
+        .groups
+        .iter()
+        .find(|group| group.list_id.as_deref() == Some(list_id))
+    else {
+        return Ok(());
+    };
+    if let Some(archived) = super::archive::archive_view(raw, &examined.external_id) {
+        store
+            .archive_list_message(&group.group_id, &archived)
+            .await?;
+    }
+    Ok(())
 }

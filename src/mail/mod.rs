@@ -2,6 +2,7 @@
 //! mail and extract commands without any I/O, so the IMAP reader, `rapporteur ingest-mail`,
 //! quarantine retries, the golden corpus and the fuzz target all share one judgement.
 
+pub mod archive;
 pub mod authored;
 pub mod examine;
 pub mod flowed;

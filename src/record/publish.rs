@@ -52,6 +52,7 @@ pub async fn publish(
             group,
             state,
             chain: store.record_chain(&group.id).await?,
+            archive: store.list_archive(&group.id).await?,
         });
     }
     let build = publish_site(out, &records, now)?;

@@ -26,6 +26,8 @@ pub struct GroupRecord<'a> {
     pub state: &'a GroupState,
     /// The group's chain, as the lines of `record.jsonl`.
     pub chain: Vec<String>,
+    /// The group's list archive, oldest first.
+    pub archive: Vec<crate::mail::archive::ArchivedMessage>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +64,11 @@ fn environment() -> Environment<'static> {
         ),
         ("entry.html", include_str!("templates/entry.html")),
         ("feed.xml", include_str!("templates/feed.xml")),
+        ("list_index.html", include_str!("templates/list_index.html")),
+        (
+            "list_message.html",
+            include_str!("templates/list_message.html"),
+        ),
     ] {
         environment
             .add_template(name, text)
@@ -307,6 +314,7 @@ fn write_group(
             feed => "feed.atom",
             sections => sections,
             tables => EntryKind::ALL.map(|kind| kind.folder()).to_vec(),
+            archived => record.archive.len(),
             published => published,
         },
     )?;
@@ -336,6 +344,13 @@ fn write_group(
         crate::core::meetings::calendar::feed(group, record.state.meetings.values(), now)
             .as_bytes(),
     )?;
+    write_archive(
+        environment,
+        &folder.join("list"),
+        record,
+        &group_name,
+        published,
+    )?;
     let chain_text: String = record
         .chain
         .iter()
@@ -343,6 +358,121 @@ fn write_group(
         .collect();
     write(&folder.join("record.jsonl"), chain_text.as_bytes())?;
     write_feed(environment, folder, record, &group_name, now)
+}
+
+fn size_text(bytes: usize) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{:.0} KB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+/// The list archive: an index of threads, and a page per message at a name derived from its
+/// Message-ID, with its thread, its text (quoted passages folded) and its attachments listed.
+fn write_archive(
+    environment: &Environment,
+    folder: &Path,
+    record: &GroupRecord,
+    group_name: &str,
+    published: &str,
+) -> Result<(), SiteError> {
+    use crate::mail::archive::{Passage, permalink_name, threads};
+    let group = record.group;
+    let date = |date_ms: Option<i64>| {
+        date_ms
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+            .map(|at| date_of(group, at))
+            .unwrap_or_else(|| "date unknown".to_string())
+    };
+    let threads = threads(&record.archive);
+    let mut thread_views = Vec::new();
+    for thread in &threads {
+        let listed: Vec<_> = thread
+            .iter()
+            .map(|message| {
+                context! {
+                    author => message.author.clone(),
+                    date => date(message.date_ms),
+                    href => format!("{}.html", permalink_name(&message.message_id)),
+                    name => permalink_name(&message.message_id),
+                }
+            })
+            .collect();
+        for message in thread {
+            let name = permalink_name(&message.message_id);
+            let in_thread: Vec<_> = thread
+                .iter()
+                .map(|other| {
+                    context! {
+                        author => other.author.clone(),
+                        date => date(other.date_ms),
+                        href => format!("{}.html", permalink_name(&other.message_id)),
+                        current => other.message_id == message.message_id,
+                    }
+                })
+                .collect();
+            let passages: Vec<_> = message
+                .passages
+                .iter()
+                .map(|passage| match passage {
+                    Passage::Text(text) => context! { quote => false, text => text.clone() },
+                    Passage::Quote(text) => context! { quote => true, text => text.clone() },
+                })
+                .collect();
+            let attachments: Vec<_> = message
+                .attachments
+                .iter()
+                .map(|attachment| {
+                    context! { name => attachment.name.clone(), size => size_text(attachment.size_bytes) }
+                })
+                .collect();
+            let page = render(
+                environment,
+                "list_message.html",
+                context! {
+                    page_title => format!("{} · {} list", message.subject, group.short_name),
+                    root => "../../",
+                    group_index => "../index.html",
+                    group_name => group_name,
+                    feed => "../feed.atom",
+                    message => context! {
+                        subject => message.subject.clone(),
+                        author => message.author.clone(),
+                        date => date(message.date_ms),
+                        id => message.message_id.clone(),
+                        name => name.clone(),
+                        href => format!("{name}.html"),
+                        passages => passages,
+                        attachments => attachments,
+                    },
+                    thread => in_thread,
+                    published => published,
+                },
+            )?;
+            write(&folder.join(format!("{name}.html")), page.as_bytes())?;
+        }
+        thread_views.push(context! {
+            subject => thread[0].subject.clone(),
+            first_href => format!("{}.html", permalink_name(&thread[0].message_id)),
+            messages => listed,
+        });
+    }
+    let index = render(
+        environment,
+        "list_index.html",
+        context! {
+            page_title => format!("{group_name}: list archive"),
+            root => "../../",
+            group_index => "../index.html",
+            group_name => group_name,
+            feed => "../feed.atom",
+            count => record.archive.len(),
+            threads => thread_views,
+            published => published,
+        },
+    )?;
+    write(&folder.join("index.html"), index.as_bytes())
 }
 
 /// The Atom feed of the chain's latest 100 links, newest first: every new entry and every

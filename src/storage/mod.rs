@@ -9,6 +9,7 @@ mod clean;
 mod files;
 mod inbox;
 mod lease;
+mod list_archive;
 mod mail;
 mod mail_identity;
 mod outbox;
