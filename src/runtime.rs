@@ -410,7 +410,8 @@ pub async fn run(
     // The record files are derived: written at start (mending a write lost to a crash) and
     // after each batch that changes a meeting or an outcome.
     handler.record_dir = Some(settings.data_dir.join("record"));
-    handler.site_dir = Some(settings.site_dir.clone());
+    let (record_changed, record_changes) = watch::channel(0u64);
+    handler.record_changed = Some(record_changed);
     for group in &settings.groups {
         if handler.state(&group.id).is_some_and(|state| {
             !state.meetings.is_empty() || !state.calls.is_empty() || !state.polls.is_empty()
@@ -418,9 +419,6 @@ pub async fn run(
             handler.write_record_files(&group.id, jiff::Timestamp::now());
         }
     }
-    // The public record's site (`[bot] site_dir`) is published at start too: it mends a
-    // publication lost to a crash and takes up entries of an older version.
-    handler.publish_record(&store, jiff::Timestamp::now()).await;
     ensure_recurring_schedules(&store, &settings).await?;
 
     let (message_sender, message_receiver) = mpsc::unbounded_channel();
@@ -499,6 +497,18 @@ pub async fn run(
     if let Err(error) = std::fs::write(&pid_path, std::process::id().to_string()) {
         tracing::warn!(path = %pid_path.display(), %error, "cannot write the pid file; `rapporteur reload` will not find the bot");
     }
+    // The public record (`[bot] site_dir`): published at start, which mends a publication lost
+    // to a crash, and shortly after changes.
+    supervisor.spawn(
+        "record publisher",
+        crate::record::publisher::Publisher {
+            store: store.clone(),
+            groups: reloaded_groups.clone(),
+            out: settings.site_dir.clone(),
+            changed: record_changes,
+        }
+        .run(shutdown.clone()),
+    );
     let clock = Arc::new(Notify::new());
     supervisor.spawn(
         "clock",

@@ -496,6 +496,25 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
         outcomes[0]["minority_views"][0]["text"],
         "oversight must stay multistakeholder"
     );
+    // The running bot publishes the public record shortly after: the outcome's page, with its
+    // minority view, and the chain that holds it, which verifies.
+    let site = scene.bot.data_dir().join("data/site");
+    let page = site.join("test-ccg/outcomes/r-2.html");
+    let deadline = Instant::now() + REPLY_TIMEOUT;
+    loop {
+        let published = std::fs::read_to_string(&page).unwrap_or_default();
+        if published.contains("oversight must stay multistakeholder") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no outcome page at {}",
+            page.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let verified = rapporteur::record::verify::verify_path(&site).expect("the chain verifies");
+    assert_eq!(verified[0].1, 1, "the designated call: {verified:?}");
     // The anonymous survey: opened in the room, answered by mail by Ana and Wei and in a direct
     // message by Lea, closed with its results; the database holds the answers with no identity.
     // Lea starts the direct conversation as Element does (encrypted, `is_direct`); the bot

@@ -140,9 +140,10 @@ pub struct Handler {
     /// Where derived record files (each group's calendar feed) are written after a batch that
     /// changed a meeting; `None` writes none (tests, one-off commands).
     pub record_dir: Option<std::path::PathBuf>,
-    /// Where the public record's site is published after a batch that changed a group's state
-    /// (see `record::publish`); `None` publishes nothing (tests, one-off commands).
-    pub site_dir: Option<std::path::PathBuf>,
+    /// Told after every batch that changed a group's state, so that the record publisher
+    /// (`record::publisher`) publishes the public record; `None` tells nobody (tests, one-off
+    /// commands).
+    pub record_changed: Option<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Handler {
@@ -164,7 +165,7 @@ impl Handler {
             ownership_version: 0,
             claim_at_insert: Vec::new(),
             record_dir: None,
-            site_dir: None,
+            record_changed: None,
         };
         handler.reload(store).await?;
         Ok(handler)
@@ -221,28 +222,6 @@ impl Handler {
             self.states.get(group_id),
         ) {
             crate::record::write_record_files(dir, group, state, now);
-        }
-    }
-
-    /// Publishes the public record from the committed states, if a site is kept; a failure is
-    /// logged, since the next publication writes the site whole and appends whatever the chain
-    /// still lacks.
-    pub async fn publish_record(&self, store: &Store, now: Timestamp) {
-        let Some(out) = &self.site_dir else {
-            return;
-        };
-        let empty = GroupState::default();
-        let mut groups: Vec<(&Group, &GroupState)> = self
-            .groups
-            .values()
-            .map(|group| (group, self.states.get(&group.id).unwrap_or(&empty)))
-            .collect();
-        groups.sort_by(|a, b| a.0.id.cmp(&b.0.id));
-        match crate::record::publish::publish(store, &groups, out, now).await {
-            Ok(published) => {
-                tracing::debug!(appended = published.appended, "published the public record")
-            }
-            Err(error) => tracing::warn!(%error, "cannot publish the public record"),
         }
     }
 
@@ -453,8 +432,8 @@ impl Handler {
         for group_id in &records_changed {
             self.write_record_files(group_id, now);
         }
-        if state_changed {
-            self.publish_record(store, now).await;
+        if state_changed && let Some(changed) = &self.record_changed {
+            changed.send_modify(|count| *count = count.wrapping_add(1));
         }
         Ok(Handled {
             effects,
