@@ -68,6 +68,7 @@ fn busy_group() -> (Group, GroupState) {
             "2026-12-02T10:00:00Z",
         ),
         (MEMBER, "!ack R-1", "2026-12-03T10:00:00Z"),
+        (MEMBER, "!respond R-1 support", "2026-12-04T09:00:00Z"),
         (
             CHAIR,
             "!consensus call \"Adopt the charter\"",
@@ -213,8 +214,14 @@ on_both_backends!(
         // image element, no event handler, no script URL.
         for file in html_files(&out) {
             for (element, attributes) in elements_of(&read(&file)) {
+                // The only images are the site's own charts.
+                let own_chart = element == "img"
+                    && attributes.iter().any(|(name, value)| {
+                        name == "src"
+                            && ["attendance.svg", "response-times.svg"].contains(&value.as_str())
+                    });
                 assert!(
-                    !["script", "img", "iframe", "object"].contains(&element.as_str()),
+                    own_chart || !["script", "img", "iframe", "object"].contains(&element.as_str()),
                     "<{element}> in {}",
                     file.display()
                 );
@@ -238,6 +245,25 @@ on_both_backends!(
             request.contains("<strong>ALAC</strong>: acknowledged"),
             "{request}"
         );
+
+        // The charts: SVG drawn on the server, their text escaped.
+        for (chart, expected) in [
+            ("attendance.svg", "ALAC"),
+            ("response-times.svg", "target:"),
+        ] {
+            let svg = read(&site.join(chart));
+            assert!(
+                svg.starts_with("<svg") && svg.contains(expected),
+                "{chart}: {svg}"
+            );
+            assert!(
+                elements_of(&svg)
+                    .iter()
+                    .all(|(element, _)| element != "script"),
+                "{chart}"
+            );
+        }
+        assert!(read(&site.join("index.html")).contains("<img src=\"attendance.svg\""));
 
         // The list archive: one thread of two messages, the quote folded, the attachment listed,
         // addresses hidden, the HTML-only message's markup gone.

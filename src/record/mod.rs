@@ -9,6 +9,7 @@
 //! Files are replaced atomically (written beside the target, then renamed over it), so a reader
 //! such as a web server never sees half a feed.
 
+pub mod charts;
 pub mod publish;
 pub mod publisher;
 pub mod site;

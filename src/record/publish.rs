@@ -42,11 +42,15 @@ pub async fn publish(
     let mut records = Vec::new();
     for (group, state) in groups {
         let entries = record_entries(group, state);
-        appended += match store.append_record_entries(&group.id, &entries).await {
+        appended += match store.append_record_entries(&group.id, &entries, now).await {
             Ok(count) => count,
             // Another process appended at the same moment: its links are read, and ours (if
             // still new) appended after them.
-            Err(_) => store.append_record_entries(&group.id, &entries).await?,
+            Err(_) => {
+                store
+                    .append_record_entries(&group.id, &entries, now)
+                    .await?
+            }
         };
         records.push(GroupRecord {
             group,

@@ -264,6 +264,8 @@ fn write_group(
     let group = record.group;
     let links = links_by_key(&record.chain);
     let group_name = format!("{} ({})", group.name, group.short_name);
+    let attendance_chart = super::charts::attendance_chart(group, record.state);
+    let response_chart = super::charts::response_time_chart(group, record.state, now);
     for entry in entries {
         let body = entry_document(group, record.state, entry, now).html();
         let entry_links: Vec<_> = links
@@ -271,7 +273,14 @@ fn write_group(
             .map(|links| {
                 links
                     .iter()
-                    .map(|link| context! { seq => link.seq, corrects => link.corrects, hash => link.hash.clone() })
+                    .map(|link| {
+                        context! {
+                            seq => link.seq,
+                            corrects => link.corrects,
+                            hash => link.hash.clone(),
+                            recorded => date_of(group, link.recorded),
+                        }
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -315,6 +324,8 @@ fn write_group(
             sections => sections,
             tables => EntryKind::ALL.map(|kind| kind.folder()).to_vec(),
             archived => record.archive.len(),
+            attendance_chart => attendance_chart.is_some(),
+            response_chart => response_chart.is_some(),
             published => published,
         },
     )?;
@@ -351,6 +362,14 @@ fn write_group(
         &group_name,
         published,
     )?;
+    for (name, chart) in [
+        ("attendance.svg", &attendance_chart),
+        ("response-times.svg", &response_chart),
+    ] {
+        if let Some(svg) = chart {
+            write(&folder.join(name), svg.as_bytes())?;
+        }
+    }
     let chain_text: String = record
         .chain
         .iter()

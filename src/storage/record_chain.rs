@@ -14,6 +14,7 @@ impl Store {
         &self,
         group_id: &str,
         entries: &[RecordEntry],
+        now: jiff::Timestamp,
     ) -> Result<usize, StorageError> {
         let mut transaction = self.pool.begin().await?;
         let rows: Vec<(String, i64, String)> = sqlx::query_as(
@@ -40,7 +41,7 @@ impl Store {
         let count = appended.len();
         for (entry, corrects) in appended {
             seq += 1;
-            let link = ChainLink::new(seq, group_id, entry, corrects, &prev);
+            let link = ChainLink::new(seq, group_id, entry, corrects, &prev, now);
             sqlx::query(
                 "INSERT INTO record_chain (group_id, seq, record_key, content_hash, hash, link) \
                  VALUES ($1, $2, $3, $4, $5, $6)",

@@ -32,18 +32,21 @@ pub struct ChainLink {
     pub data: Value,
     /// The link this one corrects: the same key's previous link, when the facts changed.
     pub corrects: Option<u64>,
+    /// When the link was appended: when the entry, or its correction, was published.
+    pub recorded: Timestamp,
     pub prev: String,
     pub hash: String,
 }
 
 impl ChainLink {
-    /// The link that appends `entry` after a link whose hash is `prev`.
+    /// The link that appends `entry` after a link whose hash is `prev`, recorded at `recorded`.
     pub fn new(
         seq: u64,
         group: &str,
         entry: &RecordEntry,
         corrects: Option<u64>,
         prev: &str,
+        recorded: Timestamp,
     ) -> ChainLink {
         let mut link = ChainLink {
             seq,
@@ -55,6 +58,7 @@ impl ChainLink {
             at: entry.at,
             data: entry.data.clone(),
             corrects,
+            recorded,
             prev: prev.to_string(),
             hash: String::new(),
         };

@@ -75,7 +75,14 @@ fn chain_of(group: &str, entries: &[super::entries::RecordEntry]) -> Vec<ChainLi
     let mut links = Vec::new();
     let mut prev = GENESIS_HASH.to_string();
     for (index, entry) in entries.iter().enumerate() {
-        let link = ChainLink::new(index as u64 + 1, group, entry, None, &prev);
+        let link = ChainLink::new(
+            index as u64 + 1,
+            group,
+            entry,
+            None,
+            &prev,
+            "2026-12-07T12:00:00Z".parse().unwrap(),
+        );
         prev = link.hash.clone();
         links.push(link);
     }
