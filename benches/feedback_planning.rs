@@ -313,6 +313,7 @@ fn bench_group(
         consensus: Default::default(),
         surveys: Vec::new(),
         record_url: None,
+        record: Default::default(),
     }
 }
 

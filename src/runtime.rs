@@ -373,6 +373,21 @@ async fn ensure_recurring_schedules(store: &Store, settings: &Settings) -> Resul
                 )
                 .await?;
         }
+        // The chairs' reminders of progress reports due before ICANN meetings (`[record]`):
+        // each stored once under its own key, so a restart adds none twice.
+        let now = jiff::Timestamp::now();
+        for (key, due, timer) in
+            crate::core::record::deadlines::progress_report_reminders(&group.group, now)
+        {
+            store
+                .ensure_timer(
+                    &group.id,
+                    &key,
+                    due.as_millisecond(),
+                    &serde_json::to_string(&timer).unwrap_or_default(),
+                )
+                .await?;
+        }
     }
     Ok(())
 }

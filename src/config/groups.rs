@@ -94,6 +94,7 @@ fn validate_group(
         &mut problems,
     );
     let surveys = super::surveys::survey_forms(&raw.surveys, source, &mut problems);
+    let record = record_policy(raw.record.as_ref(), source, &mut problems);
     let consensus = ConsensusPolicy {
         reminder_minutes_before: match raw
             .consensus
@@ -346,6 +347,7 @@ fn validate_group(
             consensus,
             surveys,
             record_url: None,
+            record,
         }),
         _ => Err(problems),
     }
@@ -483,4 +485,48 @@ fn closest_id_hint(wanted: &str, people: &[Person]) -> String {
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, person)| format!("; did you mean \"{}\" ({})?", person.id, person.name))
         .unwrap_or_default()
+}
+
+/// The `[record]` section: the ICANN meetings whose progress reports the chairs are reminded
+/// of, and how many days before each meeting the report is due.
+fn record_policy(
+    section: Option<&super::raw::RawRecordSection>,
+    source: &super::position::SourceText,
+    problems: &mut Vec<ConfigProblem>,
+) -> crate::core::record::deadlines::RecordPolicy {
+    use crate::core::record::deadlines::{IcannMeeting, RecordPolicy};
+    let mut policy = RecordPolicy::default();
+    let Some(section) = section else {
+        return policy;
+    };
+    if let Some(days) = &section.progress_report_days_before {
+        if (1..=90).contains(days.get_ref()) {
+            policy.progress_report_days_before = *days.get_ref();
+        } else {
+            problems.push(source.problem_at(
+                days.span(),
+                format!(
+                    "progress_report_days_before is {}; use 1 to 90 days",
+                    days.get_ref()
+                ),
+            ));
+        }
+    }
+    for meeting in &section.icann_meetings {
+        let meeting = meeting.get_ref();
+        match meeting.date.get_ref().parse::<jiff::civil::Date>() {
+            Ok(date) => policy.icann_meetings.push(IcannMeeting {
+                date,
+                name: meeting.name.clone(),
+            }),
+            Err(_) => problems.push(source.problem_at(
+                meeting.date.span(),
+                format!(
+                    "ICANN meeting date {:?} is not a date; write it as YYYY-MM-DD, such as \"2027-03-06\"",
+                    meeting.date.get_ref()
+                ),
+            )),
+        }
+    }
+    policy
 }

@@ -131,6 +131,23 @@ pub struct RawGroupFile {
     pub consensus: Option<RawConsensusSection>,
     #[serde(default)]
     pub surveys: Vec<Spanned<RawSurveyEntry>>,
+    pub record: Option<RawRecordSection>,
+}
+
+/// The group file's `[record]` section: when progress reports are due.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecordSection {
+    pub progress_report_days_before: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub icann_meetings: Vec<Spanned<RawIcannMeeting>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIcannMeeting {
+    pub date: Spanned<String>,
+    pub name: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -155,6 +155,8 @@ pub struct Group {
     /// Where the group's public record is read (`<record_base_url>/<group>/`), when the
     /// configuration says; summaries link to their entries under it.
     pub record_url: Option<String>,
+    /// The group file's `[record]` section: ICANN meetings and when progress reports are due.
+    pub record: crate::record::deadlines::RecordPolicy,
 }
 
 impl Group {
@@ -386,6 +388,7 @@ pub mod test_support {
             consensus: Default::default(),
             surveys: Vec::new(),
             record_url: None,
+            record: Default::default(),
         }
     }
 

@@ -118,4 +118,10 @@ pub enum Timer {
     SurveyReminder { number: u32, minutes_before: u32 },
     /// Close a survey at its closing date, publishing its results if enough people answered.
     SurveyClose { number: u32 },
+    /// Remind the chairs that the progress report for the ICANN meeting starting on this date
+    /// (`YYYY-MM-DD`) is due in this many days.
+    ProgressReportReminder {
+        meeting_date: String,
+        days_before: u32,
+    },
 }

@@ -269,6 +269,9 @@ impl Engine {
                     Timer::SurveyReminder { .. } | Timer::SurveyClose { .. } => {
                         crate::surveys::timers::on_timer(state, group, timer, now)
                     }
+                    Timer::ProgressReportReminder { .. } => {
+                        crate::record::deadlines::on_timer(group, timer)
+                    }
                     _ => crate::feedback::timers::on_timer(
                         state,
                         group,

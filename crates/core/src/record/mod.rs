@@ -7,6 +7,7 @@
 //! the site take any entry with a key, a title, a time and its data.
 
 pub mod chain;
+pub mod deadlines;
 pub mod entries;
 pub mod pages;
 

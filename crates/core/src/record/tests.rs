@@ -164,6 +164,7 @@ fn the_chain_appends_new_and_changed_entries_only_and_points_corrections_back() 
         appended[0].0,
         Some(4),
         &links[3].hash,
+        "2026-12-07T12:00:00Z".parse().unwrap(),
     ));
     assert_eq!(verify_chain(&jsonl(&longer)), Ok(5));
 }
@@ -264,4 +265,91 @@ fn summaries_link_to_their_entries_when_the_record_has_an_address() {
             .plain_text()
             .contains("public record")
     );
+}
+
+#[test]
+fn chairs_are_reminded_of_progress_reports_before_icann_meetings() {
+    use super::deadlines::{IcannMeeting, progress_report_reminders};
+    use crate::effects::{Audience, Effect, Timer};
+    let mut group = crate::directory::test_support::small_group_with_gus_and_pat();
+    group.record.icann_meetings = vec![IcannMeeting {
+        date: "2027-03-06".parse().unwrap(),
+        name: "ICANN 85".into(),
+    }];
+    let at = |text: &str| -> jiff::Timestamp { text.parse().unwrap() };
+    // Due 2027-02-20 09:00 Brussels (08:00 UTC): reminded a week and a day before.
+    let planned: Vec<(String, jiff::Timestamp)> =
+        progress_report_reminders(&group, at("2027-01-01T00:00:00Z"))
+            .into_iter()
+            .map(|(key, due, _)| (key, due))
+            .collect();
+    assert_eq!(
+        planned,
+        [
+            (
+                "icann-2027-03-06:progress-report:7d".to_string(),
+                at("2027-02-13T08:00:00Z")
+            ),
+            (
+                "icann-2027-03-06:progress-report:1d".to_string(),
+                at("2027-02-19T08:00:00Z")
+            ),
+        ]
+    );
+    // Added late: the day-before reminder comes at once; after the due date, nothing.
+    let late = progress_report_reminders(&group, at("2027-02-15T00:00:00Z"));
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].1, at("2027-02-19T08:00:00Z"));
+    assert!(progress_report_reminders(&group, at("2027-02-21T00:00:00Z")).is_empty());
+
+    let engine = Engine::new(Catalog::builtin().expect("valid catalog"), "!");
+    let timer = Timer::ProgressReportReminder {
+        meeting_date: "2027-03-06".into(),
+        days_before: 7,
+    };
+    let decision = engine.decide(
+        &GroupState::default(),
+        &group,
+        &Input::Timer {
+            key: "icann-2027-03-06:progress-report:7d",
+            due: at("2027-02-13T08:00:00Z"),
+            timer: &timer,
+        },
+        at("2027-02-13T08:00:00Z"),
+    );
+    match decision.effects.as_slice() {
+        [
+            Effect::Announce {
+                audience: Audience::People(people),
+                subject,
+                document,
+                ..
+            },
+        ] => {
+            assert_eq!(people, &["ana.lima".to_string()], "the chairs only");
+            assert!(
+                subject.contains("Progress report due 2027-02-20 before ICANN 85"),
+                "{subject}"
+            );
+            assert!(
+                document
+                    .plain_text()
+                    .contains("due 14 days before each ICANN meeting")
+            );
+        }
+        other => panic!("one reminder to the chairs: {other:?}"),
+    }
+    // A meeting the group file no longer lists is not reminded of.
+    group.record.icann_meetings.clear();
+    let gone = engine.decide(
+        &GroupState::default(),
+        &group,
+        &Input::Timer {
+            key: "icann-2027-03-06:progress-report:7d",
+            due: at("2027-02-13T08:00:00Z"),
+            timer: &timer,
+        },
+        at("2027-02-13T08:00:00Z"),
+    );
+    assert!(gone.effects.is_empty());
 }
