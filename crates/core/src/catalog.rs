@@ -246,6 +246,10 @@ pub const COMMAND_FILES: &[(&str, &str)] = &[
         "chair-report.toml",
         include_str!("../../../commands/chair-report.toml"),
     ),
+    (
+        "published.toml",
+        include_str!("../../../commands/published.toml"),
+    ),
     ("survey.toml", include_str!("../../../commands/survey.toml")),
 ];
 

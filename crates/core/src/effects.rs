@@ -124,4 +124,7 @@ pub enum Timer {
         meeting_date: String,
         days_before: u32,
     },
+    /// Remind staff that an adopted outcome is to be published, this many hours before the
+    /// publication limit (0: the limit is now), unless it was recorded published.
+    PublicationReminder { number: u32, hours_before: u32 },
 }

@@ -272,6 +272,9 @@ impl Engine {
                     Timer::ProgressReportReminder { .. } => {
                         crate::record::deadlines::on_timer(group, timer)
                     }
+                    Timer::PublicationReminder { .. } => {
+                        crate::consensus::publication::on_timer(state, group, timer, &self.prefix)
+                    }
                     _ => crate::feedback::timers::on_timer(
                         state,
                         group,

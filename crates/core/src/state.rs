@@ -262,6 +262,13 @@ pub enum Change {
         by: String,
         at: Timestamp,
     },
+    /// The group's statement on an adopted outcome was published (at the link, if given).
+    OutcomePublished {
+        number: u32,
+        url: Option<String>,
+        by: String,
+        at: Timestamp,
+    },
     SurveyOpened {
         number: u32,
         form: SurveyForm,

@@ -162,6 +162,22 @@ pub fn apply(state: &mut GroupState, change: &Change) -> bool {
                 ));
             }
         }
+        Change::OutcomePublished {
+            number,
+            url,
+            by,
+            at,
+        } => {
+            if let Some(outcome) = outcome_mut(state, *number) {
+                outcome.published = Some((
+                    url.clone(),
+                    Stamp {
+                        by: by.clone(),
+                        at: *at,
+                    },
+                ));
+            }
+        }
         _ => return false,
     }
     true

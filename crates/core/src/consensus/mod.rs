@@ -12,6 +12,7 @@ pub mod model;
 pub mod outcome;
 pub mod policy;
 pub mod poll;
+pub mod publication;
 pub mod record;
 pub mod render;
 pub mod tally;
@@ -56,6 +57,10 @@ pub fn handler_for(name: &str) -> Option<Handler> {
         "minority" => Handler {
             choose_form: outcome::choose_minority_form,
             execute: Execute::Act(outcome::minority),
+        },
+        "published" => Handler {
+            choose_form: publication::choose_form,
+            execute: Execute::Act(publication::published),
         },
         "chair-report" => Handler {
             choose_form: outcome::choose_chair_report_form,

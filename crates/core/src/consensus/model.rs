@@ -94,6 +94,8 @@ pub struct Outcome {
     pub designation: Option<Designation>,
     pub minority_views: Vec<MinorityView>,
     pub chair_report: Option<(String, Stamp)>,
+    /// When staff recorded the statement published, and where (`!published`).
+    pub published: Option<(Option<String>, Stamp)>,
 }
 
 /// Days after adoption by which an outcome must be published (CCEG: statements are released

@@ -151,6 +151,12 @@ pub fn designate(context: &CommandContext, _form: usize, arguments: &[Token]) ->
         &request_label(number),
         &document,
     ));
+    // Staff are reminded before the publication limit, counted from this designation.
+    effects.extend(super::publication::reminders(
+        number,
+        context.now,
+        context.now,
+    ));
     let replaced = consultation
         .outcome()
         .designation
@@ -442,6 +448,13 @@ pub fn chair_report(context: &CommandContext, form: usize, arguments: &[Token]) 
         &request_label(number),
         &document,
     ));
+    // The publication limit runs from the designation, if there is one.
+    let adopted = consultation
+        .outcome()
+        .designation
+        .as_ref()
+        .map_or(context.now, |designation| designation.stamp.at);
+    effects.extend(super::publication::reminders(number, adopted, context.now));
     let reply = ReplyDocument::from_text(format!(
         "Adopted the Chair's report on R-{number}; announced to the room and the list. To be \
          published by {}.",

@@ -40,6 +40,9 @@ pub struct OutcomeEntry {
     pub publication_limit_days: i64,
     pub minority_views: Vec<MinorityViewEntry>,
     pub chair_report: Option<ChairReportEntry>,
+    /// When staff recorded the group's statement published (`!published`), and where.
+    pub published_at: Option<Timestamp>,
+    pub published_url: Option<String>,
 }
 
 fn entry(id: String, kind: &'static str, text: &str, outcome: &Outcome) -> Option<OutcomeEntry> {
@@ -74,6 +77,8 @@ fn entry(id: String, kind: &'static str, text: &str, outcome: &Outcome) -> Optio
                 adopted_by: stamp.by.clone(),
                 adopted_at: stamp.at,
             }),
+        published_at: outcome.published.as_ref().map(|(_, stamp)| stamp.at),
+        published_url: outcome.published.as_ref().and_then(|(url, _)| url.clone()),
     })
 }
 
@@ -101,5 +106,6 @@ pub fn is_outcome_change(change: &Change) -> bool {
         Change::OutcomeDesignated { .. }
             | Change::MinorityViewFiled { .. }
             | Change::ChairReportAdopted { .. }
+            | Change::OutcomePublished { .. }
     )
 }

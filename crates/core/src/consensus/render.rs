@@ -397,4 +397,15 @@ pub fn outcome_lines(document: &mut ReplyDocument, group: &Group, outcome: &Outc
         )));
         document.push_preformatted(text.clone());
     }
+    if let Some((url, stamp)) = &outcome.published {
+        let mut line = LineBuilder::new().text(format!(
+            "Statement published {} (recorded by {})",
+            when(group, stamp.at),
+            person_name(group, &stamp.by)
+        ));
+        if let Some(url) = url {
+            line = line.text(": ").link(url.clone());
+        }
+        document.push_line(line);
+    }
 }

@@ -353,3 +353,99 @@ fn chairs_are_reminded_of_progress_reports_before_icann_meetings() {
     );
     assert!(gone.effects.is_empty());
 }
+
+#[test]
+fn staff_are_reminded_to_publish_an_adopted_outcome_until_it_is_recorded_published() {
+    use crate::effects::{Audience, Effect, Timer};
+    let group = crate::directory::test_support::small_group_with_gus_and_pat();
+    let engine = Engine::new(Catalog::builtin().expect("valid catalog"), "!");
+    let mut state = GroupState::default();
+    run(
+        &group,
+        &mut state,
+        CHAIR,
+        "!consensus call \"Adopt the charter\"",
+        "2026-12-04T10:00:00Z",
+    );
+    let sender = SenderAddress::Matrix(CHAIR.into());
+    let designated = engine.decide(
+        &state,
+        &group,
+        &Input::Message(Message::new(
+            &sender,
+            "!designate R-1 Consensus",
+            crate::engine::Channel::Matrix,
+        )),
+        "2026-12-06T10:00:00Z".parse().unwrap(),
+    );
+    let scheduled: Vec<(&str, String)> = designated
+        .effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Schedule {
+                key,
+                at,
+                timer: Timer::PublicationReminder { .. },
+            } => Some((key.as_str(), at.to_string())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        scheduled,
+        [
+            ("R-1:publication:48h", "2026-12-11T10:00:00Z".to_string()),
+            ("R-1:publication:0h", "2026-12-13T10:00:00Z".to_string()),
+        ]
+    );
+    for change in &designated.changes {
+        state.apply(change);
+    }
+    let timer = Timer::PublicationReminder {
+        number: 1,
+        hours_before: 48,
+    };
+    let fire = |state: &GroupState| {
+        engine.decide(
+            state,
+            &group,
+            &Input::Timer {
+                key: "R-1:publication:48h",
+                due: "2026-12-11T10:00:00Z".parse().unwrap(),
+                timer: &timer,
+            },
+            "2026-12-11T10:00:00Z".parse().unwrap(),
+        )
+    };
+    match fire(&state).effects.as_slice() {
+        [
+            Effect::Announce {
+                audience: Audience::People(people),
+                document,
+                ..
+            },
+        ] => {
+            assert_eq!(people, &["sam.staff".to_string()], "staff");
+            let text = document.plain_text();
+            assert!(
+                text.contains("publication is due by 2026-12-13")
+                    && text.contains("!published R-1 <link>"),
+                "{text}"
+            );
+        }
+        other => panic!("one reminder to staff: {other:?}"),
+    }
+    run(
+        &group,
+        &mut state,
+        "@sam:example.org",
+        "!published R-1 https://example.org/s/1",
+        "2026-12-12T10:00:00Z",
+    );
+    assert!(fire(&state).effects.is_empty(), "published: no reminder");
+    let entry = record_entries(&group, &state)
+        .into_iter()
+        .find(|entry| entry.kind == EntryKind::Outcome)
+        .expect("the outcome");
+    assert_eq!(entry.data["published_url"], "https://example.org/s/1");
+    assert_eq!(entry.data["published_at"], "2026-12-12T10:00:00Z");
+}
