@@ -73,6 +73,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Import a historic list archive (an mbox file, or a Maildir folder) into a group's list
+    /// archive: streamed in constant memory with a progress bar, kept once per Message-ID,
+    /// resumable after an interruption (run it again).
+    ImportMbox {
+        /// The mbox file or Maildir folder.
+        path: PathBuf,
+        /// The group whose list it is (its id in the configuration).
+        #[arg(long)]
+        group: String,
+    },
     /// Check a published record: a group's record.jsonl, or a site folder (every group's).
     /// Names the first entry that does not match; exits 1 then.
     VerifyRecord {
@@ -242,6 +252,7 @@ fn main() -> ExitCode {
         | Command::MailSecret { .. } => mail_command(&arguments),
         Command::Export { .. } => export_command(&arguments),
         Command::Publish { .. } => publish_command(&arguments),
+        Command::ImportMbox { .. } => import_command(&arguments),
         Command::VerifyRecord { path } => verify_record_command(&path),
         Command::Outbox { .. } => outbox_command(&arguments),
         Command::Migrate | Command::Run => {
@@ -398,6 +409,80 @@ fn publish_command(arguments: &Arguments) -> ExitCode {
                 published.appended,
                 if published.appended == 1 { "y" } else { "ies" },
                 out.join("index.html").display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("rapporteur: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `import-mbox`: a historic archive into a group's list archive.
+fn import_command(arguments: &Arguments) -> ExitCode {
+    init_logging();
+    let Command::ImportMbox { path, group } = &arguments.command else {
+        return ExitCode::FAILURE;
+    };
+    let settings = match load(arguments) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    if settings.group(group).is_none() {
+        let known: Vec<&str> = settings.groups.iter().map(|g| g.id.as_str()).collect();
+        eprintln!(
+            "rapporteur: no group {group:?} in the configuration; the groups are: {}",
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    if !path.exists() {
+        eprintln!("rapporteur: {} does not exist", path.display());
+        return ExitCode::from(2);
+    }
+    let runtime = match new_runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result: anyhow::Result<rapporteur::record::import::ImportReport> =
+        runtime.block_on(async {
+            let store = rapporteur::runtime::open_store(&settings)
+                .await
+                .context("open the database")?;
+            let report = rapporteur::record::import::import(&store, group, path, |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await?;
+            store.close().await;
+            Ok(report)
+        });
+    bar.finish_and_clear();
+    match result {
+        Ok(report) => {
+            for skipped in &report.skipped {
+                eprintln!("rapporteur: skipped an entry that is not a message, at {skipped}");
+            }
+            println!(
+                "imported {} messages ({} new{}) into {group}'s list archive; `rapporteur publish` shows them",
+                report.read,
+                report.new,
+                if report.resumed_from > 0 {
+                    format!(", resumed at {}", report.resumed_from)
+                } else {
+                    String::new()
+                }
             );
             ExitCode::SUCCESS
         }

@@ -10,6 +10,7 @@
 //! such as a web server never sees half a feed.
 
 pub mod charts;
+pub mod import;
 pub mod publish;
 pub mod publisher;
 pub mod site;

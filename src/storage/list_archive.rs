@@ -39,3 +39,36 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Keeps a batch of list messages and the importer's position in one transaction, so an
+    /// import stopped anywhere resumes after the last batch it committed, and a message seen
+    /// again is kept once. Returns how many were new.
+    pub async fn archive_list_messages(
+        &self,
+        group_id: &str,
+        messages: &[ArchivedMessage],
+        position: (&str, &str),
+        now_ms: i64,
+    ) -> Result<usize, StorageError> {
+        let mut transaction = self.pool.begin().await?;
+        let mut new = 0;
+        for message in messages {
+            let text = serde_json::to_string(message).unwrap_or_default();
+            let inserted = sqlx::query(
+                "INSERT INTO list_archive (group_id, message_id, date_ms, message) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (group_id, message_id) DO NOTHING",
+            )
+            .bind(group_id)
+            .bind(super::clean::storable_external_id(&message.message_id).as_ref())
+            .bind(message.date_ms)
+            .bind(super::clean::storable_text(&text, usize::MAX).as_ref())
+            .execute(&mut *transaction)
+            .await?;
+            new += inserted.rows_affected() as usize;
+        }
+        super::set_adapter_state_in(&mut transaction, position.0, position.1, now_ms).await?;
+        transaction.commit().await?;
+        Ok(new)
+    }
+}
