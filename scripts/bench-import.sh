@@ -40,13 +40,15 @@ measure() { # label, command...: prints "label seconds max_rss_kib"
 {
   measure rapporteur-import "$BOT" --config "$WORK/rapporteur.toml" import-mbox "$WORK/list.mbox" --group g
   measure rapporteur-publish "$BOT" --config "$WORK/rapporteur.toml" publish
-  export PI_CONFIG=$WORK/pi-config HOME=$WORK
-  public-inbox-init -V1 -L basic bench "$WORK/inbox" http://127.0.0.1/bench bench@example.org >/dev/null
-  measure public-inbox-import perl scripts/bench/public_inbox_import.pl "$WORK/inbox" "$WORK/list.mbox"
-  measure public-inbox-index public-inbox-index -L basic "$WORK/inbox"
+  # public-inbox keeps its configuration under PI_CONFIG and HOME: both in the work folder.
+  export PI_CONFIG=$WORK/pi-config
+  HOME=$WORK public-inbox-init -V1 -L basic bench "$WORK/inbox" http://127.0.0.1/bench bench@example.org >/dev/null
+  measure public-inbox-import env HOME="$WORK" perl scripts/bench/public_inbox_import.pl "$WORK/inbox" "$WORK/list.mbox"
+  measure public-inbox-index env HOME="$WORK" public-inbox-index -L basic "$WORK/inbox"
 } >"$WORK/results"
 
-RAPPORTEUR_BENCH_MBOX="$WORK/list.mbox" cargo bench --bench mbox_parse 2>/dev/null | tee "$WORK/parse"
+# Built with the dist profile, whose dependencies are already built above.
+RAPPORTEUR_BENCH_MBOX="$WORK/list.mbox" cargo bench --profile dist --bench mbox_parse 2>/dev/null | tee "$WORK/parse"
 
 python3 - "$COUNT" "$SIZE" "$WORK/results" <<'PY'
 import sys
