@@ -217,12 +217,23 @@ pub fn csv_rows(kind: EntryKind, entries: &[&RecordEntry]) -> Vec<Vec<String>> {
     rows
 }
 
-/// RFC 4180 text of rows, with CRLF line ends.
+/// A field of a published table as a spreadsheet must read it: text that a spreadsheet would
+/// take for a formula (`=`, `+`, `-`, `@`, a tab or a carriage return first) is prefixed with
+/// an apostrophe, since titles and names come from anyone who writes to the group.
+pub fn inert_field(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// RFC 4180 text of rows, with CRLF line ends; every field made inert for spreadsheets.
 pub fn to_csv(rows: &[Vec<String>]) -> String {
     rows.iter()
         .map(|row| {
             row.iter()
-                .map(|field| crate::feedback::response_times::csv_field(field))
+                .map(|field| crate::feedback::response_times::csv_field(&inert_field(field)))
                 .collect::<Vec<_>>()
                 .join(",")
                 + "\r\n"

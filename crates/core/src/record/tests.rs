@@ -449,3 +449,23 @@ fn staff_are_reminded_to_publish_an_adopted_outcome_until_it_is_recorded_publish
     assert_eq!(entry.data["published_url"], "https://example.org/s/1");
     assert_eq!(entry.data["published_at"], "2026-12-12T10:00:00Z");
 }
+
+#[test]
+fn published_tables_never_hold_a_spreadsheet_formula() {
+    use super::pages::to_csv;
+    let rows = vec![
+        vec!["id".to_string(), "title".to_string()],
+        vec![
+            "R-1".to_string(),
+            "=HYPERLINK(\"http://evil\",\"x\")".to_string(),
+        ],
+        vec!["R-2".to_string(), "+1, and -2".to_string()],
+        vec!["R-3".to_string(), "@SUM(A1)".to_string()],
+        vec!["R-4".to_string(), "Budget - 2027".to_string()],
+    ];
+    assert_eq!(
+        to_csv(&rows),
+        "id,title\r\nR-1,\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"\r\n\
+         R-2,\"'+1, and -2\"\r\nR-3,'@SUM(A1)\r\nR-4,Budget - 2027\r\n"
+    );
+}
