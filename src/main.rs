@@ -787,7 +787,7 @@ fn outbox_command(arguments: &Arguments) -> ExitCode {
 /// `export`: reads every group's change log, rebuilds the state as the running bot does, and
 /// prints the report. It only reads, so it is safe beside a running bot.
 fn export_command(arguments: &Arguments) -> ExitCode {
-    use rapporteur::core::state::{Change, GroupState};
+    use rapporteur::core::state::GroupState;
     init_logging();
     let Command::Export { report } = &arguments.command else {
         return ExitCode::FAILURE;
@@ -825,33 +825,26 @@ fn export_command(arguments: &Arguments) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result: anyhow::Result<Vec<(String, String)>> = runtime.block_on(async {
-        let store = rapporteur::runtime::open_store(&settings)
-            .await
-            .context("open the database")?;
-        let changes = store.group_changes().await.context("read the change log")?;
-        store.close().await;
-        Ok(changes)
-    });
-    let changes = match result {
-        Ok(changes) => changes,
+    // The states as the bot reads them: a change this version cannot read is skipped, so the
+    // export shows the same state the bot decides over.
+    let result: anyhow::Result<std::collections::HashMap<String, GroupState>> =
+        runtime.block_on(async {
+            let store = rapporteur::runtime::open_store(&settings)
+                .await
+                .context("open the database")?;
+            let states = rapporteur::record::publish::states_from_store(&store)
+                .await
+                .context("read the change log")?;
+            store.close().await;
+            Ok(states)
+        });
+    let states = match result {
+        Ok(states) => states,
         Err(error) => {
             eprintln!("rapporteur: {error:#}");
             return ExitCode::FAILURE;
         }
     };
-    let mut states: std::collections::HashMap<String, GroupState> =
-        std::collections::HashMap::new();
-    for (group_id, text) in changes {
-        match serde_json::from_str::<Change>(&text) {
-            Ok(change) => states.entry(group_id).or_default().apply(&change),
-            // The bot skips such a change when it loads the log too, so the export shows the
-            // same state the bot decides over.
-            Err(error) => {
-                tracing::error!(%error, group = %group_id, "a stored change cannot be read; it is skipped")
-            }
-        }
-    }
     let now = jiff::Timestamp::now();
     let empty = GroupState::default();
     let state_of = |configured: &&rapporteur::config::GroupSettings| {

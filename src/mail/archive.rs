@@ -3,6 +3,7 @@
 //! folded), and its attachments by name and size (listed, never served). Pure: raw bytes in,
 //! the archived view out; every address in it is obfuscated, and the site escapes all of it.
 
+use super::examine::message_ids;
 use mail_parser::{MessageParser, MimeHeaders};
 use serde::{Deserialize, Serialize};
 
@@ -82,21 +83,6 @@ pub fn obfuscate_text(text: &str) -> String {
     out
 }
 
-fn bracketed(id: &str) -> String {
-    format!(
-        "<{}>",
-        id.trim().trim_start_matches('<').trim_end_matches('>')
-    )
-}
-
-fn ids(value: &mail_parser::HeaderValue) -> Vec<String> {
-    match value {
-        mail_parser::HeaderValue::Text(text) => vec![bracketed(text)],
-        mail_parser::HeaderValue::TextList(list) => list.iter().map(|id| bracketed(id)).collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Splits text into passages: runs of `>`-quoted lines apart from the rest.
 pub fn passages(text: &str) -> Vec<Passage> {
     let mut passages: Vec<Passage> = Vec::new();
@@ -148,10 +134,10 @@ pub fn archive_view(raw: &[u8], message_id: &str) -> Option<ArchivedMessage> {
         text.truncate(cut);
         text.push_str("\n[the rest of this message is not archived: it is too long]");
     }
-    let parent = ids(message.in_reply_to())
+    let parent = message_ids(message.in_reply_to())
         .into_iter()
         .next()
-        .or_else(|| ids(message.references()).pop());
+        .or_else(|| message_ids(message.references()).pop());
     let attachments = message
         .attachments()
         .map(|part| Attachment {

@@ -566,7 +566,7 @@ fn list_id(message: &Message) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
-fn message_ids(value: &mail_parser::HeaderValue) -> Vec<String> {
+pub(crate) fn message_ids(value: &mail_parser::HeaderValue) -> Vec<String> {
     match value {
         mail_parser::HeaderValue::Text(text) => vec![bracketed(text)],
         mail_parser::HeaderValue::TextList(list) => list.iter().map(|id| bracketed(id)).collect(),

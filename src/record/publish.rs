@@ -55,6 +55,7 @@ pub async fn publish(
         records.push(GroupRecord {
             group,
             state,
+            entries,
             chain: store.record_chain(&group.id).await?,
             archive: store.list_archive(&group.id).await?,
         });

@@ -13,7 +13,7 @@
 
 use crate::core::directory::Group;
 use crate::core::record::pages::{csv_rows, entry_document, to_csv};
-use crate::core::record::{ChainLink, EntryKind, RecordEntry, record_entries};
+use crate::core::record::{ChainLink, EntryKind, RecordEntry};
 use crate::core::state::GroupState;
 use jiff::Timestamp;
 use minijinja::{Environment, context};
@@ -24,6 +24,9 @@ use std::path::{Path, PathBuf};
 pub struct GroupRecord<'a> {
     pub group: &'a Group,
     pub state: &'a GroupState,
+    /// The group's record entries (`core::record::record_entries`), as the publication that
+    /// appended them to the chain computed them.
+    pub entries: Vec<RecordEntry>,
     /// The group's chain, as the lines of `record.jsonl`.
     pub chain: Vec<String>,
     /// The group's list archive, oldest first.
@@ -214,18 +217,16 @@ pub fn write_site(folder: &Path, groups: &[GroupRecord], now: Timestamp) -> Resu
     )?;
     let mut listed = Vec::new();
     for record in groups {
-        let entries = record_entries(record.group, record.state);
         listed.push(context! {
             id => record.group.id.clone(),
             name => record.group.name.clone(),
             short_name => record.group.short_name.clone(),
-            entries => entries.len(),
+            entries => record.entries.len(),
         });
         write_group(
             &environment,
             &folder.join(&record.group.id),
             record,
-            &entries,
             now,
             &published,
         )?;
@@ -257,11 +258,11 @@ fn write_group(
     environment: &Environment,
     folder: &Path,
     record: &GroupRecord,
-    entries: &[RecordEntry],
     now: Timestamp,
     published: &str,
 ) -> Result<(), SiteError> {
     let group = record.group;
+    let entries = &record.entries;
     let links = links_by_key(&record.chain);
     let group_name = format!("{} ({})", group.name, group.short_name);
     let attendance_chart = super::charts::attendance_chart(group, record.state);
