@@ -12,18 +12,21 @@ if [ ! -f config/rapporteur.toml ]; then
   cp config/example.toml config/rapporteur.toml
   printf '[quickstart] wrote config/rapporteur.toml from config/example.toml\n' >&2
 fi
-cargo build --quiet
+# cargo's own progress bar shows the build moving. The first build compiles about 540 crates:
+# on 2 cores it takes 8 to 10 minutes (measured), less on more cores; later builds take seconds.
+if [ ! -x target/debug/rapporteur ]; then
+  printf '[quickstart] first build: about 540 crates, 8-10 minutes on 2 cores, less on more; cargo shows its progress below\n' >&2
+fi
+cargo build
 ./target/debug/rapporteur --config config/rapporteur.toml check-config
 
 # The public record: the bot publishes it into var/site (site_dir of the example
-# configuration) after every change; a loopback web server shows it at record_base_url. Any web server will do in
-# a real deployment (see README, "The public record").
-RECORD_PORT=${RAPPORTEUR_RECORD_PORT:-8090}
-./target/debug/rapporteur --config config/rapporteur.toml publish >/dev/null
-python3 -m http.server --bind 127.0.0.1 "$RECORD_PORT" --directory var/site \
-  >var/record-server.log 2>&1 &
-RECORD_SERVER=$!
-trap 'kill "$RECORD_SERVER" 2>/dev/null || true' EXIT
-printf '[quickstart] the public record: http://127.0.0.1:%s/\n' "$RECORD_PORT" >&2
+# configuration) at start and after every change, and serves it itself on [http] listen
+# (127.0.0.1:8090 in the example), with /healthz, /readyz and /metrics. Any web server will do
+# in a real deployment (see README, "The public record", and docs/operations.md).
+RECORD_ADDRESS=$(sed -n 's/^listen = "\(.*\)"/\1/p' config/rapporteur.toml | head -n 1)
+if [ -n "$RECORD_ADDRESS" ]; then
+  printf '[quickstart] the public record: http://%s/ (health: /readyz, metrics: /metrics)\n' "$RECORD_ADDRESS" >&2
+fi
 printf '[quickstart] the bot is starting; type !help in #cip-ccg:localhost or #cceg-ig:localhost\n' >&2
 ./target/debug/rapporteur --config config/rapporteur.toml run

@@ -330,7 +330,7 @@ make_venv() {
         rm -rf "$venv"
         if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
             log "python venv module missing, installing python3-venv"
-            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+            apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq python3-venv >/dev/null
         fi
         "$PYTHON" -m venv "$venv" || die "cannot create a venv with $PYTHON"
     fi
@@ -633,10 +633,10 @@ dovecot_install() {
         log "dovecot: installing ${DOVECOT_PACKAGES[*]} (apt-get; log: $STACK/apt.log)"
         # Output to a file: a daemon started by the package's postinst must not
         # inherit our stdout (a piped `stack.sh up | cat` would never end).
-        local apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${DOVECOT_PACKAGES[@]}")
+        local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${DOVECOT_PACKAGES[@]}")
         if ! "${apt[@]}" </dev/null >>"$STACK/apt.log" 2>&1; then
             log "dovecot: install failed, running apt-get update first"
-            apt-get update -q </dev/null >>"$STACK/apt.log" 2>&1 || true
+            apt-get -o DPkg::Lock::Timeout=600 update -q </dev/null >>"$STACK/apt.log" 2>&1 || true
             "${apt[@]}" </dev/null >>"$STACK/apt.log" 2>&1 \
                 || { tail -n 20 "$STACK/apt.log" >&2; die "apt-get install ${DOVECOT_PACKAGES[*]} failed"; }
         fi

@@ -61,7 +61,34 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Debian packages some tests drive: Chromium, to read the published record in a browser
+# (tests/record_browser.rs), and Prometheus with promtool, to scrape the bot
+# (tests/observability.rs). Installed in the background while the servers start; their
+# services are not started (policy-rc.d or no init system) and the tests run their own.
+ensure_test_packages() {
+  local missing=()
+  if [ -z "${RAPPORTEUR_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then missing+=(chromium); fi
+  if ! command -v promtool >/dev/null 2>&1 || [ ! -x /usr/bin/prometheus ]; then missing+=(prometheus); fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    say "missing ${missing[*]} and no way to install them: run apt-get install ${missing[*]}"
+    return 1
+  fi
+  local log="$RAPPORTEUR_STACK_DIR/apt-test-packages.log"
+  mkdir -p "$RAPPORTEUR_STACK_DIR"
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}")
+  if ! "${apt[@]}" </dev/null >>"$log" 2>&1; then
+    apt-get -o DPkg::Lock::Timeout=600 update -q </dev/null >>"$log" 2>&1 || true
+    "${apt[@]}" </dev/null >>"$log" 2>&1 || { tail -n 20 "$log" >&2; return 1; }
+  fi
+  # A system Prometheus the package may have started would hold port 9090: ours run apart.
+  if command -v service >/dev/null 2>&1; then service prometheus stop >/dev/null 2>&1 || true; fi
+}
+
 ensure_postgres
+say "installing Chromium and Prometheus if they are missing (in the background)"
+ensure_test_packages &
+packages_install=$!
 say "starting the test servers (Synapse $RAPPORTEUR_SYNAPSE_PORT, IMAP $RAPPORTEUR_IMAP_PORT, SMTP $RAPPORTEUR_SMTP_PORT; state in $RAPPORTEUR_STACK_DIR)"
 bash "$REPO/scripts/stack.sh" up >/dev/null
 # shellcheck disable=SC1091
@@ -75,6 +102,8 @@ subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "
   "SELECT 'DROP DATABASE IF EXISTS ' || datname || ';' FROM pg_database WHERE datname LIKE 'rapporteur_test_%'"],
   capture_output=True, check=False)
 PY
+
+wait "$packages_install" || { say "Chromium or Prometheus could not be installed"; exit 1; }
 
 say "cargo fmt --check"
 cargo fmt --all -- --check

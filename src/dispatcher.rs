@@ -306,6 +306,31 @@ impl<A: ChannelDelivery> Dispatcher<A> {
                 item.channel
             )))
         };
+        let metrics = crate::observe::metrics::metrics();
+        // The mail dispatcher's sends are what tells whether SMTP works; a Matrix send's
+        // failure is seen by the sync loop too, which is the Matrix channel's health.
+        let smtp = item.channel == crate::mail::MAIL_CHANNEL;
+        match &result {
+            Ok(_) => {
+                tracing::info!(
+                    outbox_id = item.id,
+                    inbox_id = item.inbox_id,
+                    channel = %item.channel,
+                    "sent"
+                );
+                metrics.sent(&item.channel);
+                if smtp {
+                    crate::observe::health::succeeded("smtp");
+                }
+            }
+            Err(error) => {
+                let gives_up = !error.transient && item.attempts + 1 >= PERMANENT_ERROR_ATTEMPTS;
+                metrics.send_failed(&item.channel, !gives_up);
+                if smtp && error.transient {
+                    crate::observe::health::failed("smtp", &error.message);
+                }
+            }
+        }
         let outcome = match result {
             Ok(remote_id) => Outcome::Sent {
                 remote_id,

@@ -17,6 +17,10 @@ struct Arguments {
     /// The main configuration file.
     #[arg(long, global = true, default_value = DEFAULT_CONFIG_PATH, env = "RAPPORTEUR_CONFIG")]
     config: PathBuf,
+    /// How log lines are written to standard error: `human` (one readable line each) or
+    /// `json` (one JSON object a line, every field apart, for a log collector).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "RAPPORTEUR_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -32,6 +36,42 @@ enum Command {
     Reload,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Write a commented starter configuration (at --config) and a group file for a new group
+    /// (groups/<id>.toml beside it), then check them as check-config does. Values not given as
+    /// flags are asked for at a terminal.
+    Init {
+        /// The group's full name.
+        #[arg(long)]
+        group_name: Option<String>,
+        /// The group's short name, such as CCEG-IG (its id is made from it).
+        #[arg(long)]
+        short_name: Option<String>,
+        /// The homeserver's address, such as https://matrix.example.org.
+        #[arg(long)]
+        homeserver: Option<String>,
+        /// The bot's Matrix account, such as @rapporteur:example.org.
+        #[arg(long)]
+        bot_user: Option<String>,
+        /// The group's room, by alias (#group:example.org) or ID.
+        #[arg(long)]
+        room: Option<String>,
+        /// The group's mailing list address (optional).
+        #[arg(long)]
+        list: Option<String>,
+        /// The group's time zone (IANA name, such as Europe/Brussels).
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// An appointing organization, as SHORT=Full name; repeat for each.
+        #[arg(long = "organization", value_parser = rapporteur::init::parse_organization)]
+        organizations: Vec<(String, String)>,
+        /// Replace files that exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check everything the bot depends on, in order, one line each with what was found and
+    /// what to do: the configuration, the database, the homeserver and rooms, SMTP, IMAP and the
+    /// mail authentication settings. Changes nothing. Exits 0 only when every check passed.
+    Doctor,
     /// Read one mail (RFC 5322) from standard input and record it, for an MTA pipe or a list
     /// server's hook. Exits 0 once it is durably stored (or quarantined), 75 (try again later)
     /// if it could not be for a reason that may pass, 65 if it never can be (the MTA bounces it).
@@ -88,6 +128,18 @@ enum Command {
     VerifyRecord {
         /// A record.jsonl file, or a folder holding <group>/record.jsonl files.
         path: PathBuf,
+    },
+    /// Write a consistent copy of the running bot's SQLite database to a new file (SQLite's
+    /// VACUUM INTO: safe while the bot runs). For PostgreSQL it prints the pg_dump command.
+    Backup {
+        /// The backup file to create (it must not exist).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with a backup, after checking it (integrity, a schema this
+    /// version knows). The bot must be stopped; an older schema is migrated when it starts.
+    Restore {
+        /// The backup file made by `rapporteur backup`.
+        file: PathBuf,
     },
     /// Export a report from the record to standard output, for a group's review or a
     /// spreadsheet.
@@ -189,6 +241,15 @@ enum OutboxAction {
     },
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+/// The log format the command line asked for, set once before any command runs.
+static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
 fn init_logging() {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("RAPPORTEUR_LOG").unwrap_or_else(|_| {
@@ -196,11 +257,20 @@ fn init_logging() {
         });
     // Colours only for a person at a terminal; logs written to files stay plain text to grep.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .init();
+        .with_writer(std::io::stderr);
+    match LOG_FORMAT.get().copied().unwrap_or(LogFormat::Human) {
+        LogFormat::Human => builder.with_ansi(ansi).init(),
+        // Every field of an event (group, channel, inbox_id, external_id, command, ...) as a
+        // key of its own, so a collector can follow one input through its lines.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 fn load(arguments: &Arguments) -> Result<rapporteur::config::Settings, ExitCode> {
@@ -219,6 +289,7 @@ fn load(arguments: &Arguments) -> Result<rapporteur::config::Settings, ExitCode>
 
 fn main() -> ExitCode {
     let arguments = Arguments::parse();
+    let _ = LOG_FORMAT.set(arguments.log_format);
     match arguments.command {
         Command::CheckConfig => match load(&arguments) {
             Ok(settings) => {
@@ -255,6 +326,9 @@ fn main() -> ExitCode {
         Command::ImportMbox { .. } => import_command(&arguments),
         Command::VerifyRecord { path } => verify_record_command(&path),
         Command::Outbox { .. } => outbox_command(&arguments),
+        Command::Backup { .. } | Command::Restore { .. } => backup_command(&arguments),
+        Command::Doctor => doctor_command(&arguments),
+        Command::Init { .. } => init_command(&arguments),
         Command::Migrate | Command::Run => {
             init_logging();
             let settings = match load(&arguments) {
@@ -289,6 +363,263 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `init`: the answers from flags, or asked at a terminal; the files written; then the same
+/// check as `check-config`.
+fn init_command(arguments: &Arguments) -> ExitCode {
+    let Command::Init {
+        group_name,
+        short_name,
+        homeserver,
+        bot_user,
+        room,
+        list,
+        time_zone,
+        organizations,
+        force,
+    } = &arguments.command
+    else {
+        return ExitCode::FAILURE;
+    };
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let mut missing = Vec::new();
+    let mut ask = |given: &Option<String>, flag: &str, question: &str, default: Option<&str>| {
+        if let Some(value) = given {
+            return value.clone();
+        }
+        if !interactive {
+            match default {
+                Some(default) => return default.to_string(),
+                None => {
+                    missing.push(flag.to_string());
+                    return String::new();
+                }
+            }
+        }
+        loop {
+            match default {
+                Some(default) => eprint!("{question} [{default}]: "),
+                None => eprint!("{question}: "),
+            }
+            let mut line = String::new();
+            if std::io::stdin().read_line(&mut line).unwrap_or(0) == 0 {
+                return default.unwrap_or_default().to_string();
+            }
+            let answer = line.trim();
+            if !answer.is_empty() {
+                return answer.to_string();
+            }
+            if let Some(default) = default {
+                return default.to_string();
+            }
+        }
+    };
+    let group_name = ask(group_name, "--group-name", "The group's full name", None);
+    let short_name = ask(
+        short_name,
+        "--short-name",
+        "Its short name (such as CCEG-IG)",
+        None,
+    );
+    let homeserver = ask(
+        homeserver,
+        "--homeserver",
+        "The homeserver's address (such as https://matrix.example.org)",
+        None,
+    );
+    let bot_user = ask(
+        bot_user,
+        "--bot-user",
+        "The bot's Matrix account (such as @rapporteur:example.org)",
+        None,
+    );
+    let room = ask(
+        room,
+        "--room",
+        "The group's room (#alias:server or !id:server)",
+        None,
+    );
+    let list_answer = ask(
+        list,
+        "--list",
+        "The group's mailing list address (empty: none)",
+        Some(""),
+    );
+    let time_zone = ask(
+        time_zone,
+        "--time-zone",
+        "The group's time zone",
+        Some("UTC"),
+    );
+    let mut organizations = organizations.clone();
+    if organizations.is_empty() && interactive {
+        eprintln!(
+            "The appointing organizations, one per line as SHORT=Full name; an empty line ends:"
+        );
+        loop {
+            let mut line = String::new();
+            if std::io::stdin().read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                break;
+            }
+            match rapporteur::init::parse_organization(line.trim()) {
+                Ok(organization) => organizations.push(organization),
+                Err(problem) => eprintln!("{problem}"),
+            }
+        }
+    }
+    if !missing.is_empty() {
+        eprintln!(
+            "rapporteur init: give {} (or run it at a terminal to be asked), such as:
+  rapporteur init --group-name \"Budget Working Group\" --short-name BWG              --homeserver https://matrix.example.org --bot-user @rapporteur:example.org              --room '#bwg:example.org' --time-zone Europe/Brussels --organization \"GNSO=Generic Names Supporting Organization\"",
+            missing.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let answers = rapporteur::init::InitAnswers {
+        group_name,
+        short_name,
+        homeserver_url: homeserver,
+        bot_user_id: bot_user,
+        room,
+        list_address: Some(list_answer).filter(|list| !list.is_empty()),
+        time_zone,
+        organizations,
+    };
+    match rapporteur::init::write(&arguments.config, &answers, *force) {
+        Ok(written) => {
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+        }
+        Err(error) => {
+            eprintln!("rapporteur init: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match load_settings(&arguments.config, &process_environment) {
+        Ok(settings) => {
+            println!(
+                "{}: configuration is valid; {} group(s). Next: add the group's people to its file, then `rapporteur doctor`.",
+                arguments.config.display(),
+                settings.groups.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            eprintln!(
+                "{} problem{} in the new configuration: correct {}, then run `rapporteur check-config`.",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                if problems.len() == 1 { "it" } else { "them" }
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `doctor`: the configuration's check first (its problems printed as `check-config` prints
+/// them), then `rapporteur::doctor`'s, each line printed as soon as it is known.
+fn doctor_command(arguments: &Arguments) -> ExitCode {
+    let settings = match load_settings(&arguments.config, &process_environment) {
+        Ok(settings) => {
+            println!(
+                "ok    configuration: {} is valid, {} group(s)",
+                arguments.config.display(),
+                settings.groups.len()
+            );
+            settings
+        }
+        Err(problems) => {
+            for problem in &problems {
+                println!("      {problem}");
+            }
+            println!(
+                "FAIL  configuration: {} problem(s) in {}; correct them (each is shown above with its file:line:column), then run doctor again",
+                problems.len(),
+                arguments.config.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match new_runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let checks = runtime.block_on(rapporteur::doctor::examine(&settings, |check| {
+        println!("{}", check.line())
+    }));
+    let failed = checks.iter().filter(|check| check.is_failed()).count();
+    if failed == 0 {
+        println!("every check passed");
+        ExitCode::SUCCESS
+    } else {
+        println!("{failed} check(s) failed");
+        ExitCode::FAILURE
+    }
+}
+
+/// `backup <file>` and `restore <file>` (see `storage::backup`).
+fn backup_command(arguments: &Arguments) -> ExitCode {
+    init_logging();
+    let settings = match load(arguments) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let runtime = match new_runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: anyhow::Result<String> = runtime.block_on(async {
+        use rapporteur::storage::backup;
+        match &arguments.command {
+            Command::Backup { file } => {
+                if !settings.database.url.starts_with("sqlite:") {
+                    return Err(backup::BackupError::Postgres.into());
+                }
+                let store = rapporteur::runtime::open_store(&settings)
+                    .await
+                    .context("open the database")?;
+                let bytes = store.backup_to(file).await;
+                store.close().await;
+                Ok(format!(
+                    "backed up the database to {} ({} bytes)",
+                    file.display(),
+                    bytes?
+                ))
+            }
+            Command::Restore { file } => {
+                let checked =
+                    backup::restore(&settings.database.url, &settings.data_dir, file).await?;
+                Ok(format!(
+                    "restored the database from {} (schema version {}; the bot migrates it to {} when it starts)",
+                    file.display(),
+                    checked.schema_version,
+                    rapporteur::storage::Store::known_schema_version()
+                ))
+            }
+            _ => Ok(String::new()),
+        }
+    });
+    match result {
+        Ok(said) => {
+            println!("{said}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("rapporteur: {error:#}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -365,9 +696,7 @@ fn publish_command(arguments: &Arguments) -> ExitCode {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    let out = out
-        .clone()
-        .unwrap_or_else(|| settings.data_dir.join("site"));
+    let out = out.clone().unwrap_or_else(|| settings.site_dir.clone());
     let runtime = match new_runtime() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -41,6 +41,8 @@ pub enum RunError {
     Task(#[from] TaskFailure),
     #[error(transparent)]
     Ownership(#[from] crate::ownership::OwnershipError),
+    #[error("{0}")]
+    Http(String),
 }
 
 /// Opens the database and applies the migrations: the first step of `run`, and all of `migrate`.
@@ -108,6 +110,8 @@ async fn handler_loop(
         if *shutdown.borrow() {
             return Ok(());
         }
+        // The systemd watchdog is fed only while this loop turns (`observe::systemd`).
+        crate::observe::systemd::beat();
         tokio::select! {
             message = fresh_messages.recv() => {
                 let Some(message) = message else {
@@ -270,6 +274,7 @@ async fn clock_loop(
                 failures.succeeded();
                 let full_batch = fired.len() as i64 == HANDLING_BATCH;
                 for item in fired {
+                    crate::observe::metrics::metrics().input_received("clock");
                     tracing::info!(timer = %item.conversation, group = %item.group_id, late_ms = now_ms - item.origin_ms, "timer fired");
                     let _ = handler.send(item);
                 }
@@ -397,6 +402,12 @@ pub async fn run(
     config_path: Option<std::path::PathBuf>,
 ) -> Result<(), RunError> {
     let store = open_store(&settings).await?;
+    // The HTTP server's address is taken before anything starts: a port in use is a clear
+    // error at start, not a task that fails later.
+    let web_listener = match settings.http_listen {
+        Some(address) => Some(crate::web::bind(address).await.map_err(RunError::Http)?),
+        None => None,
+    };
     let engine = engine_for(&settings)?;
     let groups = groups_by_id(&settings);
     // One sender per group across processes sharing the database: see `crate::ownership`.
@@ -443,6 +454,7 @@ pub async fn run(
     let mut supervisor = Supervisor::default();
     let mut dispatchers = Vec::new();
     if settings.matrix.is_some() {
+        crate::observe::health::expect("matrix");
         let (handle, waiting) = dispatcher_for(Channel::Matrix, &ownership);
         dispatchers.push(handle);
         supervisor.spawn(
@@ -475,6 +487,7 @@ pub async fn run(
             ),
         );
         if let Some(imap) = &mail.imap {
+            crate::observe::health::expect("imap");
             let reader = ImapReader {
                 settings: imap.clone(),
                 store: store.clone(),
@@ -523,6 +536,25 @@ pub async fn run(
             changed: record_changes,
         }
         .run(shutdown.clone()),
+    );
+    if let Some(listener) = web_listener {
+        supervisor.spawn(
+            "HTTP server",
+            crate::web::serve(
+                listener,
+                crate::web::WebState {
+                    store: store.clone(),
+                    site_dir: settings.site_dir.clone(),
+                    groups: reloaded_groups.clone(),
+                    ownership: ownership.clone(),
+                },
+                shutdown.clone(),
+            ),
+        );
+    }
+    supervisor.spawn(
+        "systemd notifier",
+        crate::observe::systemd::notify_systemd(shutdown.clone()),
     );
     let clock = Arc::new(Notify::new());
     supervisor.spawn(

@@ -467,6 +467,17 @@ async fn a_bot_killed_between_the_relays_acceptance_and_the_commit_does_not_rese
 
     scene.bot.start();
     wait_for_row_state(&store, &message_id, "uncertain", Duration::from_secs(30)).await;
+    // The line is written just after the row's state is committed: it is waited for, not
+    // read at once (a race seen on a loaded machine).
+    let logged_by = std::time::Instant::now() + Duration::from_secs(10);
+    while !scene
+        .bot
+        .log()
+        .contains("held as uncertain for an operator")
+        && std::time::Instant::now() < logged_by
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let log = scene.bot.log();
     assert!(
         log.contains("held as uncertain for an operator"),

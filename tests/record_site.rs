@@ -7,86 +7,12 @@
 
 mod support;
 
-use rapporteur::core::catalog::Catalog;
-use rapporteur::core::directory::{Group, SenderAddress};
-use rapporteur::core::engine::{Channel, Engine, Input, Message};
-use rapporteur::core::state::GroupState;
 use rapporteur::record::publish::publish;
 use rapporteur::record::verify::verify_path;
 use rapporteur::storage::Store;
 use std::path::Path;
 
-const CHAIR: &str = "@ana:example.org";
-const MEMBER: &str = "@bea:example.org";
-const HOSTILE: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>";
-
-fn run(group: &Group, state: &mut GroupState, sender: &str, body: &str, now: &str) {
-    let engine = Engine::new(Catalog::builtin().expect("valid catalog"), "!");
-    let sender = SenderAddress::Matrix(sender.into());
-    let message = Message::new(&sender, body, Channel::Matrix);
-    let decision = engine.decide(
-        state,
-        group,
-        &Input::Message(message),
-        now.parse().expect("RFC 3339"),
-    );
-    for change in &decision.changes {
-        state.apply(change);
-    }
-}
-
-/// The small test group, one of whose members has a name with markup in it.
-fn busy_group() -> (Group, GroupState) {
-    let mut group = rapporteur::core::directory::test_support::small_group_with_gus_and_pat();
-    let bea = group
-        .people
-        .iter_mut()
-        .find(|person| person.id == "bea.alac")
-        .expect("Bea");
-    bea.name = format!("Bea {HOSTILE}");
-    let mut state = GroupState::default();
-    let steps = [
-        (CHAIR, "!meeting start", "2026-12-01T14:00:00Z"),
-        (MEMBER, "!present", "2026-12-01T14:01:00Z"),
-        (CHAIR, &format!("!topic {HOSTILE}"), "2026-12-01T14:02:00Z"),
-        (
-            CHAIR,
-            "!link javascript:alert(3) the draft",
-            "2026-12-01T14:02:30Z",
-        ),
-        (
-            CHAIR,
-            "!action bea.alac draft the letter",
-            "2026-12-01T14:03:00Z",
-        ),
-        (CHAIR, "!meeting end", "2026-12-01T15:00:00Z"),
-        (
-            CHAIR,
-            &format!(
-                "!request open \"Budget {HOSTILE}\" to GNSO, ALAC ack 2026-12-10 due 2026-12-20"
-            ),
-            "2026-12-02T10:00:00Z",
-        ),
-        (MEMBER, "!ack R-1", "2026-12-03T10:00:00Z"),
-        (MEMBER, "!respond R-1 support", "2026-12-04T09:00:00Z"),
-        (
-            CHAIR,
-            "!consensus call \"Adopt the charter\"",
-            "2026-12-04T10:00:00Z",
-        ),
-        (MEMBER, "!object R-2 too early", "2026-12-05T10:00:00Z"),
-        (CHAIR, "!designate R-2 Consensus", "2026-12-06T10:00:00Z"),
-        (
-            MEMBER,
-            "!minority R-2 we need another round",
-            "2026-12-06T11:00:00Z",
-        ),
-    ];
-    for (sender, body, now) in steps {
-        run(&group, &mut state, sender, body, now);
-    }
-    (group, state)
-}
+use support::record_fixture::{MEMBER, archive_two_list_messages, busy_group, run};
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
@@ -130,43 +56,6 @@ fn elements_of(html: &str) -> Vec<(String, Vec<(String, String)>)> {
         pending.extend(node.children.borrow().iter().cloned());
     }
     found
-}
-
-/// A post with HTML only (and markup in it) and a reply with a quote and an attachment.
-async fn archive_two_list_messages(store: &Store, group_id: &str) {
-    use rapporteur::mail::archive::archive_view;
-    let root = format!(
-        "From: Kwame Mensah <kwame@example.org>\r\nSubject: [TG] Charter {HOSTILE}\r\n\
-         Message-ID: <root@example.org>\r\nDate: Mon, 7 Dec 2026 09:00:00 +0000\r\n\
-         MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
-         <p>Shall we adopt it?</p>{HOSTILE}<a href=\"javascript:alert(4)\">vote</a>\r\n"
-    );
-    let attachment = "A".repeat(12 * 1024);
-    let reply = format!(
-        "From: Ana Lima <ana@example.org>\r\nSubject: Re: [TG] Charter\r\n\
-         Message-ID: <reply@example.org>\r\nIn-Reply-To: <root@example.org>\r\n\
-         Date: Mon, 7 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
-         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\r\nYes; ask kwame@example.org.\r\n\r\n\
-         > Shall we adopt it?\r\n--b\r\nContent-Type: application/pdf\r\n\
-         Content-Disposition: attachment; filename=\"charter-v3.pdf\"\r\n\r\n{attachment}\r\n--b--\r\n"
-    );
-    for (raw, id) in [(root, "<root@example.org>"), (reply, "<reply@example.org>")] {
-        let archived = archive_view(raw.as_bytes(), id).expect("a message");
-        assert!(
-            store
-                .archive_list_message(group_id, &archived)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !store
-                .archive_list_message(group_id, &archived)
-                .await
-                .unwrap(),
-            "archived once"
-        );
-    }
 }
 
 const NOW: &str = "2026-12-07T12:00:00Z";
@@ -289,6 +178,26 @@ on_both_backends!(
                 rapporteur::mail::archive::permalink_name("<root@example.org>")
             )),
             "the thread links its first message: {reply}"
+        );
+
+        // The HTML-only message keeps its paragraph (sanitized by ammonia), not its script,
+        // image or script link.
+        let root = read(&site.join(format!(
+            "list/{}.html",
+            rapporteur::mail::archive::permalink_name("<root@example.org>")
+        )));
+        assert!(
+            root.contains("<div class=\"mail-html\"><p>Shall we adopt it?</p>"),
+            "{root}"
+        );
+        let body = root
+            .split("<div class=\"mail-html\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</div>").next())
+            .unwrap_or_default();
+        assert_eq!(
+            body,
+            "<p>Shall we adopt it?</p><a rel=\"nofollow noopener noreferrer\">vote</a>\n"
         );
 
         // The Atom feed reads as a feed: one item per record entry, each with its permalink.

@@ -152,6 +152,29 @@ pub fn load_settings(
         (None, _) => data_dir.join("site"),
     };
 
+    // The HTTP server: the record, /healthz, /readyz, /metrics. Off unless configured.
+    let listen = overridable(
+        raw.http.listen.as_ref(),
+        "RAPPORTEUR_HTTP_LISTEN",
+        environment,
+    );
+    let http_listen = match &listen.value {
+        None => None,
+        Some(value) => match value.parse::<std::net::SocketAddr>() {
+            Ok(address) => Some(address),
+            Err(_) => {
+                problems.push(problem_for(
+                    &source,
+                    &listen.origin,
+                    format!(
+                        "{value:?} is not an address to listen on; write an IP address and a port, such as \"127.0.0.1:8090\""
+                    ),
+                ));
+                None
+            }
+        },
+    };
+
     let zone = overridable(
         raw.bot.default_time_zone.as_ref(),
         "RAPPORTEUR_DEFAULT_TIME_ZONE",
@@ -424,6 +447,7 @@ pub fn load_settings(
             config_path: config_path.to_path_buf(),
             data_dir,
             site_dir,
+            http_listen,
             default_time_zone,
             command_prefix,
             database: DatabaseSettings {

@@ -39,6 +39,9 @@ pub struct Settings {
     /// Where the public record's site is published (`[bot] site_dir`, default
     /// `<data_dir>/site`).
     pub site_dir: PathBuf,
+    /// Where the HTTP server listens (`[http] listen`): the public record, `/healthz`,
+    /// `/readyz` and `/metrics`; `None` runs no server.
+    pub http_listen: Option<std::net::SocketAddr>,
     pub default_time_zone: String,
     pub command_prefix: String,
     pub database: DatabaseSettings,

@@ -15,7 +15,16 @@ pub struct RawMainConfig {
     pub mail: Option<Spanned<RawMailSection>>,
     pub limits: Option<Spanned<RawLimitsSection>>,
     #[serde(default)]
+    pub http: RawHttpSection,
+    #[serde(default)]
     pub groups: Vec<Spanned<RawGroupEntry>>,
+}
+
+/// `[http]`: see `config/example.toml`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpSection {
+    pub listen: Option<Spanned<String>>,
 }
 
 /// `[limits]`: see `config/example.toml`.

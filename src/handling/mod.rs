@@ -140,7 +140,8 @@ pub struct Handler {
     /// Where derived record files (each group's calendar feed) are written after a batch that
     /// changed a meeting; `None` writes none (tests, one-off commands).
     pub record_dir: Option<std::path::PathBuf>,
-    /// Told after every batch that changed a group's state, so that the record publisher
+    /// Told after a batch in which a group's publication timer fired (the core's
+    /// `Effect::Publish`, a few seconds after the last change), so that the record publisher
     /// (`record::publisher`) publishes the public record; `None` tells nobody (tests, one-off
     /// commands).
     pub record_changed: Option<tokio::sync::watch::Sender<u64>>,
@@ -301,15 +302,20 @@ impl Handler {
         let mut rows: Vec<Option<Rows>> = Vec::with_capacity(items.len());
         let mut counts = RateCounts::default();
         let mut records_changed: Vec<String> = Vec::new();
-        let mut state_changed = false;
+        let mut publish = Vec::with_capacity(items.len());
         for item in items {
             let Some(group) = self.groups.get(&item.group_id) else {
                 decisions.push(None);
                 rows.push(None);
+                publish.push(false);
                 continue;
             };
             let state = self.states.entry(item.group_id.clone()).or_default();
+            let deciding = std::time::Instant::now();
             let mut decision = decide_item(&self.engine, state, group, item, now);
+            crate::observe::metrics::metrics()
+                .decision_seconds
+                .observe(deciding.elapsed().as_secs_f64());
             // The sender's limit is judged before the decision's changes are applied: a command
             // over the limit is not carried out.
             if let Some(limited) = self
@@ -319,6 +325,7 @@ impl Handler {
             {
                 decision = limited;
             }
+            crate::core::record::publication::schedule_publication(&mut decision, now);
             let state = self.states.entry(item.group_id.clone()).or_default();
             for change in &decision.changes {
                 state.apply(change);
@@ -331,8 +338,8 @@ impl Handler {
             {
                 records_changed.push(item.group_id.clone());
             }
-            state_changed |= decision.changes.iter().any(|change| !is_ballot(change));
             let mut stored = outbox_items_for(item, &decision, &self.engine, group, &self.routes);
+            publish.push(stored.publish);
             self.rate_limits
                 .limit_addresses(store, &mut counts, &mut stored.outbox, now)
                 .await?;
@@ -407,11 +414,32 @@ impl Handler {
             .await?;
         let mut effects = Vec::new();
         let mut all_committed = true;
-        for (completion, stored) in completions.iter().zip(results) {
+        let mut publication_due = false;
+        for ((completion, stored), asked_to_publish) in
+            completions.iter().zip(results).zip(&publish)
+        {
             match stored {
                 Some(stored) => {
+                    publication_due |= *asked_to_publish;
+                    let metrics = crate::observe::metrics::metrics();
+                    metrics.input_handled(
+                        &completion.inbox.channel,
+                        &crate::observe::metrics::command_label(completion.command, |word| {
+                            self.engine.catalog().find(word).is_some()
+                        }),
+                        completion.disposition,
+                    );
+                    if completion.inbox.channel == crate::core::engine::Channel::Clock.name()
+                        && is_reminder_timer(&completion.inbox.body)
+                    {
+                        metrics.reminders.inc_by(stored.len() as u64);
+                    }
+                    // With the input's own ID and channel, so that one input can be followed
+                    // from its arrival (`external_id`) to its sends (`inbox_id`).
                     tracing::info!(
                         inbox_id = completion.inbox.id,
+                        external_id = %completion.inbox.external_id,
+                        channel = %completion.inbox.channel,
                         group = %completion.inbox.group_id,
                         command = completion.command.unwrap_or("-"),
                         disposition = completion.disposition,
@@ -432,7 +460,9 @@ impl Handler {
         for group_id in &records_changed {
             self.write_record_files(group_id, now);
         }
-        if state_changed && let Some(changed) = &self.record_changed {
+        // The publication timer fired and its input is committed: the publisher publishes now.
+        // Should the process die first, the publisher's publication at start makes up for it.
+        if publication_due && let Some(changed) = &self.record_changed {
             changed.send_modify(|count| *count = count.wrapping_add(1));
         }
         Ok(Handled {
@@ -480,6 +510,22 @@ pub struct Handled {
 
 /// How many pending messages are handled per transaction.
 pub const HANDLING_BATCH: i64 = 100;
+
+/// Whether a fired timer (its stored body) is a reminder, whose messages count as reminders in
+/// the metrics.
+fn is_reminder_timer(body: &str) -> bool {
+    use crate::core::effects::Timer;
+    matches!(
+        serde_json::from_str::<Timer>(body),
+        Ok(Timer::RequestFollowUp { .. }
+            | Timer::MeetingReminder { .. }
+            | Timer::ActionFollowUp { .. }
+            | Timer::ConsultationReminder { .. }
+            | Timer::SurveyReminder { .. }
+            | Timer::ProgressReportReminder { .. }
+            | Timer::PublicationReminder { .. })
+    )
+}
 
 #[cfg(test)]
 mod tests {

@@ -82,6 +82,8 @@ pub fn fit_for_matrix(plain: String, html: String, mentions: &[String]) -> (Stri
 pub struct StoredEffects {
     pub outbox: Vec<NewOutboxItem>,
     pub timers: Vec<TimerOperation>,
+    /// The decision asked for the group's record to be published (once it is committed).
+    pub publish: bool,
 }
 
 pub fn outbox_items_for(
@@ -185,6 +187,7 @@ pub fn outbox_items_for(
                 group_id: group.id.clone(),
                 key: key.clone(),
             }),
+            Effect::Publish => stored.publish = true,
         }
     }
     stored

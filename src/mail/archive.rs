@@ -15,6 +15,9 @@ pub enum Passage {
     Text(String),
     /// Consecutive lines quoted with `>`: shown folded.
     Quote(String),
+    /// A message sent as HTML only, as [`sanitized_html`] leaves it: a few text elements, links
+    /// to web addresses, nothing that runs, loads or styles.
+    Html(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,16 +106,114 @@ pub fn passages(text: &str) -> Vec<Passage> {
     passages
         .into_iter()
         .filter(|passage| match passage {
-            Passage::Text(text) | Passage::Quote(text) => !text.trim().is_empty(),
+            Passage::Text(text) | Passage::Quote(text) | Passage::Html(text) => {
+                !text.trim().is_empty()
+            }
         })
         .collect()
 }
 
+/// The HTML a mail may keep in the archive, made with ammonia (the kept sanitizer, on the
+/// html5ever parser browsers agree with): text structure only (paragraphs, lists, emphasis,
+/// quotes, code, tables) and links to `http`/`https` addresses marked `nofollow noopener`.
+/// Everything else goes: scripts and styles with their content, event-handler and `style`
+/// attributes, images (a public archive must not make its readers load a sender's tracker),
+/// forms, frames, `javascript:` and `data:` URLs. Addresses in the text are obfuscated as in a
+/// plain-text mail, and the result is sanitized once more, so that nothing the obfuscation did
+/// can undo the first pass.
+pub fn sanitized_html(html: &str) -> String {
+    use std::collections::HashSet;
+    let tags: HashSet<&str> = [
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "code",
+        "dd",
+        "del",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+    ]
+    .into_iter()
+    .collect();
+    let schemes: HashSet<&str> = ["http", "https"].into_iter().collect();
+    let clean = |html: &str| {
+        ammonia::Builder::empty()
+            .tags(tags.clone())
+            .add_tag_attributes("a", &["href"])
+            .add_tag_attributes("td", &["colspan", "rowspan"])
+            .add_tag_attributes("th", &["colspan", "rowspan"])
+            .url_schemes(schemes.clone())
+            .url_relative(ammonia::UrlRelative::Deny)
+            .link_rel(Some("nofollow noopener noreferrer"))
+            .clean(html)
+            .to_string()
+    };
+    clean(&obfuscate_text(&clean(html)))
+}
+
 /// The archive's view of a raw message; `None` for bytes that are not a message. The text is
-/// the plain-text part, or the text of the HTML part (mail-parser's conversion: no markup of the
-/// sender's reaches the archive).
+/// the plain-text part; a message sent as HTML only keeps its HTML as [`sanitized_html`]
+/// leaves it.
 pub fn archive_view(raw: &[u8], message_id: &str) -> Option<ArchivedMessage> {
     let message = MessageParser::default().parse(raw)?;
+    Some(view_of(&message, message_id.to_string()))
+}
+
+/// The archive's view of a raw message under its own Message-ID, or an ID derived from its
+/// bytes when it has none ([`derived_message_id`]): the importer's, parsing each message once.
+pub fn archive_view_by_own_id(raw: &[u8]) -> Option<ArchivedMessage> {
+    let message = MessageParser::default().parse(raw)?;
+    let message_id = message
+        .message_id()
+        .map(|id| format!("<{}>", id.trim_matches(['<', '>'])))
+        .unwrap_or_else(|| derived_message_id(raw));
+    Some(view_of(&message, message_id))
+}
+
+/// A stable Message-ID for a message without one: a hash of its bytes, so the same message
+/// imported twice is the same archive row.
+pub fn derived_message_id(raw: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!(
+        "<{}@derived.invalid>",
+        hex::encode(&Sha256::digest(raw)[..16])
+    )
+}
+
+fn view_of(message: &mail_parser::Message, message_id: String) -> ArchivedMessage {
     let from = message.from().and_then(|from| from.first());
     let author = match from {
         Some(addr) => match (addr.name(), addr.address()) {
@@ -122,10 +223,14 @@ pub fn archive_view(raw: &[u8], message_id: &str) -> Option<ArchivedMessage> {
         },
         None => "unknown".to_string(),
     };
-    let mut text = message
-        .body_text(0)
-        .map(|text| text.into_owned())
-        .unwrap_or_default();
+    let html_only = message.text_part(0).is_some_and(|part| part.is_text_html());
+    let mut text = if html_only {
+        message.body_html(0)
+    } else {
+        message.body_text(0)
+    }
+    .map(|text| text.into_owned())
+    .unwrap_or_default();
     if text.len() > MOST_TEXT_BYTES {
         let mut cut = MOST_TEXT_BYTES;
         while !text.is_char_boundary(cut) {
@@ -145,15 +250,19 @@ pub fn archive_view(raw: &[u8], message_id: &str) -> Option<ArchivedMessage> {
             size_bytes: part.contents().len(),
         })
         .collect();
-    Some(ArchivedMessage {
-        message_id: message_id.to_string(),
+    ArchivedMessage {
+        message_id,
         subject: crate::mail::examine::one_line(message.subject().unwrap_or("(no subject)")),
         author,
         date_ms: message.date().map(|date| date.to_timestamp() * 1000),
         parent,
-        passages: passages(&obfuscate_text(&text)),
+        passages: if html_only {
+            vec![Passage::Html(sanitized_html(&text))]
+        } else {
+            passages(&obfuscate_text(&text))
+        },
         attachments,
-    })
+    }
 }
 
 /// The stable page name of a message, derived from its Message-ID: the same ID gives the same
@@ -163,18 +272,42 @@ pub fn permalink_name(message_id: &str) -> String {
     hex::encode(&Sha256::digest(message_id.as_bytes())[..8])
 }
 
+/// What the thread index needs of a message, without its text: read from an archive row
+/// (whose other fields are skipped), so that the whole archive's threads are computed with a
+/// small part of its size in memory.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ArchiveHeader {
+    pub message_id: String,
+    pub subject: String,
+    pub author: String,
+    pub date_ms: Option<i64>,
+    pub parent: Option<String>,
+}
+
+impl From<&ArchivedMessage> for ArchiveHeader {
+    fn from(message: &ArchivedMessage) -> ArchiveHeader {
+        ArchiveHeader {
+            message_id: message.message_id.clone(),
+            subject: message.subject.clone(),
+            author: message.author.clone(),
+            date_ms: message.date_ms,
+            parent: message.parent.clone(),
+        }
+    }
+}
+
 /// The archive's threads: each message with those that answer it, directly or not, under the
 /// first message of the thread the archive holds; threads with the latest message first,
 /// messages in each by date.
-pub fn threads(messages: &[ArchivedMessage]) -> Vec<Vec<&ArchivedMessage>> {
+pub fn threads(messages: &[ArchiveHeader]) -> Vec<Vec<&ArchiveHeader>> {
     use std::collections::HashMap;
-    let by_id: HashMap<&str, &ArchivedMessage> = messages
+    let by_id: HashMap<&str, &ArchiveHeader> = messages
         .iter()
         .map(|message| (message.message_id.as_str(), message))
         .collect();
     // The root is the first message up the chain of parents the archive holds; in a loop of
     // In-Reply-To headers (which senders choose) it is the loop's least ID, the same for all.
-    let root_of = |message: &ArchivedMessage| -> String {
+    let root_of = |message: &ArchiveHeader| -> String {
         let mut visited: Vec<&str> = vec![message.message_id.as_str()];
         let mut current = message;
         while let Some(parent) = current
@@ -194,11 +327,11 @@ pub fn threads(messages: &[ArchivedMessage]) -> Vec<Vec<&ArchivedMessage>> {
         }
         current.message_id.clone()
     };
-    let mut grouped: HashMap<String, Vec<&ArchivedMessage>> = HashMap::new();
+    let mut grouped: HashMap<String, Vec<&ArchiveHeader>> = HashMap::new();
     for message in messages {
         grouped.entry(root_of(message)).or_default().push(message);
     }
-    let mut threads: Vec<Vec<&ArchivedMessage>> = grouped.into_values().collect();
+    let mut threads: Vec<Vec<&ArchiveHeader>> = grouped.into_values().collect();
     for thread in &mut threads {
         thread.sort_by(|a, b| {
             a.date_ms
@@ -207,7 +340,7 @@ pub fn threads(messages: &[ArchivedMessage]) -> Vec<Vec<&ArchivedMessage>> {
         });
     }
     threads.sort_by(|a, b| {
-        let latest = |thread: &Vec<&ArchivedMessage>| thread.iter().filter_map(|m| m.date_ms).max();
+        let latest = |thread: &Vec<&ArchiveHeader>| thread.iter().filter_map(|m| m.date_ms).max();
         latest(b)
             .cmp(&latest(a))
             .then_with(|| a[0].message_id.cmp(&b[0].message_id))
@@ -219,15 +352,13 @@ pub fn threads(messages: &[ArchivedMessage]) -> Vec<Vec<&ArchivedMessage>> {
 mod tests {
     use super::*;
 
-    fn message(id: &str, parent: Option<&str>, date_ms: i64) -> ArchivedMessage {
-        ArchivedMessage {
+    fn message(id: &str, parent: Option<&str>, date_ms: i64) -> ArchiveHeader {
+        ArchiveHeader {
             message_id: id.into(),
             subject: id.into(),
             author: "A".into(),
             date_ms: Some(date_ms),
             parent: parent.map(String::from),
-            passages: Vec::new(),
-            attachments: Vec::new(),
         }
     }
 
@@ -253,6 +384,82 @@ mod tests {
         assert!(threads.contains(&vec!["<d>"]) && threads.contains(&vec!["<e>"]));
         assert_eq!(permalink_name("<a>"), permalink_name("<a>"));
         assert_eq!(permalink_name("<a>").len(), 16);
+    }
+
+    #[test]
+    fn html_mail_keeps_its_text_structure_and_nothing_that_runs_loads_or_styles() {
+        let cases = [
+            (
+                "<p>Shall we <b>adopt</b> it?</p>",
+                "<p>Shall we <b>adopt</b> it?</p>",
+            ),
+            ("<script>alert(1)</script>after", "after"),
+            ("<img src=x onerror=alert(2)>text", "text"),
+            (
+                "<a href=\"javascript:alert(3)\">vote</a>",
+                "<a rel=\"nofollow noopener noreferrer\">vote</a>",
+            ),
+            (
+                "<a href=\"https://example.org/d\" onclick=\"x()\">draft</a>",
+                "<a href=\"https://example.org/d\" rel=\"nofollow noopener noreferrer\">draft</a>",
+            ),
+            ("<p style=\"color:red\">red</p>", "<p>red</p>"),
+            (
+                "<style>p{}</style><iframe src=\"https://x\"></iframe>ok",
+                "ok",
+            ),
+            ("<form><input value=1></form>x", "x"),
+            (
+                "<p>mail ana.lima@example.org</p>",
+                "<p>mail a…@example.org</p>",
+            ),
+            ("&lt;script&gt;", "&lt;script&gt;"),
+        ];
+        for (html, expected) in cases {
+            assert_eq!(sanitized_html(html), expected, "{html}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the sender wrote, what the archive keeps parses (as a browser parses it)
+        /// into allowed elements only, with no attribute but a web link's and a table cell's.
+        #[test]
+        fn sanitized_html_holds_only_allowed_elements_and_attributes(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "<script>", "</script>", "<img src=x onerror=y>", "<a href=\"javascript:x\">",
+                "<a href='https://e.org/'>", "</a>", "<p>", "</p>", "<svg onload=x>", "\"", "'",
+                "<", ">", "&", "a@b.org", "text ", "<style>", "<!--", "-->", "<![CDATA[",
+                "<td colspan=2 onmouseover=x>", "<math>", "<iframe>", "=", "<b", " on",
+            ]), 0..24)
+        ) {
+            use crate::mail::html_tree::{NodeKind, parse_html};
+            let html = sanitized_html(&pieces.concat());
+            let mut pending = vec![parse_html(&html)];
+            while let Some(node) = pending.pop() {
+                if let NodeKind::Element { attributes, .. } = &node.kind {
+                    let name = node.local_name().to_string();
+                    proptest::prop_assert!(
+                        !["script", "img", "svg", "style", "iframe", "math", "form"]
+                            .contains(&name.as_str()),
+                        "<{}> in {}", name, html
+                    );
+                    for attribute in attributes.borrow().iter() {
+                        let attribute_name = attribute.name.local.to_string();
+                        proptest::prop_assert!(
+                            ["href", "rel", "colspan", "rowspan"].contains(&attribute_name.as_str()),
+                            "{} in {}", attribute_name, html
+                        );
+                        if attribute_name == "href" {
+                            proptest::prop_assert!(
+                                attribute.value.starts_with("http"),
+                                "{} in {}", &*attribute.value, html
+                            );
+                        }
+                    }
+                }
+                pending.extend(node.children.borrow().iter().cloned());
+            }
+        }
     }
 
     #[test]

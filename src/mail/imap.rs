@@ -108,6 +108,7 @@ impl ImapReader {
                     } else {
                         refused_logins = 0;
                     }
+                    crate::observe::health::failed("imap", &error.to_string());
                     tracing::warn!(%error, retry_in_s = delay.as_secs(), "IMAP reader stopped; reconnecting");
                 }
             }
@@ -190,6 +191,7 @@ impl ImapReader {
             let mailbox = session.select(&self.settings.mailbox).await?;
             let uid_validity = mailbox.uid_validity.unwrap_or(0);
             self.read_new_mail(&mut session, uid_validity).await?;
+            crate::observe::health::succeeded("imap");
             if *shutdown.borrow() {
                 let _ = session.logout().await;
                 return Ok(());

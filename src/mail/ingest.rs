@@ -431,6 +431,7 @@ async fn record_examined(
                     now_ms,
                 )
                 .await?;
+            crate::observe::metrics::metrics().mail_quarantined(reason.name());
             tracing::warn!(quarantine_id = id, reason = reason.name(), external_id = %examined.external_id, source, "mail quarantined");
             return Ok(IngestOutcome::Quarantined {
                 id,
@@ -495,6 +496,7 @@ async fn record_examined(
             let id = store
                 .quarantine_mail(quarantine("no-group"), position, now_ms)
                 .await?;
+            crate::observe::metrics::metrics().mail_quarantined("no-group");
             tracing::warn!(quarantine_id = id, external_id = %examined.external_id, "mail for no configured group quarantined");
             return Ok(IngestOutcome::Quarantined {
                 id,
@@ -588,6 +590,9 @@ async fn record_examined(
     };
     let mut recorded = store.record_inbound(&[item], position, now_ms).await?;
     let new_item = recorded.pop();
+    if new_item.is_some() {
+        crate::observe::metrics::metrics().input_received(MAIL_CHANNEL);
+    }
     tracing::info!(
         external_id = %examined.external_id,
         group = %group.group_id,

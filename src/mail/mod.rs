@@ -12,6 +12,7 @@ pub mod html_text;
 pub mod html_tree;
 pub mod identity;
 pub mod imap;
+pub mod imap_probe;
 pub mod ingest;
 pub mod operator;
 pub mod outgoing;

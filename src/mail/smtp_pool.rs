@@ -125,6 +125,38 @@ impl SmtpPool {
         }
     }
 
+    /// `rapporteur doctor`'s check: connects as a send would (TLS as configured, login), then
+    /// asks whether the server takes `recipient` (`MAIL FROM`, `RCPT TO`) and withdraws the
+    /// mail (`RSET`) before any data: nothing is sent. Returns the server's answer to RCPT.
+    pub async fn probe_recipient(
+        &self,
+        from: &lettre::Address,
+        recipient: &lettre::Address,
+    ) -> Result<String, SmtpFailure> {
+        use lettre::transport::smtp::commands::{Mail, Rcpt, Rset};
+        let timeouts = self.settings.timeouts;
+        let mut connection = self.connect().await?;
+        within(
+            timeouts.command,
+            "MAIL FROM",
+            connection.command(Mail::new(Some(from.clone()), vec![])),
+        )
+        .await??;
+        let answer = within(
+            timeouts.command,
+            "RCPT TO",
+            connection.command(Rcpt::new(recipient.clone(), vec![])),
+        )
+        .await??;
+        let _ = within(timeouts.command, "RSET", connection.command(Rset)).await;
+        let _ = within(timeouts.command, "QUIT", connection.quit()).await;
+        Ok(format!(
+            "{} {}",
+            answer.code(),
+            answer.message().collect::<Vec<_>>().join(" ")
+        ))
+    }
+
     async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpFailure> {
         let settings = &self.settings;
         let timeouts = settings.timeouts;

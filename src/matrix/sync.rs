@@ -203,6 +203,7 @@ impl SyncLoop {
                     }
                     delay = Duration::from_secs(1);
                     self.first_sync_done = true;
+                    crate::observe::health::succeeded("matrix");
                     let join_due = self
                         .last_join_attempt
                         .is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
@@ -217,6 +218,7 @@ impl SyncLoop {
                             "the homeserver no longer accepts the bot's access token".into(),
                         ));
                     }
+                    crate::observe::health::failed("matrix", &error.to_string());
                     tracing::warn!(%error, retry_in = ?delay, "Matrix sync failed; retrying");
                     self.pause(&mut delay, &mut shutdown).await;
                 }
@@ -385,6 +387,7 @@ impl SyncLoop {
         // durable path, so nothing depends on this send succeeding. Notices are found by the
         // dispatcher's periodic look at the outbox.
         for item in new_items {
+            crate::observe::metrics::metrics().input_received("matrix");
             let _ = self.inbox_ready.send(item);
         }
         Ok(())

@@ -1,10 +1,13 @@
 //! Publishing: the groups' record entries appended to their hash chains (only what is new or
 //! changed), then the whole site written and switched to atomically. Run by `rapporteur
-//! publish` and, in the running bot, after every batch that changed a group's state. The site
+//! publish` and, in the running bot, when a group's publication timer fires. The site
 //! is derived: if writing it fails, the next publication writes it whole; the chain is durable
 //! and diff-based, so nothing recorded is ever missed or appended twice.
 
-use super::site::{GroupRecord, SiteError, check_writable, publish_site};
+use super::site::{
+    GroupRecord, SiteError, begin_build, check_writable, finish_build, write_site,
+    write_thread_pages,
+};
 use crate::core::directory::Group;
 use crate::core::record::record_entries;
 use crate::core::state::GroupState;
@@ -28,6 +31,9 @@ pub struct Published {
     /// The build folder the output now points at.
     pub build: PathBuf,
 }
+
+/// How many threads' messages are read from the database at once to write their pages.
+const THREADS_PER_READ: usize = 200;
 
 /// Appends each group's new and changed entries to its chain and writes the site to `out`.
 pub async fn publish(
@@ -57,10 +63,29 @@ pub async fn publish(
             state,
             entries,
             chain: store.record_chain(&group.id).await?,
-            archive: store.list_archive(&group.id).await?,
+            archive: store.list_archive_headers(&group.id).await?,
         });
     }
-    let build = publish_site(out, &records, now)?;
+    let build = begin_build(out, now)?;
+    write_site(&build.folder, &records, now)?;
+    // The message pages, a few threads at a time: the archive's text is read as it is written,
+    // never all at once. (The threads are computed here again from the same headers as the
+    // index's; it costs a small part of reading the text.)
+    for record in &records {
+        let threads = crate::mail::archive::threads(&record.archive);
+        for some_threads in threads.chunks(THREADS_PER_READ) {
+            let message_ids: Vec<&str> = some_threads
+                .iter()
+                .flatten()
+                .map(|header| header.message_id.as_str())
+                .collect();
+            let messages = store
+                .list_archive_messages(&record.group.id, &message_ids)
+                .await?;
+            write_thread_pages(&build.folder, record.group, some_threads, &messages, now)?;
+        }
+    }
+    let build = finish_build(build)?;
     Ok(Published { appended, build })
 }
 

@@ -1,25 +1,23 @@
-//! The running bot's publication of the public record: once at start, then a few seconds after
-//! the handler last said the groups' state changed, so a burst of commands (a roll call, a
-//! meeting's minutes) is one publication, and no command waits for the site to be written.
-//! The states are read from the change log, as committed; the chain append is diff-based and
-//! the site is rebuilt whole, so a publication lost to a crash is made by the next start.
+//! The running bot's publication of the public record: once at start, then whenever the
+//! handler committed a group's publication timer (the core schedules it a few seconds after
+//! the last change, through the durable clock: `core::record::publication`), so a burst of
+//! commands (a roll call, a meeting's minutes) is one publication and no command waits for the
+//! site to be written. The states are read from the change log, as committed; the chain append
+//! is diff-based and the site is rebuilt whole, so a publication lost to a crash (after the
+//! timer's input was committed, before the site was written) is made by the next start.
 
 use crate::core::directory::Group;
 use crate::storage::Store;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
 use tokio::sync::watch;
-
-/// How long the publisher waits after a change for more changes before it publishes.
-pub const DEBOUNCE: Duration = Duration::from_secs(3);
 
 pub struct Publisher {
     pub store: Store,
     /// The configured groups, as the configuration reloader keeps them.
     pub groups: watch::Receiver<HashMap<String, Group>>,
     pub out: PathBuf,
-    /// Raised by the handler after every batch that changed a group's state.
+    /// Raised by the handler after a batch in which a publication timer fired.
     pub changed: watch::Receiver<u64>,
 }
 
@@ -35,9 +33,8 @@ impl Publisher {
                 }
                 _ = shutdown.changed() => return Ok(()),
             }
-            tokio::select! {
-                _ = tokio::time::sleep(DEBOUNCE) => {}
-                _ = shutdown.changed() => {}
+            if *shutdown.borrow() {
+                return Ok(());
             }
             self.changed.borrow_and_update();
             self.publish_now().await;
@@ -66,12 +63,18 @@ impl Publisher {
         listed.sort_by(|a, b| a.0.id.cmp(&b.0.id));
         let now = jiff::Timestamp::now();
         match super::publish::publish(&self.store, &listed, &self.out, now).await {
-            Ok(published) => tracing::info!(
+            Ok(published) => {
+                crate::observe::metrics::metrics().published(true);
+                tracing::info!(
                 appended = published.appended,
                 site = %self.out.display(),
-                "published the public record"
-            ),
-            Err(error) => tracing::warn!(%error, "cannot publish the public record"),
+                    "published the public record"
+                )
+            }
+            Err(error) => {
+                crate::observe::metrics::metrics().published(false);
+                tracing::warn!(%error, "cannot publish the public record")
+            }
         }
     }
 }

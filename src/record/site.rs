@@ -29,8 +29,10 @@ pub struct GroupRecord<'a> {
     pub entries: Vec<RecordEntry>,
     /// The group's chain, as the lines of `record.jsonl`.
     pub chain: Vec<String>,
-    /// The group's list archive, oldest first.
-    pub archive: Vec<crate::mail::archive::ArchivedMessage>,
+    /// What the thread index needs of the group's list archive, oldest first; the message
+    /// pages are written apart ([`write_thread_pages`]) from messages read a few threads at a
+    /// time.
+    pub archive: Vec<crate::mail::archive::ArchiveHeader>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,35 +155,59 @@ fn parent_of(out: &Path) -> PathBuf {
     }
 }
 
-/// Writes the whole site for `groups` and switches `out` to it; returns the build's folder.
-pub fn publish_site(
-    out: &Path,
-    groups: &[GroupRecord],
-    now: Timestamp,
-) -> Result<PathBuf, SiteError> {
+/// A site being built: a new folder beside the output, not yet what the output shows.
+pub struct SiteBuild {
+    /// The folder to write the site into.
+    pub folder: PathBuf,
+    out: PathBuf,
+    name: String,
+    build_name: String,
+}
+
+/// Starts a new build of the site published at `out` (refused, before anything is written,
+/// if `out` cannot be written or is not ours).
+pub fn begin_build(out: &Path, now: Timestamp) -> Result<SiteBuild, SiteError> {
     check_writable(out)?;
-    let parent = parent_of(out);
     let name = out
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| "site".to_string());
-    let releases = parent.join(format!(".{name}.builds"));
     let build_name = format!("{}-{}", now.as_nanosecond(), std::process::id());
-    let build = releases.join(&build_name);
-    std::fs::create_dir_all(&build).map_err(write_error(&build))?;
-    write_site(&build, groups, now)?;
+    let folder = parent_of(out)
+        .join(format!(".{name}.builds"))
+        .join(&build_name);
+    std::fs::create_dir_all(&folder).map_err(write_error(&folder))?;
+    Ok(SiteBuild {
+        folder,
+        out: out.to_path_buf(),
+        name,
+        build_name,
+    })
+}
+
+/// Makes a finished build what the output shows, with one rename of a symbolic link; returns
+/// the build's folder. The build before stays for readers still in it; older ones are removed.
+pub fn finish_build(build: SiteBuild) -> Result<PathBuf, SiteError> {
+    let SiteBuild {
+        folder,
+        out,
+        name,
+        build_name,
+    } = build;
+    let parent = parent_of(&out);
+    let releases = parent.join(format!(".{name}.builds"));
     // The link names the build relative to the link's own folder, so the pair can be moved.
     let target = PathBuf::from(format!(".{name}.builds")).join(&build_name);
     let staged_link = parent.join(format!(".{name}.link-{build_name}"));
     std::os::unix::fs::symlink(&target, &staged_link).map_err(write_error(&staged_link))?;
-    if std::fs::symlink_metadata(out).is_ok_and(|metadata| metadata.is_dir()) {
-        // An empty folder (checked above) is replaced by the link.
-        std::fs::remove_dir(out).map_err(write_error(out))?;
+    if std::fs::symlink_metadata(&out).is_ok_and(|metadata| metadata.is_dir()) {
+        // An empty folder (checked when the build began) is replaced by the link.
+        std::fs::remove_dir(&out).map_err(write_error(&out))?;
     }
-    let previous = std::fs::read_link(out).ok();
-    std::fs::rename(&staged_link, out).map_err(write_error(out))?;
+    let previous = std::fs::read_link(&out).ok();
+    std::fs::rename(&staged_link, &out).map_err(write_error(&out))?;
     remove_old_builds(&releases, &build_name, previous.as_deref());
-    Ok(build)
+    Ok(folder)
 }
 
 /// Removes the builds other than the current and the one just replaced.
@@ -388,8 +414,15 @@ fn size_text(bytes: usize) -> String {
     }
 }
 
-/// The list archive: an index of threads, and a page per message at a name derived from its
-/// Message-ID, with its thread, its text (quoted passages folded) and its attachments listed.
+fn archive_date(group: &Group, date_ms: Option<i64>) -> String {
+    date_ms
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .map(|at| date_of(group, at))
+        .unwrap_or_else(|| "date unknown".to_string())
+}
+
+/// The list archive's index of threads (`list/index.html`), from the messages' headers; each
+/// message's page is written by [`write_thread_pages`].
 fn write_archive(
     environment: &Environment,
     folder: &Path,
@@ -397,87 +430,29 @@ fn write_archive(
     group_name: &str,
     published: &str,
 ) -> Result<(), SiteError> {
-    use crate::mail::archive::{Passage, permalink_name, threads};
+    use crate::mail::archive::{permalink_name, threads};
     let group = record.group;
-    let date = |date_ms: Option<i64>| {
-        date_ms
-            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
-            .map(|at| date_of(group, at))
-            .unwrap_or_else(|| "date unknown".to_string())
-    };
-    let threads = threads(&record.archive);
-    let mut thread_views = Vec::new();
-    for thread in &threads {
-        let listed: Vec<_> = thread
-            .iter()
-            .map(|message| {
-                context! {
-                    author => message.author.clone(),
-                    date => date(message.date_ms),
-                    href => format!("{}.html", permalink_name(&message.message_id)),
-                    name => permalink_name(&message.message_id),
-                }
-            })
-            .collect();
-        for message in thread {
-            let name = permalink_name(&message.message_id);
-            let in_thread: Vec<_> = thread
+    let thread_views: Vec<_> = threads(&record.archive)
+        .iter()
+        .map(|thread| {
+            let listed: Vec<_> = thread
                 .iter()
-                .map(|other| {
+                .map(|message| {
                     context! {
-                        author => other.author.clone(),
-                        date => date(other.date_ms),
-                        href => format!("{}.html", permalink_name(&other.message_id)),
-                        current => other.message_id == message.message_id,
+                        author => message.author.clone(),
+                        date => archive_date(group, message.date_ms),
+                        href => format!("{}.html", permalink_name(&message.message_id)),
+                        name => permalink_name(&message.message_id),
                     }
                 })
                 .collect();
-            let passages: Vec<_> = message
-                .passages
-                .iter()
-                .map(|passage| match passage {
-                    Passage::Text(text) => context! { quote => false, text => text.clone() },
-                    Passage::Quote(text) => context! { quote => true, text => text.clone() },
-                })
-                .collect();
-            let attachments: Vec<_> = message
-                .attachments
-                .iter()
-                .map(|attachment| {
-                    context! { name => attachment.name.clone(), size => size_text(attachment.size_bytes) }
-                })
-                .collect();
-            let page = render(
-                environment,
-                "list_message.html",
-                context! {
-                    page_title => format!("{} · {} list", message.subject, group.short_name),
-                    root => "../../",
-                    group_index => "../index.html",
-                    group_name => group_name,
-                    feed => "../feed.atom",
-                    message => context! {
-                        subject => message.subject.clone(),
-                        author => message.author.clone(),
-                        date => date(message.date_ms),
-                        id => message.message_id.clone(),
-                        name => name.clone(),
-                        href => format!("{name}.html"),
-                        passages => passages,
-                        attachments => attachments,
-                    },
-                    thread => in_thread,
-                    published => published,
-                },
-            )?;
-            write(&folder.join(format!("{name}.html")), page.as_bytes())?;
-        }
-        thread_views.push(context! {
-            subject => thread[0].subject.clone(),
-            first_href => format!("{}.html", permalink_name(&thread[0].message_id)),
-            messages => listed,
-        });
-    }
+            context! {
+                subject => thread[0].subject.clone(),
+                first_href => format!("{}.html", permalink_name(&thread[0].message_id)),
+                messages => listed,
+            }
+        })
+        .collect();
     let index = render(
         environment,
         "list_index.html",
@@ -493,6 +468,96 @@ fn write_archive(
         },
     )?;
     write(&folder.join("index.html"), index.as_bytes())
+}
+
+/// A page per message of these threads, at a name derived from its Message-ID
+/// (`<group>/list/<name>.html`), with its thread, its text (quoted passages folded) and its
+/// attachments listed. `messages` holds the threads' messages (a message missing from it has
+/// no page); the caller reads them a few threads at a time, so the archive's text is never
+/// all in memory.
+pub fn write_thread_pages(
+    site: &Path,
+    group: &Group,
+    threads: &[Vec<&crate::mail::archive::ArchiveHeader>],
+    messages: &[crate::mail::archive::ArchivedMessage],
+    now: Timestamp,
+) -> Result<(), SiteError> {
+    use crate::mail::archive::{Passage, permalink_name};
+    let environment = environment();
+    let published = now.strftime("%Y-%m-%d %H:%M UTC").to_string();
+    let group_name = format!("{} ({})", group.name, group.short_name);
+    let folder = site.join(&group.id).join("list");
+    let by_id: std::collections::HashMap<&str, &crate::mail::archive::ArchivedMessage> = messages
+        .iter()
+        .map(|message| (message.message_id.as_str(), message))
+        .collect();
+    for thread in threads {
+        for header in thread {
+            let Some(message) = by_id.get(header.message_id.as_str()) else {
+                continue;
+            };
+            let name = permalink_name(&message.message_id);
+            let in_thread: Vec<_> = thread
+                .iter()
+                .map(|other| {
+                    context! {
+                        author => other.author.clone(),
+                        date => archive_date(group, other.date_ms),
+                        href => format!("{}.html", permalink_name(&other.message_id)),
+                        current => other.message_id == message.message_id,
+                    }
+                })
+                .collect();
+            let passages: Vec<_> = message
+                .passages
+                .iter()
+                .map(|passage| match passage {
+                    Passage::Text(text) => context! { quote => false, text => text.clone() },
+                    Passage::Quote(text) => context! { quote => true, text => text.clone() },
+                    // Sanitized when the mail was archived (`mail::archive::sanitized_html`),
+                    // and again here, so that an archive row written by an older version or
+                    // changed in the database cannot carry markup past the sanitizer.
+                    Passage::Html(html) => context! {
+                        html => minijinja::Value::from_safe_string(
+                            crate::mail::archive::sanitized_html(html)
+                        )
+                    },
+                })
+                .collect();
+            let attachments: Vec<_> = message
+                .attachments
+                .iter()
+                .map(|attachment| {
+                    context! { name => attachment.name.clone(), size => size_text(attachment.size_bytes) }
+                })
+                .collect();
+            let page = render(
+                &environment,
+                "list_message.html",
+                context! {
+                    page_title => format!("{} · {} list", message.subject, group.short_name),
+                    root => "../../",
+                    group_index => "../index.html",
+                    group_name => group_name.clone(),
+                    feed => "../feed.atom",
+                    message => context! {
+                        subject => message.subject.clone(),
+                        author => message.author.clone(),
+                        date => archive_date(group, message.date_ms),
+                        id => message.message_id.clone(),
+                        name => name.clone(),
+                        href => format!("{name}.html"),
+                        passages => passages,
+                        attachments => attachments,
+                    },
+                    thread => in_thread,
+                    published => published.clone(),
+                },
+            )?;
+            write(&folder.join(format!("{name}.html")), page.as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// The Atom feed of the chain's latest 100 links, newest first: every new entry and every

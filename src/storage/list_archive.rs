@@ -1,28 +1,21 @@
 //! The public list archive: each list message once per group, as `mail::archive` shows it.
 
 use super::{StorageError, Store};
-use crate::mail::archive::ArchivedMessage;
+use crate::mail::archive::{ArchiveHeader, ArchivedMessage};
 
 impl Store {
     /// Keeps a list message in the group's archive; one already there keeps its first row, so
-    /// a message read twice (IMAP and a pipe, or after a crash) is archived once.
+    /// a message read twice (IMAP and a pipe, or after a crash) is archived once. Returns
+    /// whether it was new.
     pub async fn archive_list_message(
         &self,
         group_id: &str,
         message: &ArchivedMessage,
     ) -> Result<bool, StorageError> {
-        let text = serde_json::to_string(message).unwrap_or_default();
-        let inserted = sqlx::query(
-            "INSERT INTO list_archive (group_id, message_id, date_ms, message) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (group_id, message_id) DO NOTHING",
-        )
-        .bind(group_id)
-        .bind(super::clean::storable_external_id(&message.message_id).as_ref())
-        .bind(message.date_ms)
-        .bind(super::clean::storable_text(&text, usize::MAX).as_ref())
-        .execute(&self.pool)
-        .await?;
-        Ok(inserted.rows_affected() == 1)
+        let new = self
+            .archive_list_messages_with(group_id, std::slice::from_ref(message), None)
+            .await?;
+        Ok(new == 1)
     }
 
     /// The group's archived list messages, oldest first.
@@ -37,6 +30,57 @@ impl Store {
             .into_iter()
             .filter_map(|(text,)| serde_json::from_str(&text).ok())
             .collect())
+    }
+
+    /// What the thread index needs of each archived message of the group, oldest first. The
+    /// rows are read one at a time and only their headers kept, so that reading the threads of
+    /// a large archive holds a small part of its text in memory.
+    pub async fn list_archive_headers(
+        &self,
+        group_id: &str,
+    ) -> Result<Vec<ArchiveHeader>, StorageError> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query_as::<_, (String,)>(
+            "SELECT message FROM list_archive WHERE group_id = $1 ORDER BY date_ms, message_id",
+        )
+        .bind(group_id)
+        .fetch(&self.pool);
+        let mut headers = Vec::new();
+        while let Some((text,)) = rows.try_next().await? {
+            if let Ok(header) = serde_json::from_str::<ArchiveHeader>(&text) {
+                headers.push(header);
+            }
+        }
+        Ok(headers)
+    }
+
+    /// The archived messages of the group with these Message-IDs (those it holds).
+    pub async fn list_archive_messages(
+        &self,
+        group_id: &str,
+        message_ids: &[&str],
+    ) -> Result<Vec<ArchivedMessage>, StorageError> {
+        let mut messages = Vec::with_capacity(message_ids.len());
+        for chunk in message_ids.chunks(ROWS_PER_STATEMENT * 4) {
+            let placeholders: Vec<String> = (0..chunk.len())
+                .map(|index| format!("${}", index + 2))
+                .collect();
+            let sql = format!(
+                "SELECT message FROM list_archive WHERE group_id = $1 AND message_id IN ({})",
+                placeholders.join(", ")
+            );
+            // The statement is fixed text and numbered placeholders only; every value is bound.
+            let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql)).bind(group_id);
+            for message_id in chunk {
+                query = query.bind(super::clean::storable_external_id(message_id).into_owned());
+            }
+            for (text,) in query.fetch_all(&self.pool).await? {
+                if let Ok(message) = serde_json::from_str(&text) {
+                    messages.push(message);
+                }
+            }
+        }
+        Ok(messages)
     }
 }
 
@@ -54,6 +98,18 @@ impl Store {
         messages: &[ArchivedMessage],
         position: (&str, &str),
         now_ms: i64,
+    ) -> Result<usize, StorageError> {
+        self.archive_list_messages_with(group_id, messages, Some((position, now_ms)))
+            .await
+    }
+
+    /// The one insert of archive rows: a batch, and the reader's position if there is one, in
+    /// one transaction.
+    async fn archive_list_messages_with(
+        &self,
+        group_id: &str,
+        messages: &[ArchivedMessage],
+        position: Option<((&str, &str), i64)>,
     ) -> Result<usize, StorageError> {
         let mut transaction = self.pool.begin().await?;
         let mut new = 0;
@@ -93,7 +149,9 @@ impl Store {
             }
             new += query.execute(&mut *transaction).await?.rows_affected() as usize;
         }
-        super::set_adapter_state_in(&mut transaction, position.0, position.1, now_ms).await?;
+        if let Some(((key, value), now_ms)) = position {
+            super::set_adapter_state_in(&mut transaction, key, value, now_ms).await?;
+        }
         transaction.commit().await?;
         Ok(new)
     }

@@ -5,7 +5,9 @@
 //! They are checked at run time by the storage test suite, which runs against both databases,
 //! not by sqlx's compile-time macros, which can check against one database only.
 
+pub mod backup;
 mod clean;
+mod figures;
 mod files;
 mod inbox;
 mod lease;
@@ -26,6 +28,7 @@ pub use clean::{
     BODY_BYTES, CONVERSATION_BYTES, EXTERNAL_ID_BYTES, SHORT_FIELD_BYTES, storable_body,
     storable_external_id, storable_text,
 };
+pub use figures::HealthFigures;
 pub use files::{make_private_folder, tighten_private_tree};
 pub use outbox_operator::FailedOutboxItem;
 pub use polls::SentMatrixMessage;
@@ -61,6 +64,13 @@ pub enum StorageError {
     Connect { url: String, reason: String },
     #[error("database migration failed: {0}")]
     Migrate(String),
+    /// The database was migrated by a newer version of the bot.
+    #[error(
+        "the database has schema version {found}, made by a newer rapporteur; this version knows \
+         versions up to {known} and will not run on it: run the newer version, or restore a backup \
+         made with this one"
+    )]
+    NewerSchema { found: i64, known: i64 },
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
     #[error("cannot create the database folder {path}: {reason}")]
@@ -85,7 +95,7 @@ impl StorageError {
             | StorageError::Folder { .. }
             | StorageError::Randomness(_) => true,
             StorageError::Query(error) => query_error_is_transient(error),
-            StorageError::Unreadable(_) => false,
+            StorageError::Unreadable(_) | StorageError::NewerSchema { .. } => false,
         }
     }
 }
@@ -203,10 +213,69 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
+        // A database a newer version migrated is refused before anything touches it: running
+        // on a schema this version does not know could lose what the newer one keeps.
+        let known = Store::known_schema_version();
+        if let Some(found) = self.schema_version().await?
+            && found > known
+        {
+            return Err(StorageError::NewerSchema { found, known });
+        }
         migrator
             .run(&self.pool)
             .await
             .map_err(|e| StorageError::Migrate(e.to_string()))
+    }
+
+    /// Applies the migrations up to `version` only: how the upgrade tests make a database of
+    /// an earlier version (`tests/upgrades.rs`).
+    pub async fn migrate_to(&self, version: i64) -> Result<(), StorageError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run_to(version, &self.pool)
+            .await
+            .map_err(|e| StorageError::Migrate(e.to_string()))
+    }
+
+    /// The newest schema version (migration number) this version of the bot knows.
+    pub fn known_schema_version() -> i64 {
+        SQLITE_MIGRATIONS
+            .iter()
+            .map(|migration| migration.version)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The newest migration applied to the database, `None` for a database never migrated.
+    pub async fn schema_version(&self) -> Result<Option<i64>, StorageError> {
+        let table_exists = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_one(&self.pool)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+                )
+                .fetch_one(&self.pool)
+                .await?
+            }
+        };
+        if table_exists == 0 {
+            return Ok(None);
+        }
+        let newest: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(newest)
     }
 
     pub fn pool(&self) -> &AnyPool {

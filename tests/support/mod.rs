@@ -8,6 +8,7 @@ pub mod mail_only;
 pub mod matrix;
 pub mod measure;
 pub mod proxy;
+pub mod record_fixture;
 
 use rapporteur::storage::Store;
 use sqlx::Connection;
@@ -170,6 +171,24 @@ pub fn fresh_sqlite_url() -> (String, tempfile::TempDir) {
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// A store on the given backend with no migration applied (for the upgrade tests), or `None`
+/// if that backend is unavailable.
+pub async fn fresh_unmigrated_store(
+    backend: Backend,
+) -> Option<(Store, Option<tempfile::TempDir>)> {
+    let (url, guard) = match backend {
+        Backend::Sqlite => {
+            let (url, guard) = fresh_sqlite_url();
+            (url, Some(guard))
+        }
+        Backend::Postgres => (fresh_postgres_url().await?, None),
+    };
+    let store = Store::connect(&url, 5)
+        .await
+        .expect("connect to the test database");
+    Some((store, guard))
 }
 
 /// A migrated store on the given backend, or `None` if that backend is unavailable.

@@ -46,6 +46,10 @@ pub enum Effect {
     },
     /// Forget the timer with this key, if it has not fired yet.
     Cancel { key: String },
+    /// Publish the group's public record (the static site and the chain) from the committed
+    /// state. Asked for by the publication timer (`core::record::publication`), so it comes
+    /// a few seconds after a burst of changes and survives a crash in between.
+    Publish,
 }
 
 /// A poll as the room's native poll shows it. Its answers are identified by their numbers
@@ -127,4 +131,6 @@ pub enum Timer {
     /// Remind staff that an adopted outcome is to be published, this many hours before the
     /// publication limit (0: the limit is now), unless it was recorded published.
     PublicationReminder { number: u32, hours_before: u32 },
+    /// Publish the group's record: the last change is a few seconds old.
+    PublishRecord,
 }

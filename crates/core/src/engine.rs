@@ -272,6 +272,7 @@ impl Engine {
                     Timer::ProgressReportReminder { .. } => {
                         crate::record::deadlines::on_timer(group, timer)
                     }
+                    Timer::PublishRecord => (Vec::new(), crate::record::publication::on_timer()),
                     Timer::PublicationReminder { .. } => {
                         crate::consensus::publication::on_timer(state, group, timer, &self.prefix)
                     }

@@ -10,6 +10,7 @@ pub mod chain;
 pub mod deadlines;
 pub mod entries;
 pub mod pages;
+pub mod publication;
 
 #[cfg(test)]
 mod tests;

@@ -469,3 +469,65 @@ fn published_tables_never_hold_a_spreadsheet_formula() {
          R-2,\"'+1, and -2\"\r\nR-3,'@SUM(A1)\r\nR-4,Budget - 2027\r\n"
     );
 }
+
+mod publication_timer {
+    use crate::effects::{Effect, Timer};
+    use crate::engine::{Decision, Disposition};
+    use crate::record::publication::{PUBLICATION_TIMER_KEY, on_timer, schedule_publication};
+    use crate::state::Change;
+
+    fn decision_with(changes: Vec<Change>, command: &str) -> Decision {
+        Decision {
+            command: Some(command.to_string()),
+            disposition: Disposition::TimerFired,
+            changes,
+            effects: Vec::new(),
+        }
+    }
+
+    fn publication_timers(decision: &Decision) -> Vec<jiff::Timestamp> {
+        decision
+            .effects
+            .iter()
+            .filter_map(|effect| match effect {
+                Effect::Schedule {
+                    key,
+                    at,
+                    timer: Timer::PublishRecord,
+                } if key == PUBLICATION_TIMER_KEY => Some(*at),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_change_moves_the_publication_three_seconds_past_it_and_no_change_leaves_it() {
+        let now: jiff::Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
+        let change = Change::Acknowledged {
+            number: 1,
+            organization: "gnso".to_string(),
+            by: "alice".to_string(),
+            at: now,
+        };
+        let mut changed = decision_with(vec![change], "!ack R-1");
+        schedule_publication(&mut changed, now);
+        assert_eq!(
+            publication_timers(&changed),
+            vec!["2026-12-07T10:00:03Z".parse::<jiff::Timestamp>().unwrap()]
+        );
+
+        let mut unchanged = decision_with(Vec::new(), "!ping");
+        schedule_publication(&mut unchanged, now);
+        assert!(publication_timers(&unchanged).is_empty());
+    }
+
+    #[test]
+    fn the_publication_timer_asks_for_a_publication_and_never_schedules_itself() {
+        assert_eq!(on_timer(), vec![Effect::Publish]);
+        let now: jiff::Timestamp = "2026-12-07T10:00:00Z".parse().unwrap();
+        let mut fired = decision_with(Vec::new(), &format!("timer {PUBLICATION_TIMER_KEY}"));
+        fired.effects = on_timer();
+        schedule_publication(&mut fired, now);
+        assert_eq!(fired.effects, vec![Effect::Publish]);
+    }
+}
