@@ -826,5 +826,14 @@ Thanks all, see you next month.\r\n";
         assert_eq!(archived.len(), 1, "once, and only the list's");
         assert_eq!(archived[0].author, "Kwame Mensah");
         assert_eq!(archived[0].subject, "[CIP-CCG] Thanks for the call");
+        // The new message is published soon: the group's publication timer was committed
+        // with it.
+        let timers = store.timers("cip-ccg").await.unwrap();
+        assert!(
+            timers.iter().any(|timer| timer.key
+                == rapporteur::core::record::publication::PUBLICATION_TIMER_KEY
+                && timer.state == "pending"),
+            "{timers:?}"
+        );
     }
 );

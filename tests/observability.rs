@@ -3,7 +3,8 @@
 //! in through `rapporteur ingest-mail` while a real Prometheus (Debian's, installed by
 //! `scripts/test.sh`) scrapes it every second. The counters move by what was done, Prometheus
 //! reads them, `promtool check metrics` accepts the text, and `/readyz` names the channel that
-//! does not work (an IMAP server that is not there).
+//! does not work (an IMAP server that is not there). The bot logs with `--log-format json`
+//! (through `RAPPORTEUR_LOG_FORMAT`), and one mail is followed through its log lines.
 
 mod support;
 
@@ -196,7 +197,7 @@ async fn prometheus_scrapes_the_bot_while_commands_flow_and_readyz_names_the_bro
         ),
     )
     .unwrap();
-    bot.start();
+    bot.start_with_environment(&[("RAPPORTEUR_LOG_FORMAT", "json")]);
     bot.wait_for_log("serving the public record", Duration::from_secs(60))
         .await;
 
@@ -294,6 +295,34 @@ async fn prometheus_scrapes_the_bot_while_commands_flow_and_readyz_names_the_bro
         "promtool: {}{}",
         String::from_utf8_lossy(&checked.stdout),
         String::from_utf8_lossy(&checked.stderr)
+    );
+
+    // The log is one JSON object a line, and one mail's path can be followed by its IDs: its
+    // Message-ID (`external_id`) to the input that handled it (`inbox_id`), to its send.
+    let log = bot.log();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let handled = lines
+        .iter()
+        .find(|line| {
+            line["message"] == "handled"
+                && line["external_id"]
+                    .as_str()
+                    .is_some_and(|id| id.contains("observe-0-"))
+        })
+        .unwrap_or_else(|| panic!("no handled line for the first mail in:\n{log}"));
+    assert_eq!(handled["channel"], "mail");
+    assert_eq!(handled["group"], "mail-ccg");
+    assert_eq!(handled["command"], "ping");
+    let inbox_id = handled["inbox_id"].as_i64().expect("an inbox_id");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["message"] == "sent" && line["inbox_id"].as_i64() == Some(inbox_id)),
+        "no sent line for inbox_id {inbox_id} in:\n{log}"
     );
 
     // A real Prometheus scraped the bot and holds what was done.

@@ -154,6 +154,22 @@ async fn an_mbox_is_imported_once(backend: support::Backend) {
     let ids = archived(folder.path(), database.as_deref()).await;
     assert_eq!(ids.len(), 4, "{ids:?}");
     assert!(ids.iter().any(|id| id.ends_with("@derived.invalid>")));
+    // The running bot publishes what was imported: the group's publication timer is armed.
+    let url = database.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            folder.path().join("data/rapporteur.db").display()
+        )
+    });
+    let store = rapporteur::storage::Store::connect(&url, 1).await.unwrap();
+    let timers = store.timers("g").await.unwrap();
+    store.close().await;
+    assert!(
+        timers
+            .iter()
+            .any(|timer| timer.key == "record-publish" && timer.state == "pending"),
+        "{timers:?}"
+    );
 
     // Refusals say what is wrong.
     let no_group = run(

@@ -625,8 +625,16 @@ async fn archive_list_message(
         return Ok(());
     };
     if let Some(archived) = super::archive::archive_view(raw, &examined.external_id) {
+        // The group's record is published a few seconds after a new list message, by the
+        // publication timer (`core::record::publication`), committed with the message.
+        let (key, due, timer) =
+            crate::core::record::publication::publication_timer_at(jiff::Timestamp::now());
         store
-            .archive_list_message(&group.group_id, &archived)
+            .archive_list_message_to_publish(
+                &group.group_id,
+                &archived,
+                (key, due.as_millisecond(), &timer),
+            )
             .await?;
     }
     Ok(())

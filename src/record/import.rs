@@ -125,7 +125,29 @@ pub async fn import(
         }
     }
     progress(total, total);
+    schedule_publication(store, group_id, report.new).await?;
     Ok(report)
+}
+
+/// Imported messages are published by the running bot a few seconds later, through the
+/// group's publication timer (`core::record::publication`).
+async fn schedule_publication(
+    store: &Store,
+    group_id: &str,
+    new: usize,
+) -> Result<(), StorageError> {
+    if new == 0 {
+        return Ok(());
+    }
+    let now = jiff::Timestamp::now();
+    let (key, due, timer) = crate::core::record::publication::publication_timer_at(now);
+    store
+        .schedule_timer(
+            group_id,
+            (key, due.as_millisecond(), &timer),
+            now.as_millisecond(),
+        )
+        .await
 }
 
 /// One batch of an mbox, parsed: its messages, what could not be read, and the byte offset
@@ -269,5 +291,6 @@ async fn import_maildir(
             progress(index as u64 + 1, total);
         }
     }
+    schedule_publication(store, group_id, report.new).await?;
     Ok(report)
 }

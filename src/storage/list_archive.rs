@@ -13,9 +13,38 @@ impl Store {
         message: &ArchivedMessage,
     ) -> Result<bool, StorageError> {
         let new = self
-            .archive_list_messages_with(group_id, std::slice::from_ref(message), None)
+            .archive_list_messages_with(group_id, std::slice::from_ref(message), None, None)
             .await?;
         Ok(new == 1)
+    }
+
+    /// As [`Store::archive_list_message`], and if the message is new, (re)schedules the
+    /// group's publication timer in the same transaction, so that the public record shows it
+    /// soon, even across a crash. `timer` is the stored timer (`key`, due time, JSON).
+    pub async fn archive_list_message_to_publish(
+        &self,
+        group_id: &str,
+        message: &ArchivedMessage,
+        timer: (&str, i64, &str),
+    ) -> Result<bool, StorageError> {
+        let new = self
+            .archive_list_messages_with(group_id, std::slice::from_ref(message), None, Some(timer))
+            .await?;
+        Ok(new == 1)
+    }
+
+    /// Schedules (or moves) one timer of the durable clock outside a handled input: what
+    /// `import-mbox` does for the group's publication when it is done.
+    pub async fn schedule_timer(
+        &self,
+        group_id: &str,
+        timer: (&str, i64, &str),
+        now_ms: i64,
+    ) -> Result<(), StorageError> {
+        let mut transaction = self.pool.begin().await?;
+        upsert_timer(&mut transaction, group_id, timer, now_ms).await?;
+        transaction.commit().await?;
+        Ok(())
     }
 
     /// The group's archived list messages, oldest first.
@@ -99,7 +128,7 @@ impl Store {
         position: (&str, &str),
         now_ms: i64,
     ) -> Result<usize, StorageError> {
-        self.archive_list_messages_with(group_id, messages, Some((position, now_ms)))
+        self.archive_list_messages_with(group_id, messages, Some((position, now_ms)), None)
             .await
     }
 
@@ -110,6 +139,7 @@ impl Store {
         group_id: &str,
         messages: &[ArchivedMessage],
         position: Option<((&str, &str), i64)>,
+        publication: Option<(&str, i64, &str)>,
     ) -> Result<usize, StorageError> {
         let mut transaction = self.pool.begin().await?;
         let mut new = 0;
@@ -152,7 +182,36 @@ impl Store {
         if let Some(((key, value), now_ms)) = position {
             super::set_adapter_state_in(&mut transaction, key, value, now_ms).await?;
         }
+        if let Some(timer) = publication
+            && new > 0
+        {
+            upsert_timer(&mut transaction, group_id, timer, timer.1).await?;
+        }
         transaction.commit().await?;
         Ok(new)
     }
+}
+
+/// A timer scheduled, or moved and armed again if it exists (the handler's rule for
+/// `Effect::Schedule`).
+async fn upsert_timer(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    group_id: &str,
+    (key, due_ms, timer): (&str, i64, &str),
+    now_ms: i64,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO timers (group_id, timer_key, due_ms, timer, state, updated_ms) \
+         VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (group_id, timer_key) DO UPDATE \
+         SET due_ms = excluded.due_ms, timer = excluded.timer, state = 'pending', \
+         updated_ms = excluded.updated_ms",
+    )
+    .bind(group_id)
+    .bind(key)
+    .bind(due_ms)
+    .bind(timer)
+    .bind(now_ms)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
 }

@@ -88,6 +88,11 @@ impl MailOnlyBot {
     }
 
     pub fn start(&mut self) {
+        self.start_with_environment(&[]);
+    }
+
+    /// As [`MailOnlyBot::start`], with these variables set for the bot.
+    pub fn start_with_environment(&mut self, variables: &[(&str, &str)]) {
         assert!(self.child.is_none(), "already running");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -113,6 +118,7 @@ impl MailOnlyBot {
             .env_remove("RAPPORTEUR_IMAP_PASSWORD_FILE")
             .env_remove("RAPPORTEUR_SMTP_PASSWORD")
             .env_remove("RAPPORTEUR_SMTP_PASSWORD_FILE")
+            .envs(variables.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)

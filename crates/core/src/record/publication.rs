@@ -36,6 +36,16 @@ fn decision_is_not_the_publication(decision: &Decision) -> bool {
     decision.command.as_deref() != Some(&format!("timer {PUBLICATION_TIMER_KEY}"))
 }
 
+/// The publication timer as adapters store it outside a decision (a list message archived, an
+/// import done): its key, its due time and its JSON, `PUBLICATION_DELAY` after `now`.
+pub fn publication_timer_at(now: Timestamp) -> (&'static str, Timestamp, String) {
+    (
+        PUBLICATION_TIMER_KEY,
+        now.checked_add(PUBLICATION_DELAY).unwrap_or(now),
+        serde_json::to_string(&Timer::PublishRecord).unwrap_or_default(),
+    )
+}
+
 /// The publication timer fired: publish the group's record.
 pub fn on_timer() -> Vec<Effect> {
     vec![Effect::Publish]
