@@ -1,6 +1,7 @@
 //! A group's record entries, derived from its state: the meetings held (minutes and
-//! attendance), the feedback requests (every organization's status), the adopted outcomes
-//! (designation, minority views, Chair's report) and the action items. Each entry's `data` holds
+//! attendance), the feedback requests (every organization's status), the closed polls (their
+//! tally: a poll gauges support, it is not a vote, but what it showed is on the record), the
+//! adopted outcomes (designation, minority views, Chair's report) and the action items. Each entry's `data` holds
 //! facts only, never text that depends on the time of publication (such as "overdue"), so an
 //! entry changes, and a correction enters the chain, only when the facts change.
 
@@ -17,14 +18,16 @@ use serde_json::{Value, json};
 pub enum EntryKind {
     Meeting,
     Request,
+    Poll,
     Outcome,
     Action,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 4] = [
+    pub const ALL: [EntryKind; 5] = [
         EntryKind::Meeting,
         EntryKind::Request,
+        EntryKind::Poll,
         EntryKind::Outcome,
         EntryKind::Action,
     ];
@@ -34,6 +37,7 @@ impl EntryKind {
         match self {
             EntryKind::Meeting => "meetings",
             EntryKind::Request => "requests",
+            EntryKind::Poll => "polls",
             EntryKind::Outcome => "outcomes",
             EntryKind::Action => "actions",
         }
@@ -44,6 +48,7 @@ impl EntryKind {
         match self {
             EntryKind::Meeting => "meeting",
             EntryKind::Request => "request",
+            EntryKind::Poll => "poll",
             EntryKind::Outcome => "outcome",
             EntryKind::Action => "action",
         }
@@ -58,6 +63,7 @@ impl EntryKind {
         match self {
             EntryKind::Meeting => "Meetings",
             EntryKind::Request => "Feedback requests",
+            EntryKind::Poll => "Polls",
             EntryKind::Outcome => "Consensus outcomes",
             EntryKind::Action => "Action items",
         }
@@ -90,6 +96,7 @@ pub fn record_entries(group: &Group, state: &GroupState) -> Vec<RecordEntry> {
         }
     }
     entries.extend(state.requests.values().map(request_entry));
+    entries.extend(state.polls.values().filter_map(poll_entry));
     for outcome in adopted_outcomes(state) {
         let number = outcome.id.trim_start_matches("R-").to_string();
         entries.push(RecordEntry {
@@ -103,6 +110,34 @@ pub fn record_entries(group: &Group, state: &GroupState) -> Vec<RecordEntry> {
     }
     entries.extend(state.actions.values().map(action_entry));
     entries
+}
+
+/// A closed poll: its question, options and how many chose each (the page shows them by
+/// organization). An open poll is not on the record: its tally may be hidden until it closes.
+fn poll_entry(poll: &crate::consensus::model::Poll) -> Option<RecordEntry> {
+    let closed = poll.closed?;
+    let mut counts = vec![0_u64; poll.options.len()];
+    for answer in poll.answers.values() {
+        if let Some(count) = counts.get_mut(answer.option) {
+            *count += 1;
+        }
+    }
+    Some(RecordEntry {
+        kind: EntryKind::Poll,
+        key: format!("polls/r-{}", poll.number),
+        label: poll.label(),
+        title: poll.question.clone(),
+        at: closed,
+        data: json!({
+            "id": poll.label(),
+            "question": poll.question,
+            "options": poll.options,
+            "counts": counts,
+            "answers": poll.answers.len(),
+            "opened_at": poll.opened.at,
+            "closed_at": closed,
+        }),
+    })
 }
 
 fn person(group: &Group, id: &str) -> Value {

@@ -59,6 +59,14 @@ pub fn entry_document(
             }
             None => ReplyDocument::from_text("This request is no longer in the record."),
         },
+        EntryKind::Poll => match state.polls.get(&number) {
+            Some(poll) => {
+                let mut document = poll_tally(group, poll);
+                outcome_lines(&mut document, group, &poll.outcome);
+                document
+            }
+            None => ReplyDocument::from_text("This poll is no longer in the record."),
+        },
         EntryKind::Outcome => {
             if let Some(call) = state.calls.get(&number) {
                 let mut document = call_tally(group, call);
@@ -156,6 +164,49 @@ pub fn csv_rows(kind: EntryKind, entries: &[&RecordEntry]) -> Vec<Vec<String>> {
                         text(&organization["responded_at"]),
                     ]);
                 }
+            }
+        }
+        EntryKind::Poll => {
+            rows.push(
+                [
+                    "id",
+                    "question",
+                    "opened_at",
+                    "closed_at",
+                    "answers",
+                    "counts",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
+            for entry in entries {
+                let data = &entry.data;
+                // "1. Yes: 4; 2. No: 1": each option with how many chose it.
+                let counts: Vec<String> = data["options"]
+                    .as_array()
+                    .map(|options| {
+                        options
+                            .iter()
+                            .enumerate()
+                            .map(|(index, option)| {
+                                format!(
+                                    "{}. {}: {}",
+                                    index + 1,
+                                    text(option),
+                                    text(&data["counts"][index])
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                rows.push(vec![
+                    entry.label.clone(),
+                    entry.title.clone(),
+                    text(&data["opened_at"]),
+                    text(&data["closed_at"]),
+                    text(&data["answers"]),
+                    counts.join("; "),
+                ]);
             }
         }
         EntryKind::Outcome => {

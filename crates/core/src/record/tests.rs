@@ -531,3 +531,57 @@ mod publication_timer {
         assert_eq!(fired.effects, vec![Effect::Publish]);
     }
 }
+
+#[test]
+fn a_closed_poll_is_on_the_record_with_its_counts_and_an_open_one_is_not() {
+    let (group, mut state) = busy_group();
+    run(
+        &group,
+        &mut state,
+        CHAIR,
+        "!poll open \"Which date?\" \"9 March\" \"16 March\" hidden",
+        "2026-12-07T10:00:00Z",
+    );
+    run(
+        &group,
+        &mut state,
+        MEMBER,
+        "!vote R-3 2",
+        "2026-12-07T11:00:00Z",
+    );
+    let polls = |state: &GroupState| -> Vec<super::entries::RecordEntry> {
+        record_entries(&group, state)
+            .into_iter()
+            .filter(|entry| entry.kind == EntryKind::Poll)
+            .collect()
+    };
+    assert!(
+        polls(&state).is_empty(),
+        "an open poll's tally may be hidden"
+    );
+    run(
+        &group,
+        &mut state,
+        CHAIR,
+        "!poll close R-3",
+        "2026-12-08T10:00:00Z",
+    );
+    let closed = polls(&state);
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].key, "polls/r-3");
+    assert_eq!(closed[0].title, "Which date?");
+    assert_eq!(closed[0].data["counts"], serde_json::json!([0, 1]));
+    let rows = super::pages::csv_rows(EntryKind::Poll, &closed.iter().collect::<Vec<_>>());
+    assert_eq!(rows[1][5], "1. 9 March: 0; 2. 16 March: 1");
+    let page = super::pages::entry_document(
+        &group,
+        &state,
+        &closed[0],
+        "2026-12-08T10:00:00Z".parse().unwrap(),
+    );
+    assert!(
+        page.plain_text().contains("16 March"),
+        "{}",
+        page.plain_text()
+    );
+}
