@@ -345,3 +345,60 @@ async fn prometheus_scrapes_the_bot_while_commands_flow_and_readyz_names_the_bro
         }
     }
 }
+
+/// As systemd runs it (`Type=notify`, `WatchdogSec=`): the bot says READY=1 with a status line
+/// on the socket systemd names, then WATCHDOG=1 again and again while its handler's loop turns.
+/// The socket is a real Unix datagram socket read by this test, as systemd reads it.
+#[tokio::test]
+async fn the_bot_tells_systemd_it_is_ready_and_feeds_the_watchdog() {
+    let mail_folder = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(mail_folder.path().join("sent")).unwrap();
+    let mut bot = MailOnlyBot::configure(&format!(
+        "[mail.smtp]\nfile_directory = {}\n",
+        path_text(&mail_folder.path().join("sent"))
+    ));
+    let socket_path = mail_folder.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).expect("a notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let socket_text = socket_path.display().to_string();
+    // Half of 2 seconds: a beat every second.
+    bot.start_with_environment(&[
+        ("NOTIFY_SOCKET", socket_text.as_str()),
+        ("WATCHDOG_USEC", "2000000"),
+    ]);
+    let mut messages = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while messages
+        .iter()
+        .filter(|message: &&String| message.contains("WATCHDOG=1"))
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "systemd was told only: {messages:?}\n{}",
+            bot.log()
+        );
+        let Ok(read) = socket.recv(&mut buffer) else {
+            continue;
+        };
+        messages.push(String::from_utf8_lossy(&buffer[..read]).into_owned());
+    }
+    let ready = messages
+        .iter()
+        .position(|message| message.contains("READY=1"))
+        .unwrap_or_else(|| panic!("no READY=1 in {messages:?}"));
+    assert!(
+        messages[ready].contains("STATUS=serving"),
+        "{}",
+        messages[ready]
+    );
+    let first_beat = messages
+        .iter()
+        .position(|message| message.contains("WATCHDOG=1"))
+        .unwrap();
+    assert!(ready < first_beat, "ready before the first beat: {messages:?}");
+}

@@ -66,12 +66,11 @@ pub async fn notify_systemd(mut shutdown: watch::Receiver<bool>) -> Result<(), S
             _ = shutdown.changed() => return Ok(()),
         }
     }
-    let mut watchdog_usec = 0;
-    if !sd_notify::watchdog_enabled(false, &mut watchdog_usec) {
+    let Some(watchdog_usec) = watchdog_interval_usec() else {
         let _ = shutdown.wait_for(|stopping| *stopping).await;
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
         return Ok(());
-    }
+    };
     let interval = Duration::from_micros(watchdog_usec);
     loop {
         tokio::select! {
@@ -89,5 +88,17 @@ pub async fn notify_systemd(mut shutdown: watch::Receiver<bool>) -> Result<(), S
                 "the handler's loop has not turned for a whole watchdog interval; systemd will restart the bot"
             );
         }
+    }
+}
+
+/// The watchdog's interval, as libsystemd's `sd_watchdog_enabled` reads it: `WATCHDOG_USEC`,
+/// for this process unless `WATCHDOG_PID` names another. (The sd-notify crate's own check also
+/// wants `WATCHDOG_PID` set, which systemd does, but a supervisor that sets only the interval
+/// would leave the bot without a watchdog.)
+fn watchdog_interval_usec() -> Option<u64> {
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+    match std::env::var("WATCHDOG_PID") {
+        Ok(pid) if pid.parse::<u32>().ok() != Some(std::process::id()) => None,
+        _ => (usec > 0).then_some(usec),
     }
 }
