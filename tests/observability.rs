@@ -400,5 +400,8 @@ async fn the_bot_tells_systemd_it_is_ready_and_feeds_the_watchdog() {
         .iter()
         .position(|message| message.contains("WATCHDOG=1"))
         .unwrap();
-    assert!(ready < first_beat, "ready before the first beat: {messages:?}");
+    assert!(
+        ready < first_beat,
+        "ready before the first beat: {messages:?}"
+    );
 }
