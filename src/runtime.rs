@@ -197,6 +197,7 @@ pub fn pid_file(settings: &Settings) -> std::path::PathBuf {
 async fn reload_on_hangup(
     config_path: std::path::PathBuf,
     running: Settings,
+    store: Store,
     groups: watch::Sender<HashMap<String, Group>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), String> {
@@ -230,6 +231,11 @@ async fn reload_on_hangup(
                     );
                 }
                 let _ = groups.send(groups_by_id(&settings));
+                // Schedules and ICANN meeting dates added to a group file get their timers now,
+                // not at the next start (each timer is made once, under its own key).
+                if let Err(error) = ensure_recurring_schedules(&store, &settings).await {
+                    tracing::warn!(%error, "cannot schedule the reloaded group files' timers; the next start will");
+                }
             }
             Err(problems) => {
                 for problem in &problems {
@@ -516,7 +522,13 @@ pub async fn run(
     if let Some(path) = config_path {
         supervisor.spawn(
             "configuration reloader",
-            reload_on_hangup(path, settings.clone(), groups_sender, shutdown.clone()),
+            reload_on_hangup(
+                path,
+                settings.clone(),
+                store.clone(),
+                groups_sender,
+                shutdown.clone(),
+            ),
         );
     }
     #[cfg(not(unix))]

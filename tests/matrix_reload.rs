@@ -48,11 +48,14 @@ async fn a_changed_group_file_is_taken_on_reload_and_a_broken_one_is_refused() {
 
     let group_path = scene.bot.folder.path().join("group.toml");
     let original = std::fs::read_to_string(&group_path).expect("group file");
-    std::fs::write(
-        &group_path,
-        original.replace("short_name = \"TEST-CCG\"", "short_name = \"RENAMED-CCG\""),
-    )
-    .expect("write group file");
+    // Renamed, and an ICANN meeting added to the record's dates.
+    let renamed = original.replace("short_name = \"TEST-CCG\"", "short_name = \"RENAMED-CCG\"");
+    let with_meeting = renamed.replacen(
+        "\n[[organizations]]",
+        "\n[record]\nicann_meetings = [{ date = \"2099-03-06\", name = \"ICANN 300\" }]\n\n[[organizations]]",
+        1,
+    );
+    std::fs::write(&group_path, with_meeting).expect("write group file");
     let output = reload(&scene.bot.config_path);
     assert!(
         output.status.success(),
@@ -61,6 +64,25 @@ async fn a_changed_group_file_is_taken_on_reload_and_a_broken_one_is_refused() {
     );
     let body = ping_until(&scene, "RENAMED-CCG").await;
     assert!(body.contains("RENAMED-CCG"), "not reloaded: {body}");
+    // The added meeting's progress-report reminders are scheduled by the reload, not at the
+    // next start (regression: they waited for a restart).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let store = support::matrix::bot_store(&scene.bot).await;
+        let timers = store.timers("test-ccg").await.expect("timers");
+        store.close().await;
+        if timers
+            .iter()
+            .any(|timer| timer.key == "icann-2099-03-06:progress-report:7d")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no reminder scheduled: {timers:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // A broken file: the command refuses to signal and shows the problem where it is.
     std::fs::write(
