@@ -514,7 +514,15 @@ async fn a_poll_and_a_call_for_consensus(database_url: Option<String>) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let verified = rapporteur::record::verify::verify_path(&site).expect("the chain verifies");
-    assert_eq!(verified[0].1, 1, "the designated call: {verified:?}");
+    assert_eq!(
+        verified[0].1, 2,
+        "the closed poll and the designated call: {verified:?}"
+    );
+    assert!(
+        std::fs::read_to_string(site.join("test-ccg/polls/r-1.html"))
+            .is_ok_and(|poll| poll.contains("R-1")),
+        "the closed poll's page"
+    );
     // The anonymous survey: opened in the room, answered by mail by Ana and Wei and in a direct
     // message by Lea, closed with its results; the database holds the answers with no identity.
     // Lea starts the direct conversation as Element does (encrypted, `is_direct`); the bot
