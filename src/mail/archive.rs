@@ -122,67 +122,68 @@ pub fn passages(text: &str) -> Vec<Passage> {
 /// plain-text mail, and the result is sanitized once more, so that nothing the obfuscation did
 /// can undo the first pass.
 pub fn sanitized_html(html: &str) -> String {
-    use std::collections::HashSet;
-    let tags: HashSet<&str> = [
-        "a",
-        "abbr",
-        "b",
-        "blockquote",
-        "br",
-        "caption",
-        "code",
-        "dd",
-        "del",
-        "div",
-        "dl",
-        "dt",
-        "em",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "i",
-        "li",
-        "ol",
-        "p",
-        "pre",
-        "q",
-        "s",
-        "small",
-        "span",
-        "strong",
-        "sub",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "u",
-        "ul",
-    ]
-    .into_iter()
-    .collect();
-    let schemes: HashSet<&str> = ["http", "https"].into_iter().collect();
-    let clean = |html: &str| {
-        ammonia::Builder::empty()
-            .tags(tags.clone())
-            .add_tag_attributes("a", &["href"])
-            .add_tag_attributes("td", &["colspan", "rowspan"])
-            .add_tag_attributes("th", &["colspan", "rowspan"])
-            .url_schemes(schemes.clone())
-            .url_relative(ammonia::UrlRelative::Deny)
-            .link_rel(Some("nofollow noopener noreferrer"))
-            .clean(html)
-            .to_string()
-    };
+    // Made once: the import sanitizes every HTML-only message, twice.
+    static SANITIZER: std::sync::LazyLock<ammonia::Builder<'static>> =
+        std::sync::LazyLock::new(|| {
+            let mut builder = ammonia::Builder::empty();
+            builder
+                .tags(ALLOWED_TAGS.iter().copied().collect())
+                .add_tag_attributes("a", &["href"])
+                .add_tag_attributes("td", &["colspan", "rowspan"])
+                .add_tag_attributes("th", &["colspan", "rowspan"])
+                .url_schemes(["http", "https"].into_iter().collect())
+                .url_relative(ammonia::UrlRelative::Deny)
+                .link_rel(Some("nofollow noopener noreferrer"));
+            builder
+        });
+    let clean = |html: &str| SANITIZER.clean(html).to_string();
     clean(&obfuscate_text(&clean(html)))
 }
+
+/// The elements an archived HTML mail may keep.
+const ALLOWED_TAGS: &[&str] = &[
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+];
 
 /// The archive's view of a raw message; `None` for bytes that are not a message. The text is
 /// the plain-text part; a message sent as HTML only keeps its HTML as [`sanitized_html`]

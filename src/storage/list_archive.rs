@@ -42,7 +42,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StorageError> {
         let mut transaction = self.pool.begin().await?;
-        upsert_timer(&mut transaction, group_id, timer, now_ms).await?;
+        schedule_in(&mut transaction, group_id, timer, now_ms).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -185,33 +185,26 @@ impl Store {
         if let Some(timer) = publication
             && new > 0
         {
-            upsert_timer(&mut transaction, group_id, timer, timer.1).await?;
+            schedule_in(&mut transaction, group_id, timer, timer.1).await?;
         }
         transaction.commit().await?;
         Ok(new)
     }
 }
 
-/// A timer scheduled, or moved and armed again if it exists (the handler's rule for
-/// `Effect::Schedule`).
-async fn upsert_timer(
+/// The handler's own rule for `Effect::Schedule` (`state::apply_timer_operation`): a timer
+/// made, or moved and armed again.
+async fn schedule_in(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     group_id: &str,
     (key, due_ms, timer): (&str, i64, &str),
     now_ms: i64,
 ) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO timers (group_id, timer_key, due_ms, timer, state, updated_ms) \
-         VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (group_id, timer_key) DO UPDATE \
-         SET due_ms = excluded.due_ms, timer = excluded.timer, state = 'pending', \
-         updated_ms = excluded.updated_ms",
-    )
-    .bind(group_id)
-    .bind(key)
-    .bind(due_ms)
-    .bind(timer)
-    .bind(now_ms)
-    .execute(&mut **transaction)
-    .await?;
-    Ok(())
+    let operation = super::TimerOperation::Schedule {
+        group_id: group_id.to_string(),
+        key: key.to_string(),
+        due_ms,
+        timer: timer.to_string(),
+    };
+    super::state::apply_timer_operation(transaction, &operation, now_ms).await
 }
