@@ -53,7 +53,7 @@ fn root_store(ca_file: Option<&Path>) -> Result<rustls::RootCertStore, String> {
 pub fn imap_connector(ca_file: Option<&Path>) -> Result<tokio_rustls::TlsConnector, String> {
     let roots = root_store(ca_file)?;
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
+        rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .map_err(|error| error.to_string())?
