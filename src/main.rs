@@ -400,9 +400,10 @@ fn init_command(arguments: &Arguments) -> ExitCode {
             }
         }
         loop {
+            // An empty default (an optional answer) shows no empty brackets.
             match default {
-                Some(default) => eprint!("{question} [{default}]: "),
-                None => eprint!("{question}: "),
+                Some(default) if !default.is_empty() => eprint!("{question} [{default}]: "),
+                _ => eprint!("{question}: "),
             }
             let mut line = String::new();
             if std::io::stdin().read_line(&mut line).unwrap_or(0) == 0 {

@@ -1,6 +1,6 @@
 //! What an operator runs by hand, as a process: `rapporteur backup` and `restore` (and what
 //! each refuses, in words), `publish` into the configured `site_dir`, and `migrate` refusing a
-//! database that a newer version made.
+//! database that a newer version made, and `init` from flags and at a terminal.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -190,4 +190,101 @@ fn init_writes_a_configuration_that_checks_and_refuses_to_overwrite_it() {
         "{said}"
     );
     assert!(!other.exists());
+}
+
+/// At a terminal, `init` asks for what the flags did not give: a required answer left empty is
+/// asked again, an empty answer takes the default shown in brackets, a malformed organization
+/// line is explained and the next line read; the answers reach the files as TOML strings, quotes
+/// and all. Typed at a real pseudo-terminal (tests/support/at_terminal.py, Python's pty module).
+#[test]
+fn init_at_a_terminal_asks_for_each_answer_and_writes_what_was_typed() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let config = folder.path().join("etc/rapporteur.toml");
+    // (what the program shows, what the person types)
+    let exchange: &[(&str, &str)] = &[
+        ("The group's full name: ", ""),
+        ("The group's full name: ", "Budget \"Working\" Group"),
+        ("Its short name (such as CCEG-IG): ", "BWG"),
+        ("The homeserver's address", "https://matrix.example.org"),
+        ("The bot's Matrix account", "@rapporteur:example.org"),
+        ("The group's room", "#bwg:example.org"),
+        ("The group's mailing list address (empty: none): ", ""),
+        ("The group's time zone [UTC]: ", "Europe/Brussels"),
+        (
+            "one per line as SHORT=Full name; an empty line ends:",
+            "GNSO=Generic Names Supporting Organization",
+        ),
+        ("", "ALAC At-Large"),
+        ("is not an organization", "ALAC=At-Large Advisory Committee"),
+        ("", ""),
+    ];
+    let exchange_json = serde_json::to_string(exchange).unwrap();
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/at_terminal.py");
+    let run = Command::new("python3")
+        .arg(&driver)
+        .arg(&exchange_json)
+        .arg(env!("CARGO_BIN_EXE_rapporteur"))
+        .arg("--config")
+        .arg(&config)
+        .arg("init")
+        .env("RAPPORTEUR_MATRIX_PASSWORD", "not-a-real-password")
+        .env("RAPPORTEUR_LOG", "error")
+        .env_remove("RAPPORTEUR_DATABASE_URL")
+        .env_remove("RAPPORTEUR_DATA_DIR")
+        .output()
+        .expect("run python3 with the pseudo-terminal driver");
+    let transcript = text(&run.stdout);
+    assert!(run.status.success(), "{transcript}\n{}", text(&run.stderr));
+    assert!(
+        transcript.contains(
+            "\"ALAC At-Large\" is not an organization: write its short name, '=', its full name"
+        ),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("configuration is valid; 1 group(s)"),
+        "{transcript}"
+    );
+
+    let main: toml::Value =
+        toml::from_str(&std::fs::read_to_string(&config).unwrap()).expect("the written TOML");
+    assert_eq!(
+        main["matrix"]["homeserver_url"].as_str(),
+        Some("https://matrix.example.org")
+    );
+    assert_eq!(main["groups"][0]["room"].as_str(), Some("#bwg:example.org"));
+    assert!(
+        main["groups"][0].get("mailing_list").is_none(),
+        "no list was given"
+    );
+    let group: toml::Value = toml::from_str(
+        &std::fs::read_to_string(folder.path().join("etc/groups/bwg.toml")).unwrap(),
+    )
+    .expect("the written group file");
+    assert_eq!(
+        group["group"]["name"].as_str(),
+        Some("Budget \"Working\" Group")
+    );
+    assert_eq!(
+        group["group"]["time_zone"].as_str(),
+        Some("Europe/Brussels")
+    );
+    let organizations: Vec<(&str, &str)> = group["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|organization| {
+            (
+                organization["short_name"].as_str().unwrap(),
+                organization["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        organizations,
+        [
+            ("GNSO", "Generic Names Supporting Organization"),
+            ("ALAC", "At-Large Advisory Committee")
+        ]
+    );
 }
