@@ -20,10 +20,10 @@ if [ ! -f config/rapporteur.toml ]; then
   printf '[quickstart] wrote config/rapporteur.toml from config/example.toml\n' >&2
 fi
 # cargo's own progress bar shows the build moving. The first build compiles about 420 crates:
-# on 2 cores it takes about 8 minutes (measured: docs/benchmarks.md, "Cold build"), less on
+# on 2 cores it takes about 6 minutes (measured: docs/benchmarks.md, "Cold build"), less on
 # more cores; later builds take seconds.
 if [ ! -x target/debug/rapporteur ]; then
-  printf '[quickstart] first build: about 420 crates, about 8 minutes on 2 cores, less on more; cargo shows its progress below\n' >&2
+  printf '[quickstart] first build: about 420 crates, about 6 minutes on 2 cores, less on more; cargo shows its progress below\n' >&2
 fi
 cargo build
 if ! wait "$STACK_UP"; then
