@@ -22,7 +22,9 @@ fi
 # cargo's own progress bar shows the build moving. The first build compiles about 420 crates:
 # on 2 cores it takes about 6 minutes (measured: docs/benchmarks.md, "Cold build"), less on
 # more cores; later builds take seconds.
-if [ ! -x target/debug/rapporteur ]; then
+# Where cargo puts the binary: target/ unless the person's environment moves it.
+BOT="${CARGO_TARGET_DIR:-target}/debug/rapporteur"
+if [ ! -x "$BOT" ]; then
   printf '[quickstart] first build: about 420 crates, about 6 minutes on 2 cores, less on more; cargo shows its progress below\n' >&2
 fi
 cargo build
@@ -32,7 +34,7 @@ if ! wait "$STACK_UP"; then
   exit 1
 fi
 printf '[quickstart] the loopback servers are up\n' >&2
-./target/debug/rapporteur --config config/rapporteur.toml check-config
+"$BOT" --config config/rapporteur.toml check-config
 
 # The public record: the bot publishes it into var/site (site_dir of the example
 # configuration) at start and after every change, and serves it itself on [http] listen
@@ -43,4 +45,4 @@ if [ -n "$RECORD_ADDRESS" ]; then
   printf '[quickstart] the public record: http://%s/ (health: /readyz, metrics: /metrics)\n' "$RECORD_ADDRESS" >&2
 fi
 printf '[quickstart] the bot is starting; type !help in #cip-ccg:localhost or #cceg-ig:localhost\n' >&2
-./target/debug/rapporteur --config config/rapporteur.toml run
+exec "$BOT" --config config/rapporteur.toml run
