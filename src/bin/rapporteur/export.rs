@@ -38,12 +38,8 @@ pub(crate) fn export_command(arguments: &Arguments) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let runtime = match new_runtime() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = new_runtime() else {
+        return ExitCode::FAILURE;
     };
     // The states as the bot reads them: a change this version cannot read is skipped, so the
     // export shows the same state the bot decides over.

@@ -40,12 +40,8 @@ pub(crate) fn mail_command(arguments: &Arguments) -> ExitCode {
     } else {
         (Vec::new(), 0)
     };
-    let runtime = match new_runtime() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return failure;
-        }
+    let Some(runtime) = new_runtime() else {
+        return failure;
     };
     // The status `ingest-mail` answers when the mail cannot be recorded, by the kind of error.
     let mut ingest_failure: Option<u8> = None;

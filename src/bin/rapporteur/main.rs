@@ -342,12 +342,8 @@ fn main() -> ExitCode {
                 Ok(settings) => settings,
                 Err(code) => return code,
             };
-            let runtime = match new_runtime() {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    eprintln!("cannot start the async runtime: {error}");
-                    return ExitCode::FAILURE;
-                }
+            let Some(runtime) = new_runtime() else {
+                return ExitCode::FAILURE;
             };
             let result: anyhow::Result<()> = runtime.block_on(async {
                 if matches!(arguments.command, Command::Migrate) {
@@ -380,10 +376,13 @@ fn main() -> ExitCode {
 /// (futex wake-ups, measured with strace for issue 11) cost more than the work. Blocking calls
 /// (matrix-sdk's SQLite stores, file I/O) still run on tokio's blocking threads, which are kept
 /// alive for ten minutes instead of ten seconds, so that they are not created anew for every
-/// command that comes after a quiet spell.
-fn new_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+/// command that comes after a quiet spell. `None` when it cannot start, after saying why: the
+/// caller returns the exit status its command uses for a failure.
+fn new_runtime() -> Option<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .thread_keep_alive(std::time::Duration::from_secs(600))
         .build()
+        .inspect_err(|error| eprintln!("cannot start the async runtime: {error}"))
+        .ok()
 }

@@ -11,12 +11,8 @@ pub(crate) fn backup_command(arguments: &Arguments) -> ExitCode {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    let runtime = match new_runtime() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = new_runtime() else {
+        return ExitCode::FAILURE;
     };
     let result: anyhow::Result<String> = runtime.block_on(async {
         use rapporteur::storage::backup;
@@ -134,12 +130,8 @@ pub(crate) fn publish_command(arguments: &Arguments) -> ExitCode {
         Err(code) => return code,
     };
     let out = out.clone().unwrap_or_else(|| settings.site_dir.clone());
-    let runtime = match new_runtime() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = new_runtime() else {
+        return ExitCode::FAILURE;
     };
     let result: anyhow::Result<rapporteur::record::publish::Published> = runtime.block_on(async {
         // An unwritable output is said before the database is even opened.
@@ -207,12 +199,8 @@ pub(crate) fn import_command(arguments: &Arguments) -> ExitCode {
         eprintln!("rapporteur: {} does not exist", path.display());
         return ExitCode::from(2);
     }
-    let runtime = match new_runtime() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = new_runtime() else {
+        return ExitCode::FAILURE;
     };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(

@@ -16,12 +16,8 @@ pub(crate) fn outbox_command(arguments: &Arguments) -> ExitCode {
         Ok(settings) => settings,
         Err(code) => return code,
     };
-    let runtime = match new_runtime() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = new_runtime() else {
+        return ExitCode::FAILURE;
     };
     let result: anyhow::Result<bool> = runtime.block_on(async {
         let store = rapporteur::runtime::open_store(&settings)

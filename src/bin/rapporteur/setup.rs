@@ -185,12 +185,8 @@ pub(crate) fn doctor_command(arguments: &Arguments) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match new_runtime() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = new_runtime() else {
+        return ExitCode::FAILURE;
     };
     let checks = runtime.block_on(rapporteur::doctor::examine(&settings, |check| {
         println!("{}", check.line())
