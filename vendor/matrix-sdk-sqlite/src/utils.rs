@@ -25,7 +25,7 @@ use deadpool_sync::InteractError;
 use itertools::Itertools;
 use matrix_sdk_store_encryption::StoreCipher;
 use ruma::{OwnedEventId, OwnedRoomId, serde::Raw, time::SystemTime};
-use rusqlite::{OptionalExtension, Params, Row, Statement, Transaction, limits::Limit};
+use rusqlite::{CachedStatement, OptionalExtension, Params, Row, Transaction, limits::Limit};
 use serde::{Serialize, de::DeserializeOwned};
 use tracing::{error, trace, warn};
 use zeroize::Zeroize;
@@ -84,7 +84,7 @@ pub(crate) trait SqliteAsyncConnExt {
     ) -> rusqlite::Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(Statement<'_>) -> rusqlite::Result<T> + Send + 'static;
+        F: FnOnce(CachedStatement<'_>) -> rusqlite::Result<T> + Send + 'static;
 
     async fn query_row<T, P, F>(
         &self,
@@ -250,7 +250,10 @@ impl SqliteAsyncConnExt for SqliteAsyncConn {
     where
         P: Params + Send + 'static,
     {
-        self.interact(move |conn| conn.execute(sql.as_ref(), params))
+        // Patched in by rapporteur: statements come from the connection's cache instead of
+        // being compiled again on every call (6 % of the bot's CPU per command went to
+        // `prepare`); the same for `prepare`, `query_row` and `query_many` below.
+        self.interact(move |conn| conn.prepare_cached(sql.as_ref())?.execute(params))
             .await
             .map_err(map_interact_err)?
     }
@@ -268,9 +271,11 @@ impl SqliteAsyncConnExt for SqliteAsyncConn {
     ) -> rusqlite::Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(Statement<'_>) -> rusqlite::Result<T> + Send + 'static,
+        F: FnOnce(CachedStatement<'_>) -> rusqlite::Result<T> + Send + 'static,
     {
-        self.interact(move |conn| f(conn.prepare(sql.as_ref())?)).await.map_err(map_interact_err)?
+        self.interact(move |conn| f(conn.prepare_cached(sql.as_ref())?))
+            .await
+            .map_err(map_interact_err)?
     }
 
     async fn query_row<T, P, F>(
@@ -284,7 +289,7 @@ impl SqliteAsyncConnExt for SqliteAsyncConn {
         P: Params + Send + 'static,
         F: FnOnce(&Row<'_>) -> rusqlite::Result<T> + Send + 'static,
     {
-        self.interact(move |conn| conn.query_row(sql.as_ref(), params, f))
+        self.interact(move |conn| conn.prepare_cached(sql.as_ref())?.query_row(params, f))
             .await
             .map_err(map_interact_err)?
     }
@@ -301,7 +306,7 @@ impl SqliteAsyncConnExt for SqliteAsyncConn {
         F: FnMut(&Row<'_>) -> rusqlite::Result<T> + Send + 'static,
     {
         self.interact(move |conn| {
-            let mut stmt = conn.prepare(sql.as_ref())?;
+            let mut stmt = conn.prepare_cached(sql.as_ref())?;
             stmt.query_and_then(params, f)?.collect()
         })
         .await

@@ -1785,7 +1785,17 @@ impl OlmMachine {
         // caller.
         let mut changes = Default::default();
 
-        {
+        // Patched in by rapporteur (matrix-rust-sdk issue #2448): the account is taken for
+        // writing, and so saved by the transaction, only when the counts change something.
+        let key_counts_need_update = transaction
+            .read_account(|account| {
+                account.key_counts_need_update(
+                    sync_changes.one_time_keys_counts,
+                    sync_changes.unused_fallback_keys,
+                )
+            })
+            .await?;
+        if key_counts_need_update {
             let account = transaction.account().await?;
             account.update_key_counts(
                 sync_changes.one_time_keys_counts,

@@ -528,6 +528,34 @@ impl Account {
         self.inner.max_number_of_one_time_keys()
     }
 
+    /// Whether [`Account::update_key_counts`] would change anything with these counts.
+    ///
+    /// Patched in by rapporteur (matrix-rust-sdk issue #2448): the sync takes the account for
+    /// writing only when this is true, since a taken account is pickled, stored and deep-cloned
+    /// (its one-time keys' public keys computed again) on every sync otherwise. It mirrors
+    /// `update_key_counts` step by step and must be kept with it.
+    pub(crate) fn key_counts_need_update(
+        &self,
+        one_time_key_counts: &BTreeMap<OneTimeKeyAlgorithm, UInt>,
+        unused_fallback_keys: Option<&[OneTimeKeyAlgorithm]>,
+    ) -> bool {
+        if let Some(count) = one_time_key_counts.get(&OneTimeKeyAlgorithm::SignedCurve25519) {
+            let count: u64 = (*count).into();
+            if count != self.uploaded_key_count() {
+                return true;
+            }
+            // `generate_one_time_keys_if_needed` changes the account only when no unpublished
+            // keys are waiting and the server holds fewer than the maximum.
+            if self.one_time_keys().is_empty() && count < self.max_one_time_keys() as u64 {
+                return true;
+            }
+        }
+        // `generate_fallback_key_if_needed`'s condition, under `update_key_counts`' own.
+        (unused_fallback_keys.is_some() || self.fallback_creation_timestamp.is_some())
+            && self.inner.fallback_key().is_empty()
+            && self.fallback_key_expired()
+    }
+
     pub(crate) fn update_key_counts(
         &mut self,
         one_time_key_counts: &BTreeMap<OneTimeKeyAlgorithm, UInt>,

@@ -438,6 +438,18 @@ impl StoreTransaction {
         &self.store
     }
 
+    /// Asks a question of the account without taking it for update, so that a transaction
+    /// that only reads it does not save it.
+    ///
+    /// Patched in by rapporteur (matrix-rust-sdk issue #2448).
+    pub(crate) async fn read_account<T>(&self, question: impl FnOnce(&Account) -> T) -> Result<T> {
+        if let Some(account) = self.changes.account.as_ref() {
+            return Ok(question(account));
+        }
+        let account = self.cache.account().await?;
+        Ok(question(&account))
+    }
+
     /// Gets a `Account` for update.
     ///
     /// Note: since it's guaranteed that one can't have both a
