@@ -107,7 +107,15 @@ impl managed::Manager for Manager {
 
     async fn create(&self) -> Result<Self::Type, Self::Error> {
         let path = self.database_path.clone();
-        SyncWrapper::new(RUNTIME, move || rusqlite::Connection::open(path)).await
+        // Patched in by rapporteur: room for every statement a store uses (rusqlite keeps 16
+        // by default, fewer than the crypto store's sync and send use between them), so the
+        // cached statements of `utils.rs` are not evicted and compiled again.
+        SyncWrapper::new(RUNTIME, move || {
+            let connection = rusqlite::Connection::open(path)?;
+            connection.set_prepared_statement_cache_capacity(64);
+            Ok(connection)
+        })
+        .await
     }
 
     async fn recycle(

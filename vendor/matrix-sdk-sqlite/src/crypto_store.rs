@@ -57,7 +57,7 @@ use crate::{
     connection::{self, Connection as SqliteAsyncConn, Pool as SqlitePool, SqliteConnections},
     error::{Error, Result},
     utils::{
-        EncryptableStore, Key, SqliteAsyncConnExt, SqliteKeyValueStoreAsyncConnExt,
+        EncryptableStore, ExecuteCached, Key, SqliteAsyncConnExt, SqliteKeyValueStoreAsyncConnExt,
         SqliteKeyValueStoreConnExt, repeat_vars,
     },
 };
@@ -571,7 +571,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
         sender_key: &[u8],
         data: &[u8],
     ) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO session (session_id, sender_key, data)
              VALUES (?1, ?2, ?3)
              ON CONFLICT (session_id) DO UPDATE SET data = ?3",
@@ -589,7 +589,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
         sender_key: Option<&[u8]>,
         sender_data_type: Option<u8>,
     ) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO inbound_group_session (session_id, room_id, data, backed_up, sender_key, sender_data_type) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (session_id) DO UPDATE SET data = ?3, backed_up = ?4, sender_key = ?5, sender_data_type = ?6",
@@ -599,7 +599,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
     }
 
     fn set_outbound_group_session(&self, room_id: &[u8], data: &[u8]) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO outbound_group_session (room_id, data) \
              VALUES (?1, ?2)
              ON CONFLICT (room_id) DO UPDATE SET data = ?2",
@@ -609,7 +609,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
     }
 
     fn set_device(&self, user_id: &[u8], device_id: &[u8], data: &[u8]) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO device (user_id, device_id, data) \
              VALUES (?1, ?2, ?3)
              ON CONFLICT (user_id, device_id) DO UPDATE SET data = ?3",
@@ -619,7 +619,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
     }
 
     fn delete_device(&self, user_id: &[u8], device_id: &[u8]) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "DELETE FROM device WHERE user_id = ? AND device_id = ?",
             (user_id, device_id),
         )?;
@@ -627,7 +627,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
     }
 
     fn set_identity(&self, user_id: &[u8], data: &[u8]) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO identity (user_id, data) \
              VALUES (?1, ?2)
              ON CONFLICT (user_id) DO UPDATE SET data = ?2",
@@ -637,7 +637,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
     }
 
     fn add_olm_hash(&self, data: &[u8]) -> rusqlite::Result<()> {
-        self.execute("INSERT INTO olm_hash (data) VALUES (?) ON CONFLICT DO NOTHING", (data,))?;
+        self.execute_cached("INSERT INTO olm_hash (data) VALUES (?) ON CONFLICT DO NOTHING", (data,))?;
         Ok(())
     }
 
@@ -647,7 +647,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
         sent_out: bool,
         data: &[u8],
     ) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO key_requests (request_id, sent_out, data)
             VALUES (?1, ?2, ?3)
             ON CONFLICT (request_id) DO UPDATE SET sent_out = ?2, data = ?3",
@@ -662,7 +662,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
         room_id: &[u8],
         data: &[u8],
     ) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO direct_withheld_info (session_id, room_id, data)
             VALUES (?1, ?2, ?3)
             ON CONFLICT (session_id) DO UPDATE SET room_id = ?2, data = ?3",
@@ -672,7 +672,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
     }
 
     fn set_room_settings(&self, room_id: &[u8], data: &[u8]) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO room_settings (room_id, data)
             VALUES (?1, ?2)
             ON CONFLICT (room_id) DO UPDATE SET data = ?2",
@@ -684,7 +684,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
     fn set_secret(&self, secret_name: &[u8], secret: &[u8]) -> rusqlite::Result<()> {
         // Ignore duplicate values, since we may get set the same secret
         // multiple times.
-        self.execute(
+        self.execute_cached(
             "INSERT OR IGNORE INTO secrets_inbox (secret_name, secret)
             VALUES (?1, ?2)",
             (secret_name, secret),
@@ -699,7 +699,7 @@ impl SqliteConnectionExt for rusqlite::Connection {
         sender_user_id: &[u8],
         data: &[u8],
     ) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO received_room_key_bundle(room_id, sender_user_id, bundle_data)
             VALUES (?1, ?2, ?3)
             ON CONFLICT (room_id, sender_user_id) DO UPDATE SET bundle_data = ?3",
@@ -714,20 +714,20 @@ impl SqliteConnectionExt for rusqlite::Connection {
         data: Option<&[u8]>,
     ) -> rusqlite::Result<()> {
         if let Some(data) = data {
-            self.execute(
+            self.execute_cached(
                 "INSERT INTO rooms_pending_key_bundle (room_id, data)
                  VALUES (?1, ?2)
                  ON CONFLICT (room_id) DO UPDATE SET data = ?2",
                 (room_id, data),
             )?;
         } else {
-            self.execute("DELETE FROM rooms_pending_key_bundle WHERE room_id = ?1", (room_id,))?;
+            self.execute_cached("DELETE FROM rooms_pending_key_bundle WHERE room_id = ?1", (room_id,))?;
         }
         Ok(())
     }
 
     fn set_has_downloaded_all_room_keys(&self, room_id: &[u8]) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO room_key_backups_fully_downloaded(room_id)
              VALUES (?1)
              ON CONFLICT(room_id) DO NOTHING",

@@ -353,6 +353,21 @@ impl SqliteAsyncConnExt for SqliteAsyncConn {
     }
 }
 
+/// `Connection::execute` through the connection's statement cache.
+///
+/// Patched in by rapporteur: the stores' writes inside transactions (`set_kv`, the crypto
+/// store's `set_session`, `set_outbound_group_session` and the like, on every sync and reply)
+/// compiled their statement again on every call.
+pub(crate) trait ExecuteCached {
+    fn execute_cached<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl ExecuteCached for rusqlite::Connection {
+    fn execute_cached<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
+
 /// Map an [`InteractError`] into a [`rusqlite::Error`].
 ///
 /// An [`InteractError::Panic`] will panic. An [`InteractError::Cancelled`] will
@@ -458,7 +473,7 @@ pub(crate) trait SqliteKeyValueStoreConnExt {
 
 impl SqliteKeyValueStoreConnExt for rusqlite::Connection {
     fn set_kv(&self, key: &str, value: &[u8]) -> rusqlite::Result<()> {
-        self.execute(
+        self.execute_cached(
             "INSERT INTO kv VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
             (key, value),
         )?;
@@ -466,7 +481,7 @@ impl SqliteKeyValueStoreConnExt for rusqlite::Connection {
     }
 
     fn clear_kv(&self, key: &str) -> rusqlite::Result<()> {
-        self.execute("DELETE FROM kv WHERE key = ?1", (key,))?;
+        self.execute_cached("DELETE FROM kv WHERE key = ?1", (key,))?;
         Ok(())
     }
 }

@@ -108,13 +108,20 @@ impl CryptoStoreWrapper {
         // If our own identity verified status changes we need to do some checks on
         // other identities. So remember the verification status before
         // processing the changes
-        let own_identity_was_verified_before_change = self
-            .store
-            .get_user_identity(self.user_id.as_ref())
-            .await?
-            .as_ref()
-            .and_then(|i| i.own())
-            .is_some_and(|own| own.is_verified());
+        //
+        // Patched in by rapporteur: read only when devices or identities change, the one case
+        // in which the answer is used below; before, every save (two per sync and reply) read
+        // and decrypted the bot's own identity from the store for nothing.
+        let devices_or_identities_change =
+            !changes.devices.is_empty() || !changes.identities.is_empty();
+        let own_identity_was_verified_before_change = devices_or_identities_change
+            && self
+                .store
+                .get_user_identity(self.user_id.as_ref())
+                .await?
+                .as_ref()
+                .and_then(|i| i.own())
+                .is_some_and(|own| own.is_verified());
 
         let secrets = changes.secrets.to_owned();
         let devices = changes.devices.to_owned();
