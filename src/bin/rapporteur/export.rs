@@ -1,7 +1,9 @@
 //! `export`: the reports rebuilt from every group's change log.
 
-use crate::{Arguments, Command, ExportFormat, ExportReport, init_logging, load, new_runtime};
-use anyhow::Context;
+use crate::{
+    Arguments, Command, ExportFormat, ExportReport, init_logging, load, new_runtime,
+    open_store_with_states, unknown_group,
+};
 use std::process::ExitCode;
 
 /// `export`: reads every group's change log, rebuilds the state as the running bot does, and
@@ -31,12 +33,7 @@ pub(crate) fn export_command(arguments: &Arguments) -> ExitCode {
     if let Some(wanted) = group
         && groups.is_empty()
     {
-        let known: Vec<&str> = settings.groups.iter().map(|g| g.id.as_str()).collect();
-        eprintln!(
-            "rapporteur: no group {wanted:?} in the configuration; the groups are: {}",
-            known.join(", ")
-        );
-        return ExitCode::from(2);
+        return unknown_group(&settings, wanted);
     }
     let Some(runtime) = new_runtime() else {
         return ExitCode::FAILURE;
@@ -45,12 +42,7 @@ pub(crate) fn export_command(arguments: &Arguments) -> ExitCode {
     // export shows the same state the bot decides over.
     let result: anyhow::Result<std::collections::HashMap<String, GroupState>> =
         runtime.block_on(async {
-            let store = rapporteur::runtime::open_store(&settings)
-                .await
-                .context("open the database")?;
-            let states = rapporteur::record::publish::states_from_store(&store)
-                .await
-                .context("read the change log")?;
+            let (store, states) = open_store_with_states(&settings).await?;
             store.close().await;
             Ok(states)
         });

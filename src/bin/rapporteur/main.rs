@@ -370,6 +370,34 @@ fn main() -> ExitCode {
     }
 }
 
+/// The database and the groups' states as the bot reads them (a change this version cannot read
+/// is skipped), for the commands that show or publish the record.
+async fn open_store_with_states(
+    settings: &rapporteur::config::Settings,
+) -> anyhow::Result<(
+    rapporteur::storage::Store,
+    std::collections::HashMap<String, rapporteur::core::state::GroupState>,
+)> {
+    use anyhow::Context;
+    let store = rapporteur::runtime::open_store(settings)
+        .await
+        .context("open the database")?;
+    let states = rapporteur::record::publish::states_from_store(&store)
+        .await
+        .context("read the change log")?;
+    Ok((store, states))
+}
+
+/// The answer to a command naming a group the configuration does not have: the groups it has.
+fn unknown_group(settings: &rapporteur::config::Settings, wanted: &str) -> ExitCode {
+    let known: Vec<&str> = settings.groups.iter().map(|g| g.id.as_str()).collect();
+    eprintln!(
+        "rapporteur: no group {wanted:?} in the configuration; the groups are: {}",
+        known.join(", ")
+    );
+    ExitCode::from(2)
+}
+
 /// The async runtime of every command: one thread. The bot's work per message is short and
 /// mostly waiting (on the homeserver, the mail servers and the stores); on a multi-threaded
 /// runtime each message was handed between worker threads several times, and those hand-offs

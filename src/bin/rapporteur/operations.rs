@@ -1,6 +1,8 @@
 //! What an operator runs beside the bot: `backup`, `restore`, `reload`, `publish`, `import-mbox` and `verify-record`.
 
-use crate::{Arguments, Command, init_logging, load, new_runtime};
+use crate::{
+    Arguments, Command, init_logging, load, new_runtime, open_store_with_states, unknown_group,
+};
 use anyhow::Context;
 use std::process::ExitCode;
 
@@ -136,12 +138,7 @@ pub(crate) fn publish_command(arguments: &Arguments) -> ExitCode {
     let result: anyhow::Result<rapporteur::record::publish::Published> = runtime.block_on(async {
         // An unwritable output is said before the database is even opened.
         rapporteur::record::site::check_writable(&out)?;
-        let store = rapporteur::runtime::open_store(&settings)
-            .await
-            .context("open the database")?;
-        let states = rapporteur::record::publish::states_from_store(&store)
-            .await
-            .context("read the change log")?;
+        let (store, states) = open_store_with_states(&settings).await?;
         let empty = rapporteur::core::state::GroupState::default();
         let groups: Vec<_> = settings
             .groups
@@ -188,12 +185,7 @@ pub(crate) fn import_command(arguments: &Arguments) -> ExitCode {
         Err(code) => return code,
     };
     if settings.group(group).is_none() {
-        let known: Vec<&str> = settings.groups.iter().map(|g| g.id.as_str()).collect();
-        eprintln!(
-            "rapporteur: no group {group:?} in the configuration; the groups are: {}",
-            known.join(", ")
-        );
-        return ExitCode::from(2);
+        return unknown_group(&settings, group);
     }
     if !path.exists() {
         eprintln!("rapporteur: {} does not exist", path.display());
